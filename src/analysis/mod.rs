@@ -1,0 +1,1 @@
+//! Class aggregates, top retainers, retainer paths, reports. Plain Rust.

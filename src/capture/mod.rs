@@ -1,0 +1,1 @@
+//! Streaming capture: chunks → bounded channel → gzip writer thread → temp file → fsync → rename.

@@ -1,0 +1,1 @@
+//! The snapshot as a graph: retainers, dominators, retained sizes, distances. Plain Rust.

@@ -1,0 +1,3 @@
+//! Reading `.heapsnapshot` files (plain or gzip) into compact arrays. Knows nothing of N-API.
+pub mod model;
+pub use model::{HeapSnapshot, Location, StringTable};

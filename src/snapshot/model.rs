@@ -1,0 +1,103 @@
+//! The in-memory heap snapshot: columnar, compact arrays straight from the file.
+//! Node and edge ordinals are `u32` (V8 snapshots stay far below 4 G nodes/edges).
+
+/// An interned-strings table: one buffer plus offsets, instead of millions of `String`s.
+#[derive(Debug, Default, Clone)]
+pub struct StringTable {
+  pub data: String,
+  /// `offsets[i]..offsets[i + 1]` is string `i` in `data`; `len() == count + 1`.
+  pub offsets: Vec<u64>,
+}
+
+impl StringTable {
+  pub fn len(&self) -> usize {
+    self.offsets.len().saturating_sub(1)
+  }
+  pub fn is_empty(&self) -> bool {
+    self.len() == 0
+  }
+  /// String `i`, or "" when out of range (the reader validates indices it knows are strings).
+  pub fn get(&self, i: u32) -> &str {
+    let i = i as usize;
+    if i + 1 >= self.offsets.len() {
+      return "";
+    }
+    &self.data[self.offsets[i] as usize..self.offsets[i + 1] as usize]
+  }
+  pub fn push(&mut self, s: &str) {
+    if self.offsets.is_empty() {
+      self.offsets.push(0);
+    }
+    self.data.push_str(s);
+    self.offsets.push(self.data.len() as u64);
+  }
+}
+
+/// A source location of a node (from the snapshot's `locations` array).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Location {
+  pub script_id: u32,
+  pub line: u32,
+  pub column: u32,
+}
+
+/// A parsed `.heapsnapshot`. Node 0 is the synthetic root.
+#[derive(Debug, Default, Clone)]
+pub struct HeapSnapshot {
+  /// `meta.node_types[0]`: the names of node type codes.
+  pub node_type_names: Vec<String>,
+  /// `meta.edge_types[0]`: the names of edge type codes.
+  pub edge_type_names: Vec<String>,
+
+  // --- per node (index = node ordinal) ---
+  pub node_type: Vec<u8>,
+  /// index into `strings`
+  pub node_name: Vec<u32>,
+  pub node_id: Vec<u32>,
+  pub node_self_size: Vec<u64>,
+  /// CSR: the edges of node `i` are `first_edge[i]..first_edge[i + 1]`; `len() == nodes + 1`.
+  pub first_edge: Vec<u32>,
+  /// `detachedness` field when present (0 = unknown), else empty.
+  pub node_detachedness: Vec<u8>,
+
+  // --- per edge (index = edge ordinal) ---
+  pub edge_type: Vec<u8>,
+  /// string index for named edge types, element/hidden index for `element` and `hidden`
+  pub edge_name_or_index: Vec<u32>,
+  /// target node ordinal (already divided by the node field count)
+  pub edge_to: Vec<u32>,
+
+  pub strings: StringTable,
+  /// sorted by node ordinal
+  pub locations: Vec<(u32, Location)>,
+  /// `snapshot.extra_native_bytes` when present
+  pub extra_native_bytes: u64,
+}
+
+impl HeapSnapshot {
+  pub fn node_count(&self) -> usize {
+    self.node_type.len()
+  }
+  pub fn edge_count(&self) -> usize {
+    self.edge_to.len()
+  }
+  pub fn node_type_name(&self, node: u32) -> &str {
+    self.node_type_names.get(self.node_type[node as usize] as usize).map(|s| s.as_str()).unwrap_or("")
+  }
+  pub fn edge_type_name(&self, edge: u32) -> &str {
+    self.edge_type_names.get(self.edge_type[edge as usize] as usize).map(|s| s.as_str()).unwrap_or("")
+  }
+  pub fn node_name_str(&self, node: u32) -> &str {
+    self.strings.get(self.node_name[node as usize])
+  }
+  /// Type code for a type name, if the snapshot knows it (type codes come from `meta`, never fixed).
+  pub fn node_type_code(&self, name: &str) -> Option<u8> {
+    self.node_type_names.iter().position(|t| t == name).map(|p| p as u8)
+  }
+  pub fn edge_type_code(&self, name: &str) -> Option<u8> {
+    self.edge_type_names.iter().position(|t| t == name).map(|p| p as u8)
+  }
+  pub fn edges_of(&self, node: u32) -> std::ops::Range<usize> {
+    self.first_edge[node as usize] as usize..self.first_edge[node as usize + 1] as usize
+  }
+}
