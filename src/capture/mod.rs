@@ -1,1 +1,312 @@
 //! Streaming capture: chunks → bounded channel → gzip writer thread → temp file → fsync → rename.
+//! Plain Rust; the binding feeds it either through a FIFO (`attach_fifo`) or chunk by chunk (`push`).
+pub mod encoder;
+#[cfg(unix)]
+pub mod fifo;
+pub mod output_file;
+
+use crossbeam_channel::{bounded, Sender};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+/// One capture per process: V8 can only build one snapshot at a time anyway, and two would
+/// double the memory spike this tool exists to keep small.
+static BUSY: AtomicBool = AtomicBool::new(false);
+
+/// Chunks in flight between V8 and the gzip thread: `CHANNEL_CHUNKS` × 256 KiB = 16 MiB at most.
+pub const CHANNEL_CHUNKS: usize = 64;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CaptureError {
+  /// `dir` missing, not a directory, not writable
+  Dir(String),
+  /// another capture is running in this process
+  Busy,
+  /// bad option value
+  Invalid(String),
+  /// I/O error while writing (disk full, …); nothing is left behind
+  Write(String),
+  /// the capture was aborted by the caller (e.g. V8 failed to write the snapshot)
+  Aborted(String),
+  /// a bug of ours (a panic on our thread), reported instead of crashing the host
+  Internal(String),
+}
+
+impl CaptureError {
+  pub fn code(&self) -> &'static str {
+    match self {
+      CaptureError::Dir(_) => "ERR_LEAKPROBE_DIR",
+      CaptureError::Busy => "ERR_LEAKPROBE_BUSY",
+      CaptureError::Invalid(_) => "ERR_LEAKPROBE_INVALID_ARG",
+      CaptureError::Write(_) => "ERR_LEAKPROBE_WRITE",
+      CaptureError::Aborted(_) => "ERR_LEAKPROBE_CAPTURE",
+      CaptureError::Internal(_) => "ERR_LEAKPROBE_INTERNAL",
+    }
+  }
+}
+
+impl std::fmt::Display for CaptureError {
+  fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+    match self {
+      CaptureError::Busy => {
+        write!(f, "a heap snapshot capture is already running in this process; wait for it to finish")
+      }
+      CaptureError::Dir(m) | CaptureError::Invalid(m) | CaptureError::Aborted(m) => f.write_str(m),
+      CaptureError::Write(m) => write!(f, "writing the snapshot failed: {m}; no file was left behind"),
+      CaptureError::Internal(m) => write!(f, "internal error in leakprobe (please report it): {m}"),
+    }
+  }
+}
+
+impl std::error::Error for CaptureError {}
+
+#[derive(Debug, Clone)]
+pub struct CaptureOptions {
+  pub dir: PathBuf,
+  /// file-name-safe id; the file becomes `<id>.heapsnapshot[.gz]`
+  pub id: String,
+  /// gzip level 0-9, or None for a plain `.heapsnapshot`
+  pub gzip_level: Option<u32>,
+}
+
+#[derive(Debug, Clone)]
+pub struct CaptureOutcome {
+  pub file: PathBuf,
+  /// uncompressed snapshot bytes
+  pub bytes: u64,
+  /// bytes on disk
+  pub compressed_bytes: u64,
+  /// from the last chunk's arrival to the renamed file
+  pub tail_ms: f64,
+  /// node count from the snapshot header
+  pub nodes: Option<u64>,
+}
+
+pub type DoneCallback = Box<dyn FnOnce(Result<CaptureOutcome, CaptureError>) + Send + 'static>;
+
+/// Ids become file names: keep them to a safe alphabet, never a path.
+pub fn validate_id(id: &str) -> Result<(), CaptureError> {
+  let ok = !id.is_empty()
+    && id.len() <= 128
+    && !id.starts_with('.')
+    && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.');
+  if ok {
+    Ok(())
+  } else {
+    Err(CaptureError::Invalid(format!(
+      "invalid capture id {id:?}: use 1-128 characters of A-Z a-z 0-9 - _ . not starting with '.'"
+    )))
+  }
+}
+
+/// A running capture. Feed it, then `finish` (or `abort`); `on_done` is called on our thread.
+pub struct Capture {
+  tx: Option<Sender<Vec<u8>>>,
+  aborted: Arc<AtomicBool>,
+  abort_reason: Arc<std::sync::Mutex<Option<String>>>,
+  dir: PathBuf,
+  id: String,
+  #[cfg(unix)]
+  fifo: Option<fifo::FifoSource>,
+}
+
+struct BusyGuard;
+impl Drop for BusyGuard {
+  fn drop(&mut self) {
+    BUSY.store(false, Ordering::Release);
+  }
+}
+
+impl Capture {
+  pub fn start(opts: CaptureOptions, on_done: DoneCallback) -> Result<Capture, CaptureError> {
+    validate_id(&opts.id)?;
+    if BUSY.compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire).is_err() {
+      return Err(CaptureError::Busy);
+    }
+    let busy = BusyGuard;
+    output_file::ensure_dir(&opts.dir).map_err(CaptureError::Dir)?;
+    let name = match opts.gzip_level {
+      Some(_) => format!("{}.heapsnapshot.gz", opts.id),
+      None => format!("{}.heapsnapshot", opts.id),
+    };
+    let (pending, file) = output_file::PendingFile::create(&opts.dir, &name).map_err(CaptureError::Dir)?;
+    let (tx, rx) = bounded::<Vec<u8>>(CHANNEL_CHUNKS);
+    let aborted = Arc::new(AtomicBool::new(false));
+    let abort_reason = Arc::new(std::sync::Mutex::new(None::<String>));
+    let (ab, reason) = (aborted.clone(), abort_reason.clone());
+    let level = opts.gzip_level;
+    let spawned = std::thread::Builder::new().name("leakprobe-gzip".into()).spawn(move || {
+      let _busy = busy;
+      let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let writer = std::io::BufWriter::with_capacity(1 << 20, file);
+        let encoded = encoder::encode_stream(&rx, writer, level);
+        drop(rx); // senders now fail fast instead of blocking
+        let (writer, stats, last) = encoded.map_err(|e| CaptureError::Write(e.to_string()))?;
+        if ab.load(Ordering::Acquire) {
+          let why = reason.lock().ok().and_then(|g| g.clone()).unwrap_or_default();
+          return Err(CaptureError::Aborted(why)); // `pending` drops: temp file removed
+        }
+        let file = writer.into_inner().map_err(|e| CaptureError::Write(e.error().to_string()))?;
+        let path = pending.commit(file).map_err(|e| CaptureError::Write(e.to_string()))?;
+        Ok(CaptureOutcome {
+          file: path,
+          bytes: stats.bytes,
+          compressed_bytes: stats.written,
+          tail_ms: last.map(|t| t.elapsed().as_secs_f64() * 1000.0).unwrap_or(0.0),
+          nodes: stats.node_count,
+        })
+      }));
+      let result = match run {
+        Ok(r) => r,
+        Err(p) => Err(CaptureError::Internal(panic_message(&p))),
+      };
+      drop(_busy); // free the slot before the caller hears of the result
+      on_done(result);
+    });
+    if let Err(e) = spawned {
+      return Err(CaptureError::Internal(format!("cannot start the writer thread: {e}")));
+    }
+    Ok(Capture {
+      tx: Some(tx),
+      aborted,
+      abort_reason,
+      dir: opts.dir,
+      id: opts.id,
+      #[cfg(unix)]
+      fifo: None,
+    })
+  }
+
+  /// Opens a FIFO in the capture dir for `v8.writeHeapSnapshot` to write into; returns its path.
+  #[cfg(unix)]
+  pub fn attach_fifo(&mut self) -> Result<PathBuf, CaptureError> {
+    let tx = self.tx.clone().ok_or_else(|| CaptureError::Invalid("capture already finished".into()))?;
+    let path = self.dir.join(format!(".{}.fifo", self.id));
+    let src = fifo::FifoSource::start(path.clone(), tx)
+      .map_err(|e| CaptureError::Dir(format!("cannot create a FIFO in {}: {e}", self.dir.display())))?;
+    self.fifo = Some(src);
+    Ok(path)
+  }
+
+  /// Feeds one chunk (the inspector fallback). Returns false once the writer has stopped
+  /// (after an error), so the caller can stop producing.
+  pub fn push(&self, chunk: Vec<u8>) -> bool {
+    match &self.tx {
+      Some(tx) => tx.send(chunk).is_ok(),
+      None => false,
+    }
+  }
+
+  /// No more chunks: the writer finishes, syncs, renames, and calls `on_done`.
+  pub fn finish(&mut self) {
+    #[cfg(unix)]
+    if let Some(mut f) = self.fifo.take() {
+      f.close();
+    }
+    self.tx.take();
+  }
+
+  /// Stops the capture; the temp file is removed and `on_done` gets `Aborted(reason)`.
+  pub fn abort(&mut self, reason: &str) {
+    if let Ok(mut g) = self.abort_reason.lock() {
+      *g = Some(reason.to_string());
+    }
+    self.aborted.store(true, Ordering::Release);
+    self.finish();
+  }
+
+  pub fn dir(&self) -> &Path {
+    &self.dir
+  }
+}
+
+impl Drop for Capture {
+  fn drop(&mut self) {
+    if self.tx.is_some() {
+      self.abort("the capture was dropped before it finished");
+    }
+  }
+}
+
+pub fn panic_message(p: &Box<dyn std::any::Any + Send>) -> String {
+  if let Some(s) = p.downcast_ref::<&str>() {
+    s.to_string()
+  } else if let Some(s) = p.downcast_ref::<String>() {
+    s.clone()
+  } else {
+    "panic".to_string()
+  }
+}
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+  use std::sync::mpsc;
+
+  fn dir(tag: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("leakprobe-cap-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    d
+  }
+
+  // BUSY is process-wide: run the session tests one after another in one test.
+  #[test]
+  fn session_lifecycle() {
+    let d = dir("session");
+    // push path, gzip
+    let (tx, rx) = mpsc::channel();
+    let opts = CaptureOptions { dir: d.clone(), id: "t1".into(), gzip_level: Some(1) };
+    let mut c = Capture::start(opts.clone(), Box::new(move |r| tx.send(r).unwrap())).unwrap();
+    assert_eq!(
+      Capture::start(CaptureOptions { id: "t2".into(), ..opts.clone() }, Box::new(|_| {})).err(),
+      Some(CaptureError::Busy)
+    );
+    assert!(c.push(b"{\"snapshot\":{}}".to_vec()));
+    c.finish();
+    let out = rx.recv().unwrap().unwrap();
+    assert_eq!(out.bytes, 15);
+    assert_eq!(out.file, d.join("t1.heapsnapshot.gz"));
+    assert_eq!(std::fs::metadata(&out.file).unwrap().len(), out.compressed_bytes);
+
+    // abort leaves nothing
+    let (tx, rx) = mpsc::channel();
+    let mut c = Capture::start(
+      CaptureOptions { id: "t3".into(), ..opts.clone() },
+      Box::new(move |r| tx.send(r).unwrap()),
+    )
+    .unwrap();
+    c.push(vec![1; 1000]);
+    c.abort("V8 failed");
+    assert_eq!(rx.recv().unwrap().err(), Some(CaptureError::Aborted("V8 failed".into())));
+    let names: Vec<_> = std::fs::read_dir(&d).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(names.len(), 1, "{names:?}");
+
+    // fifo path
+    #[cfg(unix)]
+    {
+      let (tx, rx) = mpsc::channel();
+      let mut c = Capture::start(
+        CaptureOptions { id: "t4".into(), gzip_level: None, ..opts.clone() },
+        Box::new(move |r| tx.send(r).unwrap()),
+      )
+      .unwrap();
+      let p = c.attach_fifo().unwrap();
+      std::fs::write(&p, b"0123456789").unwrap();
+      c.finish();
+      let out = rx.recv().unwrap().unwrap();
+      assert_eq!(std::fs::read(out.file).unwrap(), b"0123456789");
+    }
+
+    // bad id and bad dir
+    assert!(matches!(
+      Capture::start(CaptureOptions { id: "../x".into(), ..opts.clone() }, Box::new(|_| {})),
+      Err(CaptureError::Invalid(_))
+    ));
+    assert!(matches!(
+      Capture::start(CaptureOptions { dir: d.join("a/b"), id: "t5".into(), ..opts }, Box::new(|_| {})),
+      Err(CaptureError::Dir(_))
+    ));
+    std::fs::remove_dir_all(&d).unwrap();
+  }
+}

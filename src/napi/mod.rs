@@ -1,1 +1,4 @@
-//! The N-API binding: converts arguments and results, runs work on our own threads.
+//! The N-API binding: the only code that knows N-API. It converts arguments and results and
+//! settles Promises from our own threads (never the libuv pool, never the event loop).
+mod capture;
+pub(crate) mod errors;

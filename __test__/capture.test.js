@@ -1,0 +1,105 @@
+'use strict'
+const { test } = require('node:test')
+const assert = require('node:assert/strict')
+const fs = require('node:fs')
+const os = require('node:os')
+const path = require('node:path')
+const zlib = require('node:zlib')
+const { spawnSync } = require('node:child_process')
+const leakprobe = require('..')
+
+const CHILD = path.join(__dirname, 'helpers', 'capture-child.js')
+
+function runChild(options, { ulimitKb } = {}) {
+  const arg = JSON.stringify(options)
+  const r = ulimitKb
+    ? spawnSync('bash', ['-c', `ulimit -f ${ulimitKb}; exec "${process.execPath}" "${CHILD}" "$0"`, arg], { encoding: 'utf8', timeout: 120000 })
+    : spawnSync(process.execPath, [CHILD, arg], { encoding: 'utf8', timeout: 120000 })
+  assert.equal(r.status, 0, `child failed: ${r.stderr}`)
+  return JSON.parse(r.stdout)
+}
+
+function tmpDir() {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'leakprobe-test-'))
+}
+
+// Parses the snapshot's strings and finds a node named `name`: proves the file is this heap.
+function findNodeNamed(json, name) {
+  const snap = JSON.parse(json)
+  const { node_fields: nf } = snap.snapshot.meta
+  const nameIdx = snap.strings.indexOf(name)
+  if (nameIdx < 0) return { snap, found: false }
+  const width = nf.length
+  const nameOff = nf.indexOf('name')
+  for (let i = 0; i < snap.nodes.length; i += width) if (snap.nodes[i + nameOff] === nameIdx) return { snap, found: true }
+  return { snap, found: false }
+}
+
+test('capture() writes a gzip snapshot of this live heap, 0600 in a 0700 dir, nothing else left', () => {
+  const dir = path.join(tmpDir(), 'snaps') // does not exist yet: capture creates it
+  const { result, marker } = runChild({ dir })
+  assert.match(result.id, /^[0-9TZ-]+-[0-9a-f]{8}$/)
+  assert.equal(result.file, path.join(dir, `${result.id}.heapsnapshot.gz`))
+  assert.deepEqual(fs.readdirSync(dir), [path.basename(result.file)], 'no temp file or FIFO left behind')
+  assert.equal(fs.statSync(result.file).mode & 0o777, 0o600)
+  assert.equal(fs.statSync(dir).mode & 0o777, 0o700)
+  assert.equal(fs.statSync(result.file).size, result.compressedBytes)
+  const raw = zlib.gunzipSync(fs.readFileSync(result.file))
+  assert.equal(raw.length, result.bytes)
+  assert.ok(result.compressedBytes * 4 < result.bytes, 'gzip shrinks the snapshot')
+  const { snap, found } = findNodeNamed(raw.toString('utf8'), 'LeakprobeMarkerClass')
+  assert.ok(found, 'the marker class instance is in the snapshot')
+  assert.ok(snap.strings.includes(marker), 'the marker string is in the snapshot')
+  assert.equal(result.nodes, snap.snapshot.node_count)
+  assert.ok(result.blockedMs > 0 && result.blockedMs <= result.durationMs)
+  assert.equal(result.method, process.platform === 'win32' ? 'inspector' : 'fifo')
+})
+
+test('capture({ gzip: false }) and the inspector feeder write a plain, parseable snapshot', () => {
+  const dir = tmpDir()
+  const { result } = runChild({ dir, gzip: false, method: 'inspector' })
+  assert.equal(result.file, path.join(dir, `${result.id}.heapsnapshot`))
+  assert.equal(result.method, 'inspector')
+  const raw = fs.readFileSync(result.file, 'utf8')
+  assert.equal(Buffer.byteLength(raw), result.bytes)
+  assert.ok(findNodeNamed(raw, 'LeakprobeMarkerClass').found)
+})
+
+test('a second concurrent capture gets ERR_LEAKPROBE_BUSY; the slot frees afterwards', () => {
+  const dir = tmpDir()
+  const { second, first, third } = runChild({ dir, scenario: 'busy' })
+  assert.equal(second.code, 'ERR_LEAKPROBE_BUSY')
+  assert.match(second.message, /already running/)
+  assert.ok(fs.existsSync(first.file))
+  assert.ok(fs.existsSync(third.file))
+  assert.equal(fs.readdirSync(dir).length, 2)
+})
+
+test('a write failure mid-stream leaves no partial file and the process keeps running', { skip: process.platform === 'win32' && 'uses ulimit -f' }, () => {
+  const dir = tmpDir()
+  // 256 KiB file size limit: far below any snapshot, so the write fails part-way (EFBIG).
+  const { err, stillAlive } = runChild({ dir, scenario: 'fail-then-continue' }, { ulimitKb: 256 })
+  assert.equal(err.code, 'ERR_LEAKPROBE_WRITE', JSON.stringify(err))
+  assert.match(err.message, /no file was left behind/)
+  assert.deepEqual(fs.readdirSync(dir), [], 'nothing partial left')
+  assert.ok(stillAlive.heapUsed)
+})
+
+test('a bad dir is ERR_LEAKPROBE_DIR with what to do', async () => {
+  const base = tmpDir()
+  await assert.rejects(leakprobe.capture({ dir: path.join(base, 'missing', 'child') }), (e) => {
+    assert.equal(e.code, 'ERR_LEAKPROBE_DIR')
+    assert.match(e.message, /create its parent first/)
+    return true
+  })
+  const file = path.join(base, 'a-file')
+  fs.writeFileSync(file, 'x')
+  await assert.rejects(leakprobe.capture({ dir: file }), { code: 'ERR_LEAKPROBE_DIR', message: /not a directory/ })
+  assert.deepEqual(fs.readdirSync(base), ['a-file'])
+})
+
+test('bad option types are ERR_LEAKPROBE_INVALID_ARG', async () => {
+  for (const bad of [42, { dir: 3 }, { dir: '' }, { gzip: 'yes' }, { level: 0 }, { level: 10 }, { method: 'x' }]) {
+    await assert.rejects(leakprobe.capture(bad), { code: 'ERR_LEAKPROBE_INVALID_ARG' }, JSON.stringify(bad))
+  }
+})

@@ -1,0 +1,67 @@
+#!/usr/bin/env node
+'use strict'
+// leakprobe CLI. Exit codes: 0 ok, 1 leak found (compare/check), 2 error (message on stderr).
+const path = require('node:path')
+
+const USAGE = `usage: leakprobe <command> [options]
+
+commands:
+  demo [--keep] [--requests N]   run a small leaky server on loopback, capture its heap, print the figures
+  help                           this text
+  --version                      the version
+`
+
+function parseFlags(argv, spec) {
+  const out = {}
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]
+    if (!a.startsWith('--')) throw usageError(`unexpected argument ${a}`)
+    const key = a.slice(2)
+    if (!(key in spec)) throw usageError(`unknown option ${a}`)
+    if (spec[key] === 'boolean') out[key] = true
+    else {
+      const v = argv[++i]
+      if (v === undefined) throw usageError(`${a} needs a value`)
+      out[key] = spec[key] === 'number' ? Number(v) : v
+      if (spec[key] === 'number' && !(Number.isInteger(out[key]) && out[key] > 0)) throw usageError(`${a} takes a positive whole number`)
+    }
+  }
+  return out
+}
+
+function usageError(msg) {
+  const e = new Error(`${msg}\n\n${USAGE}`)
+  e.code = 'ERR_LEAKPROBE_USAGE'
+  return e
+}
+
+async function main(argv) {
+  const [cmd, ...rest] = argv
+  switch (cmd) {
+    case 'demo': {
+      const f = parseFlags(rest, { keep: 'boolean', requests: 'number' })
+      await require('../lib/demo').demo({ keep: Boolean(f.keep), requests: f.requests })
+      return 0
+    }
+    case '--version':
+    case '-v':
+      console.log(require(path.join(__dirname, '..', 'package.json')).version)
+      return 0
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(USAGE)
+      return 0
+    default:
+      throw usageError(`unknown command ${cmd}`)
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => { process.exitCode = code },
+  (e) => {
+    process.stderr.write(`leakprobe: ${e.code && e.code !== 'ERR_LEAKPROBE_USAGE' ? `${e.code}: ` : ''}${e.message}\n`)
+    process.exitCode = 2
+  }
+)

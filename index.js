@@ -1,0 +1,7 @@
+'use strict'
+// leakprobe's public API. The heavy lifting is in Rust (native/); this layer checks arguments,
+// maps errors to `err.code`, and keeps the event loop free.
+const { capture } = require('./lib/capture')
+const { LeakprobeError } = require('./lib/errors')
+
+module.exports = { capture, LeakprobeError }

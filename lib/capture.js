@@ -1,0 +1,106 @@
+'use strict'
+// capture(): the snapshot leaves V8 as a stream into our Rust threads, which gzip it to disk.
+const v8 = require('node:v8')
+const os = require('node:os')
+const path = require('node:path')
+const crypto = require('node:crypto')
+const { performance } = require('node:perf_hooks')
+const native = require('./native')
+const { LeakprobeError, fromNative, invalidArg } = require('./errors')
+
+const METHODS = ['auto', 'fifo', 'inspector', 'stream']
+const DEFAULT_DIR = path.join(os.tmpdir(), 'leakprobe')
+
+// Sortable and file-name safe: 2026-11-24T19-10-00-123Z-1a2b3c4d
+function newId() {
+  return `${new Date().toISOString().replace(/[:.]/g, '-')}-${crypto.randomBytes(4).toString('hex')}`
+}
+
+function checkOptions(opts) {
+  if (opts === undefined || opts === null) opts = {}
+  if (typeof opts !== 'object') throw invalidArg(`capture(options): options must be an object, got ${typeof opts}`)
+  const { dir = DEFAULT_DIR, gzip = true, level = 3, method = 'auto' } = opts
+  if (typeof dir !== 'string' || dir === '') throw invalidArg('capture(): `dir` must be a non-empty string (a directory path)')
+  if (typeof gzip !== 'boolean') throw invalidArg('capture(): `gzip` must be true or false')
+  if (!Number.isInteger(level) || level < 1 || level > 9) throw invalidArg('capture(): `level` must be an integer gzip level from 1 to 9')
+  if (!METHODS.includes(method)) throw invalidArg(`capture(): \`method\` must be one of ${METHODS.join(', ')}`)
+  return { dir: path.resolve(dir), gzip, level, method }
+}
+
+function pickMethod(method) {
+  if (method !== 'auto') return method
+  return process.platform === 'win32' ? 'inspector' : 'fifo'
+}
+
+// Each feeder hands V8's output to `cap` and returns the main-thread time it held (ms).
+const feeders = {
+  fifo(cap) {
+    const fifo = cap.attachFifo()
+    const t = performance.now()
+    v8.writeHeapSnapshot(fifo)
+    return performance.now() - t
+  },
+  inspector(cap) {
+    const inspector = require('node:inspector')
+    const session = new inspector.Session()
+    session.connect()
+    let failed = null
+    const t = performance.now()
+    try {
+      session.on('HeapProfiler.addHeapSnapshotChunk', (m) => { cap.push(m.params.chunk) })
+      // An in-process session dispatches synchronously: every chunk arrives before post() returns.
+      session.post('HeapProfiler.takeHeapSnapshot', { reportProgress: false }, (err) => { failed = err })
+    } finally {
+      session.disconnect()
+    }
+    if (failed) throw failed
+    return performance.now() - t
+  },
+  async stream(cap) {
+    const elu = performance.eventLoopUtilization()
+    const stream = v8.getHeapSnapshot()
+    for await (const chunk of stream) cap.push(chunk)
+    return performance.eventLoopUtilization(elu).active
+  },
+}
+
+async function capture(options) {
+  const opts = checkOptions(options)
+  const id = newId()
+  const started = performance.now()
+  let cap
+  try {
+    cap = new native.NativeCapture({ dir: opts.dir, id, gzipLevel: opts.gzip ? opts.level : undefined })
+  } catch (e) {
+    throw fromNative(e)
+  }
+  const method = pickMethod(opts.method)
+  let blockedMs
+  try {
+    blockedMs = await feeders[method](cap)
+  } catch (e) {
+    cap.abort(`V8 could not write the heap snapshot (${method}): ${e && e.message}`)
+    await cap.finish().catch(() => {})
+    throw new LeakprobeError('ERR_LEAKPROBE_CAPTURE', `V8 could not write the heap snapshot (${method}): ${e && e.message}`, { cause: e })
+  }
+  let out
+  try {
+    out = await cap.finish()
+  } catch (e) {
+    throw fromNative(e)
+  }
+  return {
+    id,
+    file: out.file,
+    bytes: out.bytes,
+    compressedBytes: out.compressedBytes,
+    nodes: out.nodes == null ? null : out.nodes,
+    durationMs: round(performance.now() - started),
+    blockedMs: round(blockedMs),
+    method,
+  }
+}
+
+const round = (ms) => Math.round(ms * 10) / 10
+
+module.exports = { capture, newId, DEFAULT_DIR }

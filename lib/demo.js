@@ -1,0 +1,57 @@
+'use strict'
+// `leakprobe demo`: a small server with a planted leak, loopback traffic, a capture, the figures.
+const http = require('node:http')
+const os = require('node:os')
+const fs = require('node:fs')
+const path = require('node:path')
+const { capture } = require('./capture')
+
+// The planted leak: every response is cached under a key that never repeats, and never evicted.
+function leakyServer() {
+  const responseCache = new Map()
+  return http.createServer((req, res) => {
+    const body = JSON.stringify({ url: req.url, at: Date.now(), pad: 'x'.repeat(512) })
+    responseCache.set(req.url, { body, headers: { ...req.headers } })
+    res.setHeader('content-type', 'application/json')
+    res.end(body)
+  })
+}
+
+function get(port, p) {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path: p, agent: false }, (res) => { res.resume(); res.on('end', resolve) })
+    req.on('error', reject)
+    req.setTimeout(5000, () => req.destroy(new Error('request timed out')))
+  })
+}
+
+async function drive(port, total, concurrency) {
+  let next = 0
+  const worker = async () => { while (next < total) await get(port, `/item/${next++}`) }
+  await Promise.all(Array.from({ length: concurrency }, worker))
+}
+
+async function demo({ requests = 3000, keep = false, log = console.log } = {}) {
+  const server = leakyServer()
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address()
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'leakprobe-demo-'))
+  try {
+    log(`leakprobe demo: a server with a response cache that never evicts, on 127.0.0.1:${port}`)
+    const t = Date.now()
+    await drive(port, requests, 16)
+    log(`sent ${requests} requests over loopback in ${Date.now() - t} ms; heap used ${mb(process.memoryUsage().heapUsed)}`)
+    const r = await capture({ dir })
+    log(`captured ${r.nodes} nodes: ${mb(r.bytes)} of snapshot → ${mb(r.compressedBytes)} gzip (${(r.bytes / r.compressedBytes).toFixed(1)}x)`)
+    log(`main thread held ${r.blockedMs} ms (V8 writing the snapshot), done in ${r.durationMs} ms, via ${r.method}`)
+    log(keep ? `snapshot kept: ${r.file}` : `snapshot: ${r.file} (removed; pass --keep to keep it)`)
+    return r
+  } finally {
+    server.close()
+    if (!keep) fs.rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+const mb = (n) => `${(n / 1048576).toFixed(1)} MB`
+
+module.exports = { demo, leakyServer, drive }

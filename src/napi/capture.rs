@@ -1,0 +1,120 @@
+//! `NativeCapture`: a capture session driven from index.js (FIFO or pushed chunks).
+use crate::capture::{Capture, CaptureError, CaptureOptions, CaptureOutcome};
+use napi::bindgen_prelude::*;
+use napi::JsDeferred;
+use napi_derive::napi;
+use std::sync::{Arc, Mutex};
+
+#[napi(object)]
+pub struct NativeCaptureOptions {
+  pub dir: String,
+  pub id: String,
+  /// gzip level 0-9; absent means no compression
+  pub gzip_level: Option<u32>,
+}
+
+#[napi(object)]
+pub struct NativeCaptureResult {
+  pub file: String,
+  pub bytes: f64,
+  pub compressed_bytes: f64,
+  pub tail_ms: f64,
+  pub nodes: Option<f64>,
+}
+
+type Resolver = Box<dyn FnOnce(Env) -> Result<NativeCaptureResult> + Send>;
+
+/// Either the outcome arrived first (kept until `finish` asks), or the Promise did.
+enum Slot {
+  Empty,
+  Outcome(std::result::Result<CaptureOutcome, CaptureError>),
+  Waiting(JsDeferred<NativeCaptureResult, Resolver>),
+  Settled,
+}
+
+fn settle(d: JsDeferred<NativeCaptureResult, Resolver>, r: std::result::Result<CaptureOutcome, CaptureError>) {
+  match r {
+    Ok(o) => d.resolve(Box::new(move |_| {
+      Ok(NativeCaptureResult {
+        file: o.file.to_string_lossy().into_owned(),
+        bytes: o.bytes as f64,
+        compressed_bytes: o.compressed_bytes as f64,
+        tail_ms: o.tail_ms,
+        nodes: o.nodes.map(|n| n as f64),
+      })
+    })),
+    Err(e) => d.reject(e.into()),
+  }
+}
+
+#[napi]
+pub struct NativeCapture {
+  inner: Capture,
+  slot: Arc<Mutex<Slot>>,
+}
+
+#[napi]
+impl NativeCapture {
+  #[napi(constructor)]
+  pub fn new(opts: NativeCaptureOptions) -> Result<Self> {
+    let slot = Arc::new(Mutex::new(Slot::Empty));
+    let s = slot.clone();
+    let on_done = Box::new(move |r| {
+      let mut g = s.lock().unwrap_or_else(|p| p.into_inner());
+      match std::mem::replace(&mut *g, Slot::Settled) {
+        Slot::Waiting(d) => settle(d, r),
+        _ => *g = Slot::Outcome(r),
+      }
+    });
+    let inner = Capture::start(
+      CaptureOptions { dir: opts.dir.into(), id: opts.id, gzip_level: opts.gzip_level },
+      on_done,
+    )?;
+    Ok(NativeCapture { inner, slot })
+  }
+
+  /// Creates the FIFO that `v8.writeHeapSnapshot` should write to; returns its path.
+  #[napi]
+  pub fn attach_fifo(&mut self) -> Result<String> {
+    #[cfg(unix)]
+    {
+      Ok(self.inner.attach_fifo()?.to_string_lossy().into_owned())
+    }
+    #[cfg(not(unix))]
+    {
+      Err(crate::napi::errors::js_error("ERR_LEAKPROBE_UNSUPPORTED", "FIFOs need a Unix system"))
+    }
+  }
+
+  /// Feeds one chunk; false once the writer stopped after an error (stop producing then).
+  #[napi]
+  pub fn push(&self, chunk: Either<String, Buffer>) -> bool {
+    let bytes = match chunk {
+      Either::A(s) => s.into_bytes(),
+      Either::B(b) => b.to_vec(),
+    };
+    self.inner.push(bytes)
+  }
+
+  /// Ends the input and returns a Promise settled by the writer thread once the file is renamed.
+  #[napi(ts_return_type = "Promise<NativeCaptureResult>")]
+  pub fn finish<'e>(&mut self, env: &'e Env) -> Result<Object<'e>> {
+    let (deferred, promise) = env.create_deferred::<NativeCaptureResult, Resolver>()?;
+    self.inner.finish();
+    let mut g = self.slot.lock().unwrap_or_else(|p| p.into_inner());
+    match std::mem::replace(&mut *g, Slot::Settled) {
+      Slot::Outcome(r) => settle(deferred, r),
+      Slot::Empty => *g = Slot::Waiting(deferred),
+      Slot::Waiting(_) | Slot::Settled => {
+        deferred.reject(crate::napi::errors::js_error("ERR_LEAKPROBE_CAPTURE", "finish() was already called"))
+      }
+    }
+    Ok(promise)
+  }
+
+  /// Aborts: the temp file is removed; the Promise from `finish` (call it next) rejects.
+  #[napi]
+  pub fn abort(&mut self, reason: String) {
+    self.inner.abort(&reason);
+  }
+}

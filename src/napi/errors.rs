@@ -1,0 +1,10 @@
+//! Errors cross into JS as `[CODE] message`; index.js turns the prefix into `err.code`.
+pub fn js_error(code: &str, msg: impl std::fmt::Display) -> napi::Error {
+  napi::Error::new(napi::Status::GenericFailure, format!("[{code}] {msg}"))
+}
+
+impl From<crate::capture::CaptureError> for napi::Error {
+  fn from(e: crate::capture::CaptureError) -> Self {
+    js_error(e.code(), &e)
+  }
+}
