@@ -1,6 +1,6 @@
 //! A FIFO that `v8.writeHeapSnapshot(path)` writes into while a thread of ours reads it, so the
 //! snapshot never lands uncompressed on disk. Unix only.
-use crossbeam_channel::Sender;
+use super::fanout::Fanout;
 use std::ffi::CString;
 use std::fs::File;
 use std::io::{self, Read};
@@ -35,7 +35,7 @@ fn open_raw(path: &Path, flags: libc::c_int) -> io::Result<File> {
 
 impl FifoSource {
   /// Creates the FIFO (mode 0600), opens both ends, and starts the reader thread feeding `tx`.
-  pub fn start(path: PathBuf, tx: Sender<Vec<u8>>) -> io::Result<Self> {
+  pub fn start(path: PathBuf, tx: Fanout) -> io::Result<Self> {
     let c = cstr(&path)?;
     // SAFETY: valid C string.
     if unsafe { libc::mkfifo(c.as_ptr(), 0o600) } != 0 {
@@ -88,14 +88,14 @@ impl Drop for FifoSource {
 
 /// Reads until EOF. If the writer side of the channel is gone (write error), keep draining so
 /// V8 never blocks on a full pipe, but send nothing more.
-fn drain(mut read_end: File, tx: Sender<Vec<u8>>) {
+fn drain(mut read_end: File, mut tx: Fanout) {
   let mut forwarding = true;
   let mut buf = vec![0u8; CHUNK];
   loop {
     match read_end.read(&mut buf) {
       Ok(0) => break,
       Ok(n) => {
-        if forwarding && tx.send(buf[..n].to_vec()).is_err() {
+        if forwarding && !tx.send(buf[..n].to_vec()) {
           forwarding = false;
         }
       }
@@ -115,7 +115,7 @@ mod tests {
     let path = std::env::temp_dir().join(format!("leakprobe-fifo-test-{}", std::process::id()));
     let _ = std::fs::remove_file(&path);
     let (tx, rx) = crossbeam_channel::bounded(4);
-    let mut src = FifoSource::start(path.clone(), tx).unwrap();
+    let mut src = FifoSource::start(path.clone(), Fanout { writer: tx, parser: None }).unwrap();
     let collector = std::thread::spawn(move || rx.iter().flatten().collect::<Vec<u8>>());
     let data: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
     {
@@ -134,7 +134,7 @@ mod tests {
     let _ = std::fs::remove_file(&path);
     let (tx, rx) = crossbeam_channel::bounded(1);
     drop(rx);
-    let mut src = FifoSource::start(path.clone(), tx).unwrap();
+    let mut src = FifoSource::start(path.clone(), Fanout { writer: tx, parser: None }).unwrap();
     // Far more than the pipe holds: would block forever if nobody drained.
     let mut w = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
     w.write_all(&vec![7u8; 8 << 20]).unwrap();

@@ -1,11 +1,13 @@
 //! Streaming capture: chunks → bounded channel → gzip writer thread → temp file → fsync → rename.
 //! Plain Rust; the binding feeds it either through a FIFO (`attach_fifo`) or chunk by chunk (`push`).
 pub mod encoder;
+pub mod fanout;
 #[cfg(unix)]
 pub mod fifo;
 pub mod output_file;
 
-use crossbeam_channel::{bounded, Sender};
+use crossbeam_channel::bounded;
+use fanout::{ChunkReader, Fanout};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -70,6 +72,10 @@ pub struct CaptureOptions {
   pub gzip_level: Option<u32>,
 }
 
+/// Work on the snapshot in the same pass (e.g. parse + analyze), on a thread of its own, reading
+/// the same chunks as the writer. Its result (or error text) comes back in the outcome.
+pub type TeeFn = Box<dyn FnOnce(ChunkReader) -> Result<String, String> + Send + 'static>;
+
 #[derive(Debug, Clone)]
 pub struct CaptureOutcome {
   pub file: PathBuf,
@@ -81,6 +87,8 @@ pub struct CaptureOutcome {
   pub tail_ms: f64,
   /// node count from the snapshot header
   pub nodes: Option<u64>,
+  /// what the tee returned, when there was one
+  pub tee: Option<Result<String, String>>,
 }
 
 pub type DoneCallback = Box<dyn FnOnce(Result<CaptureOutcome, CaptureError>) + Send + 'static>;
@@ -102,7 +110,7 @@ pub fn validate_id(id: &str) -> Result<(), CaptureError> {
 
 /// A running capture. Feed it, then `finish` (or `abort`); `on_done` is called on our thread.
 pub struct Capture {
-  tx: Option<Sender<Vec<u8>>>,
+  tx: Option<Fanout>,
   aborted: Arc<AtomicBool>,
   abort_reason: Arc<std::sync::Mutex<Option<String>>>,
   dir: PathBuf,
@@ -120,6 +128,10 @@ impl Drop for BusyGuard {
 
 impl Capture {
   pub fn start(opts: CaptureOptions, on_done: DoneCallback) -> Result<Capture, CaptureError> {
+    Self::start_with(opts, None, on_done)
+  }
+
+  pub fn start_with(opts: CaptureOptions, tee: Option<TeeFn>, on_done: DoneCallback) -> Result<Capture, CaptureError> {
     validate_id(&opts.id)?;
     if BUSY.compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire).is_err() {
       return Err(CaptureError::Busy);
@@ -132,6 +144,20 @@ impl Capture {
     };
     let (pending, file) = output_file::PendingFile::create(&opts.dir, &name).map_err(CaptureError::Dir)?;
     let (tx, rx) = bounded::<Vec<u8>>(CHANNEL_CHUNKS);
+    let mut parser_tx = None;
+    let mut tee_thread = None;
+    if let Some(tee) = tee {
+      let (ptx, prx) = bounded::<Vec<u8>>(CHANNEL_CHUNKS);
+      let t = std::thread::Builder::new()
+        .name("leakprobe-analyze".into())
+        .spawn(move || {
+          std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| tee(ChunkReader::new(prx))))
+            .unwrap_or_else(|p| Err(format!("internal error in leakprobe (please report it): {}", panic_message(&p))))
+        })
+        .map_err(|e| CaptureError::Internal(format!("cannot start the analysis thread: {e}")))?;
+      parser_tx = Some(ptx);
+      tee_thread = Some(t);
+    }
     let aborted = Arc::new(AtomicBool::new(false));
     let abort_reason = Arc::new(std::sync::Mutex::new(None::<String>));
     let (ab, reason) = (aborted.clone(), abort_reason.clone());
@@ -155,12 +181,18 @@ impl Capture {
           compressed_bytes: stats.written,
           tail_ms: last.map(|t| t.elapsed().as_secs_f64() * 1000.0).unwrap_or(0.0),
           nodes: stats.node_count,
+          tee: None,
         })
       }));
-      let result = match run {
+      let mut result = match run {
         Ok(r) => r,
         Err(p) => Err(CaptureError::Internal(panic_message(&p))),
       };
+      // The tee saw EOF when the senders went away, so this join cannot hang.
+      let tee_result = tee_thread.map(|t| t.join().unwrap_or_else(|_| Err("analysis thread failed".into())));
+      if let Ok(o) = &mut result {
+        o.tee = tee_result;
+      }
       drop(_busy); // free the slot before the caller hears of the result
       on_done(result);
     });
@@ -168,7 +200,7 @@ impl Capture {
       return Err(CaptureError::Internal(format!("cannot start the writer thread: {e}")));
     }
     Ok(Capture {
-      tx: Some(tx),
+      tx: Some(Fanout { writer: tx, parser: parser_tx }),
       aborted,
       abort_reason,
       dir: opts.dir,
@@ -191,9 +223,9 @@ impl Capture {
 
   /// Feeds one chunk (the inspector fallback). Returns false once the writer has stopped
   /// (after an error), so the caller can stop producing.
-  pub fn push(&self, chunk: Vec<u8>) -> bool {
-    match &self.tx {
-      Some(tx) => tx.send(chunk).is_ok(),
+  pub fn push(&mut self, chunk: Vec<u8>) -> bool {
+    match &mut self.tx {
+      Some(tx) => tx.send(chunk),
       None => false,
     }
   }
@@ -296,7 +328,26 @@ mod tests {
       c.finish();
       let out = rx.recv().unwrap().unwrap();
       assert_eq!(std::fs::read(out.file).unwrap(), b"0123456789");
+      assert!(out.tee.is_none());
     }
+
+    // a tee reads the same bytes in the same pass
+    let (tx, rx) = mpsc::channel();
+    let tee: TeeFn = Box::new(|mut r| {
+      let mut s = String::new();
+      std::io::Read::read_to_string(&mut r, &mut s).map_err(|e| e.to_string())?;
+      Ok(s.to_uppercase())
+    });
+    let mut c = Capture::start_with(
+      CaptureOptions { id: "t6".into(), ..opts.clone() },
+      Some(tee),
+      Box::new(move |r| tx.send(r).unwrap()),
+    )
+    .unwrap();
+    c.push(b"abc".to_vec());
+    c.push(b"def".to_vec());
+    c.finish();
+    assert_eq!(rx.recv().unwrap().unwrap().tee, Some(Ok("ABCDEF".into())));
 
     // bad id and bad dir
     assert!(matches!(

@@ -88,7 +88,7 @@ impl NativeCapture {
 
   /// Feeds one chunk; false once the writer stopped after an error (stop producing then).
   #[napi]
-  pub fn push(&self, chunk: Either<String, Buffer>) -> bool {
+  pub fn push(&mut self, chunk: Either<String, Buffer>) -> bool {
     let bytes = match chunk {
       Either::A(s) => s.into_bytes(),
       Either::B(b) => b.to_vec(),
