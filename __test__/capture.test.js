@@ -1,5 +1,5 @@
 'use strict'
-const { test } = require('node:test')
+const { test, after } = require('node:test')
 const assert = require('node:assert/strict')
 const fs = require('node:fs')
 const os = require('node:os')
@@ -19,9 +19,13 @@ function runChild(options, { ulimitKb } = {}) {
   return JSON.parse(r.stdout)
 }
 
+const made = []
 function tmpDir() {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'leakprobe-test-'))
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'leakprobe-test-'))
+  made.push(d)
+  return d
 }
+after(() => { for (const d of made) fs.rmSync(d, { recursive: true, force: true }) })
 
 // Parses the snapshot's strings and finds a node named `name`: proves the file is this heap.
 function findNodeNamed(json, name) {
