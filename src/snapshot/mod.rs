@@ -1,3 +1,9 @@
 //! Reading `.heapsnapshot` files (plain or gzip) into compact arrays. Knows nothing of N-API.
+pub mod error;
 pub mod model;
+pub mod reader;
+mod scanner;
+
+pub use error::SnapshotError;
 pub use model::{HeapSnapshot, Location, StringTable};
+pub use reader::{read_snapshot, read_snapshot_auto, read_snapshot_bytes, read_snapshot_path};

@@ -1,0 +1,601 @@
+//! The streaming `.heapsnapshot` reader: `snapshot.meta` first, then `nodes`, `edges`, `strings`
+//! (and `locations`) laid straight into the columnar arrays of `HeapSnapshot`.
+use super::error::SnapshotError;
+use super::model::{HeapSnapshot, Location, StringTable};
+use super::scanner::{Res, Scanner};
+use serde::Deserialize;
+use std::io::{Cursor, Read};
+use std::path::Path;
+
+#[derive(Deserialize)]
+struct Header {
+  meta: Meta,
+  node_count: Option<u64>,
+  edge_count: Option<u64>,
+  extra_native_bytes: Option<f64>,
+}
+
+#[derive(Deserialize)]
+struct Meta {
+  node_fields: Vec<String>,
+  node_types: Vec<serde_json::Value>,
+  edge_fields: Vec<String>,
+  edge_types: Vec<serde_json::Value>,
+  #[serde(default)]
+  location_fields: Vec<String>,
+}
+
+/// What a position in a node or edge record holds.
+#[derive(Clone, Copy, PartialEq)]
+enum Role {
+  Type,
+  Name,
+  Id,
+  SelfSize,
+  EdgeCount,
+  Detachedness,
+  ToNode,
+  Skip,
+}
+
+/// A header's count is a hint, not a promise: never pre-allocate more than this many records.
+const MAX_PREALLOC: u64 = 1 << 24;
+
+fn type_names(v: &[serde_json::Value], what: &str) -> Res<Vec<String>> {
+  let list = v.first().and_then(|t| t.as_array()).ok_or_else(|| {
+    SnapshotError::general(format!("snapshot.meta.{what}[0] must be the list of type names"))
+  })?;
+  let names: Vec<String> = list.iter().filter_map(|s| s.as_str().map(str::to_owned)).collect();
+  if names.len() != list.len() || names.len() > 256 {
+    return Err(SnapshotError::general(format!("snapshot.meta.{what}[0] must hold at most 256 type names, all strings")));
+  }
+  Ok(names)
+}
+
+fn roles(fields: &[String], wanted: &[(&str, Role)], what: &str) -> Res<Vec<Role>> {
+  for (name, _) in wanted.iter().filter(|(n, _)| *n != "detachedness") {
+    if !fields.iter().any(|f| f == name) {
+      return Err(SnapshotError::general(format!("snapshot.meta.{what} has no \"{name}\" field")));
+    }
+  }
+  Ok(fields.iter().map(|f| wanted.iter().find(|(n, _)| n == f).map(|(_, r)| *r).unwrap_or(Role::Skip)).collect())
+}
+
+struct Layout {
+  node_roles: Vec<Role>,
+  edge_roles: Vec<Role>,
+  location_fields: Vec<String>,
+  node_count: Option<u64>,
+  edge_count: Option<u64>,
+}
+
+pub fn read_snapshot<R: Read>(input: R) -> Result<HeapSnapshot, SnapshotError> {
+  read_from(Scanner::new(input, false))
+}
+
+/// Plain JSON or gzip (by the magic bytes 1f 8b).
+pub fn read_snapshot_auto<R: Read>(mut input: R) -> Result<HeapSnapshot, SnapshotError> {
+  let mut head = [0u8; 2];
+  let mut got = 0;
+  while got < 2 {
+    match input.read(&mut head[got..]) {
+      Ok(0) => break,
+      Ok(n) => got += n,
+      Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+      Err(e) => return Err(SnapshotError::general(format!("cannot read the input: {e}"))),
+    }
+  }
+  if got == 0 {
+    return Err(SnapshotError::at(0, "the input is empty; expected a heap snapshot (JSON or gzip)"));
+  }
+  let whole = Cursor::new(head[..got].to_vec()).chain(input);
+  if got == 2 && head == [0x1f, 0x8b] {
+    read_from(Scanner::new(flate2::read::MultiGzDecoder::new(whole), true))
+  } else {
+    read_from(Scanner::new(whole, false))
+  }
+}
+
+pub fn read_snapshot_path(path: &Path) -> Result<HeapSnapshot, SnapshotError> {
+  let f = std::fs::File::open(path)
+    .map_err(|e| SnapshotError::general(format!("cannot open {}: {e}", path.display())))?;
+  read_snapshot_auto(f).map_err(|mut e| {
+    e.message = format!("{} ({})", e.message, path.display());
+    e
+  })
+}
+
+pub fn read_snapshot_bytes(buf: &[u8]) -> Result<HeapSnapshot, SnapshotError> {
+  read_snapshot_auto(buf)
+}
+
+fn read_from<R: Read>(mut sc: Scanner<R>) -> Result<HeapSnapshot, SnapshotError> {
+  let mut snap = HeapSnapshot::default();
+  let mut layout: Option<Layout> = None;
+  let (mut seen_nodes, mut seen_edges, mut seen_strings) = (false, false, false);
+  match sc.peek_ws()? {
+    None => return sc.err("the input is empty; expected a heap snapshot (JSON)"),
+    Some(b'{') => sc.bump(),
+    Some(_) => {
+      let f = sc.found()?;
+      return sc.err(format!("expected '{{' at the start of a heap snapshot, found {f}"));
+    }
+  }
+  if sc.peek_ws()? == Some(b'}') {
+    return sc.err("the JSON object is empty; expected \"snapshot\", \"nodes\", \"edges\" and \"strings\"");
+  }
+  let mut key = String::new();
+  loop {
+    key.clear();
+    sc.string_into(&mut key, "(a top-level key)")?;
+    sc.expect(b':', &format!("after the key \"{key}\""))?;
+    match key.as_str() {
+      "snapshot" => layout = Some(read_header(&mut sc, &mut snap)?),
+      "nodes" | "edges" | "locations" => {
+        let Some(l) = layout.as_ref() else {
+          return sc.err(format!("\"{key}\" comes before \"snapshot\"; the snapshot's meta must come first (as V8 writes it)"));
+        };
+        match key.as_str() {
+          "nodes" => {
+            read_nodes(&mut sc, l, &mut snap)?;
+            seen_nodes = true;
+          }
+          "edges" => {
+            read_edges(&mut sc, l, &mut snap)?;
+            seen_edges = true;
+          }
+          _ => read_locations(&mut sc, l, &mut snap)?,
+        }
+      }
+      "strings" => {
+        read_strings(&mut sc, &mut snap.strings)?;
+        seen_strings = true;
+      }
+      _ => sc.skip_value(&format!("in \"{key}\""))?,
+    }
+    match sc.peek_ws()? {
+      Some(b',') => sc.bump(),
+      Some(b'}') => {
+        sc.bump();
+        break;
+      }
+      _ => {
+        let f = sc.found()?;
+        return sc.err(format!("expected ',' or '}}' after \"{key}\", found {f}"));
+      }
+    }
+  }
+  if let Some(c) = sc.peek_ws()? {
+    return sc.err(format!("unexpected data after the end of the snapshot: '{}'", c as char));
+  }
+  for (seen, name) in [(layout.is_some(), "snapshot"), (seen_nodes, "nodes"), (seen_edges, "edges"), (seen_strings, "strings")] {
+    if !seen {
+      return Err(SnapshotError::general(format!("the snapshot has no \"{name}\"; is this a V8 heap snapshot?")));
+    }
+  }
+  validate(&snap, layout.as_ref().expect("checked above"))?;
+  Ok(snap)
+}
+
+fn read_header<R: Read>(sc: &mut Scanner<R>, snap: &mut HeapSnapshot) -> Res<Layout> {
+  let at = sc.offset();
+  let mut bytes = Vec::new();
+  sc.copy_value(Some(&mut bytes), "in \"snapshot\"")?;
+  let h: Header = serde_json::from_slice(&bytes)
+    .map_err(|e| SnapshotError::at(at, format!("\"snapshot\" is not a valid header: {e}")))?;
+  snap.node_type_names = type_names(&h.meta.node_types, "node_types")?;
+  snap.edge_type_names = type_names(&h.meta.edge_types, "edge_types")?;
+  snap.extra_native_bytes = h.extra_native_bytes.filter(|v| v.is_finite() && *v > 0.0).map(|v| v as u64).unwrap_or(0);
+  let node_roles = roles(
+    &h.meta.node_fields,
+    &[
+      ("type", Role::Type),
+      ("name", Role::Name),
+      ("id", Role::Id),
+      ("self_size", Role::SelfSize),
+      ("edge_count", Role::EdgeCount),
+      ("detachedness", Role::Detachedness),
+    ],
+    "node_fields",
+  )?;
+  let edge_roles =
+    roles(&h.meta.edge_fields, &[("type", Role::Type), ("name_or_index", Role::Name), ("to_node", Role::ToNode)], "edge_fields")?;
+  Ok(Layout { node_roles, edge_roles, location_fields: h.meta.location_fields, node_count: h.node_count, edge_count: h.edge_count })
+}
+
+fn read_nodes<R: Read>(sc: &mut Scanner<R>, l: &Layout, s: &mut HeapSnapshot) -> Res<()> {
+  let n = l.node_count.unwrap_or(0).min(MAX_PREALLOC) as usize;
+  s.node_type.reserve(n);
+  s.node_name.reserve(n);
+  s.node_id.reserve(n);
+  s.node_self_size.reserve(n);
+  s.first_edge.reserve(n + 1);
+  s.first_edge.clear();
+  s.first_edge.push(0);
+  let has_det = l.node_roles.contains(&Role::Detachedness);
+  let types = s.node_type_names.len() as u64;
+  let roles = &l.node_roles;
+  let width = roles.len();
+  let mut edges_so_far: u64 = 0;
+  let at_of = |role: Role| roles.iter().position(|r| *r == role);
+  let (ti, ni_, ii, si, ei) = (
+    at_of(Role::Type).unwrap_or(0),
+    at_of(Role::Name).unwrap_or(0),
+    at_of(Role::Id).unwrap_or(0),
+    at_of(Role::SelfSize).unwrap_or(0),
+    at_of(Role::EdgeCount).unwrap_or(0),
+  );
+  let di = at_of(Role::Detachedness);
+  let (nt, nn, ni, ns, fe, nd) =
+    (&mut s.node_type, &mut s.node_name, &mut s.node_id, &mut s.node_self_size, &mut s.first_edge, &mut s.node_detachedness);
+  let mut tail = 0usize;
+  sc.uint_batches("in \"nodes\"", width * 4096, |vals, offs| {
+    let whole = vals.len() / width * width;
+    tail = vals.len() - whole;
+    for (r, rec) in vals[..whole].chunks_exact(width).enumerate() {
+      let bad = |i: usize, what: String| Err(SnapshotError::at(offs[r * width + i], what));
+      let (t, name, id) = (rec[ti], rec[ni_], rec[ii]);
+      if t >= types {
+        return bad(ti, format!("node type {t} is not in meta.node_types ({types} types)"));
+      }
+      if name > u32::MAX as u64 || id > u32::MAX as u64 {
+        return bad(if name > u32::MAX as u64 { ni_ } else { ii }, "node field value does not fit in 32 bits".into());
+      }
+      edges_so_far += rec[ei];
+      if edges_so_far > u32::MAX as u64 {
+        return bad(ei, "edge counts add up to more than 2^32 edges".into());
+      }
+      nt.push(t as u8);
+      nn.push(name as u32);
+      ni.push(id as u32);
+      ns.push(rec[si]);
+      fe.push(edges_so_far as u32);
+      if let Some(di) = di {
+        nd.push(rec[di].min(255) as u8);
+      }
+    }
+    if nt.len() >= u32::MAX as usize {
+      return Err(SnapshotError::at(offs[0], "more than 2^32 nodes"));
+    }
+    Ok(())
+  })?;
+  if tail != 0 {
+    return sc.err(format!("the \"nodes\" array ends mid-record: its length is not a multiple of {width} node fields"));
+  }
+  if !has_det {
+    s.node_detachedness.clear();
+  }
+  Ok(())
+}
+
+fn read_edges<R: Read>(sc: &mut Scanner<R>, l: &Layout, s: &mut HeapSnapshot) -> Res<()> {
+  let n = l.edge_count.unwrap_or(0).min(MAX_PREALLOC * 4) as usize;
+  s.edge_type.reserve(n);
+  s.edge_name_or_index.reserve(n);
+  s.edge_to.reserve(n);
+  let node_width = l.node_roles.len() as u64;
+  let types = s.edge_type_names.len() as u64;
+  let roles = &l.edge_roles;
+  let width = roles.len();
+  let at_of = |role: Role| roles.iter().position(|r| *r == role).unwrap_or(0);
+  let (ti, ni, oi) = (at_of(Role::Type), at_of(Role::Name), at_of(Role::ToNode));
+  let (et, en, eto) = (&mut s.edge_type, &mut s.edge_name_or_index, &mut s.edge_to);
+  let mut tail = 0usize;
+  sc.uint_batches("in \"edges\"", width * 8192, |vals, offs| {
+    let whole = vals.len() / width * width;
+    tail = vals.len() - whole;
+    for (r, rec) in vals[..whole].chunks_exact(width).enumerate() {
+      let bad = |i: usize, what: String| Err(SnapshotError::at(offs[r * width + i], what));
+      let (t, name, to) = (rec[ti], rec[ni], rec[oi]);
+      if t >= types {
+        return bad(ti, format!("edge type {t} is not in meta.edge_types ({types} types)"));
+      }
+      if name > u32::MAX as u64 {
+        return bad(ni, format!("edge name_or_index {name} does not fit in 32 bits"));
+      }
+      if to % node_width != 0 || to / node_width > u32::MAX as u64 {
+        return bad(oi, format!("edge to_node {to} is not a multiple of the {node_width} node fields"));
+      }
+      et.push(t as u8);
+      en.push(name as u32);
+      eto.push((to / node_width) as u32);
+    }
+    Ok(())
+  })?;
+  if tail != 0 {
+    return sc.err(format!("the \"edges\" array ends mid-record: its length is not a multiple of {width} edge fields"));
+  }
+  Ok(())
+}
+
+fn read_locations<R: Read>(sc: &mut Scanner<R>, l: &Layout, s: &mut HeapSnapshot) -> Res<()> {
+  let f = &l.location_fields;
+  let pos = |name: &str| f.iter().position(|x| x == name);
+  let (Some(oi), Some(si), Some(li), Some(ci)) = (pos("object_index"), pos("script_id"), pos("line"), pos("column")) else {
+    // Unknown layout: locations only refine class grouping, so skip rather than fail.
+    return sc.skip_value("in \"locations\"");
+  };
+  let width = f.len();
+  let node_width = l.node_roles.len() as u64;
+  let out = &mut s.locations;
+  let mut tail = 0usize;
+  sc.uint_batches("in \"locations\"", width * 1024, |vals, offs| {
+    let whole = vals.len() / width * width;
+    tail = vals.len() - whole;
+    for (r, rec) in vals[..whole].chunks_exact(width).enumerate() {
+      if rec[oi] % node_width != 0 || rec[oi] / node_width > u32::MAX as u64 {
+        return Err(SnapshotError::at(offs[r * width + oi], format!("location object_index {} is not a node offset", rec[oi])));
+      }
+      let c = |x: u64| x.min(u32::MAX as u64) as u32;
+      out.push(((rec[oi] / node_width) as u32, Location { script_id: c(rec[si]), line: c(rec[li]), column: c(rec[ci]) }));
+    }
+    Ok(())
+  })?;
+  if tail != 0 {
+    return sc.err(format!("the \"locations\" array ends mid-record: its length is not a multiple of {width}"));
+  }
+  s.locations.sort_by_key(|(n, _)| *n);
+  Ok(())
+}
+
+fn read_strings<R: Read>(sc: &mut Scanner<R>, t: &mut StringTable) -> Res<()> {
+  *t = StringTable::default();
+  t.offsets.push(0);
+  sc.expect(b'[', "to open \"strings\"")?;
+  if sc.peek_ws()? == Some(b']') {
+    sc.bump();
+    return Ok(());
+  }
+  loop {
+    sc.string_into(&mut t.data, "in \"strings\"")?;
+    t.offsets.push(t.data.len() as u64);
+    match sc.peek_ws()? {
+      Some(b',') => sc.bump(),
+      Some(b']') => {
+        sc.bump();
+        return Ok(());
+      }
+      _ => {
+        let f = sc.found()?;
+        return sc.err(format!("expected ',' or ']' in \"strings\", found {f}"));
+      }
+    }
+  }
+}
+
+/// Cross-array checks, once everything is read.
+fn validate(s: &HeapSnapshot, l: &Layout) -> Res<()> {
+  let nodes = s.node_count();
+  let edges = s.edge_count();
+  let err = |m: String| Err(SnapshotError::general(m));
+  if nodes == 0 {
+    return err("the snapshot has no nodes (it needs at least the root)".into());
+  }
+  if let Some(n) = l.node_count {
+    if n != nodes as u64 {
+      return err(format!("snapshot.node_count says {n} nodes but the \"nodes\" array holds {nodes}"));
+    }
+  }
+  if let Some(e) = l.edge_count {
+    if e != edges as u64 {
+      return err(format!("snapshot.edge_count says {e} edges but the \"edges\" array holds {edges}"));
+    }
+  }
+  let declared = *s.first_edge.last().unwrap_or(&0) as usize;
+  if declared != edges {
+    return err(format!("the nodes' edge_count fields add up to {declared} edges but the \"edges\" array holds {edges}"));
+  }
+  if let Some((i, t)) = s.edge_to.iter().enumerate().find(|(_, t)| **t as usize >= nodes) {
+    return err(format!("edge {i} points to node {t}, past the {nodes} nodes"));
+  }
+  let strings = s.strings.len();
+  if let Some((i, n)) = s.node_name.iter().enumerate().find(|(_, n)| **n as usize >= strings) {
+    return err(format!("node {i} has name string {n}, past the {strings} strings"));
+  }
+  let numeric: Vec<bool> = s.edge_type_names.iter().map(|t| t == "element" || t == "hidden").collect();
+  for (i, (t, n)) in s.edge_type.iter().zip(&s.edge_name_or_index).enumerate() {
+    if !numeric[*t as usize] && *n as usize >= strings {
+      return err(format!("edge {i} has name string {n}, past the {strings} strings"));
+    }
+  }
+  if let Some((n, _)) = s.locations.last() {
+    if *n as usize >= nodes {
+      return err(format!("a location points to node {n}, past the {nodes} nodes"));
+    }
+  }
+  Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+  use std::io::Write;
+
+  /// A tiny valid snapshot: root → a (object "A") → b (string), with a weak edge b → a.
+  pub(crate) const TINY: &str = r#"{"snapshot":{"meta":{"node_fields":["type","name","id","self_size","edge_count","detachedness"],
+"node_types":[["hidden","array","string","object"],"string","number","number","number","number"],
+"edge_fields":["type","name_or_index","to_node"],
+"edge_types":[["context","element","property","internal","hidden","shortcut","weak"],"string_or_number","node"],
+"location_fields":["object_index","script_id","line","column"]},"node_count":3,"edge_count":3},
+"nodes":[0,0,1,0,1,0,
+3,1,3,16,1,0,
+2,2,5,24,1,0],
+"edges":[2,3,6,
+2,4,12,
+6,5,6],
+"locations":[6,7,8,9],
+"strings":["","A","s\u00e9\ud83d\ude00","x","child","back"]}"#;
+
+  #[test]
+  fn reads_a_tiny_snapshot() {
+    let s = read_snapshot(TINY.as_bytes()).unwrap();
+    assert_eq!(s.node_count(), 3);
+    assert_eq!(s.edge_count(), 3);
+    assert_eq!(s.node_type_name(1), "object");
+    assert_eq!(s.node_name_str(1), "A");
+    assert_eq!(s.node_name_str(2), "sé😀");
+    assert_eq!(s.node_self_size, vec![0, 16, 24]);
+    assert_eq!(s.node_id, vec![1, 3, 5]);
+    assert_eq!(s.first_edge, vec![0, 1, 2, 3]);
+    assert_eq!(s.edge_to, vec![1, 2, 1]);
+    assert_eq!(s.edge_type_name(2), "weak");
+    assert_eq!(s.strings.get(s.edge_name_or_index[1]), "child");
+    assert_eq!(s.locations, vec![(1, Location { script_id: 7, line: 8, column: 9 })]);
+    assert_eq!(s.node_detachedness, vec![0, 0, 0]);
+  }
+
+  #[test]
+  fn field_order_comes_from_meta() {
+    // the same graph with node fields reversed and edge fields rotated
+    let t = TINY
+      .replace(r#"["type","name","id","self_size","edge_count","detachedness"]"#, r#"["detachedness","edge_count","self_size","id","name","type"]"#)
+      .replace("[0,0,1,0,1,0,\n3,1,3,16,1,0,\n2,2,5,24,1,0]", "[0,1,0,1,0,0,\n0,1,16,3,1,3,\n0,1,24,5,2,2]")
+      .replace(r#"["type","name_or_index","to_node"]"#, r#"["to_node","type","name_or_index"]"#)
+      .replace("[2,3,6,\n2,4,12,\n6,5,6]", "[6,2,3,\n12,2,4,\n6,6,5]");
+    let a = read_snapshot(TINY.as_bytes()).unwrap();
+    let b = read_snapshot(t.as_bytes()).unwrap();
+    assert_eq!((a.node_type, a.node_name, a.node_id, a.node_self_size), (b.node_type, b.node_name, b.node_id, b.node_self_size));
+    assert_eq!((a.edge_type, a.edge_name_or_index, a.edge_to), (b.edge_type, b.edge_name_or_index, b.edge_to));
+  }
+
+  #[test]
+  fn gzip_is_detected_and_a_cut_gzip_is_an_error() {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    e.write_all(TINY.as_bytes()).unwrap();
+    let gz = e.finish().unwrap();
+    assert_eq!(read_snapshot_bytes(&gz).unwrap().node_count(), 3);
+    let err = read_snapshot_bytes(&gz[..gz.len() - 12]).unwrap_err();
+    assert!(err.message.contains("gzip"), "{err}");
+  }
+
+  fn err_of(json: &str) -> SnapshotError {
+    read_snapshot(json.as_bytes()).expect_err(json)
+  }
+
+  #[test]
+  fn malformed_inputs_are_errors_with_offsets() {
+    let e = err_of("");
+    assert!(e.message.contains("empty"), "{e}");
+    let e = read_snapshot_bytes(b"").unwrap_err();
+    assert!(e.message.contains("empty"), "{e}");
+    // truncated in the middle of the nodes
+    let cut = &TINY[..TINY.find("3,1,3,16").unwrap() + 3];
+    let e = err_of(cut);
+    assert_eq!(e.offset, Some(cut.len() as u64), "{e}");
+    // garbled number
+    let e = err_of(&TINY.replace("3,1,3,16", "3,1,x,16"));
+    assert!(e.message.contains("expected a non-negative integer in \"nodes\""), "{e}");
+    assert_eq!(e.offset, Some(TINY.find("3,1,3,16").unwrap() as u64 + 4));
+    // negative, fraction
+    assert!(err_of(&TINY.replace("3,1,3,16", "3,1,-3,16")).message.contains("non-negative"));
+    assert!(err_of(&TINY.replace("3,1,3,16", "3,1,3.5,16")).message.contains("fraction"));
+    // wrong meta
+    assert!(err_of(&TINY.replace("\"self_size\",", "")).message.contains("self_size"));
+    assert!(err_of(&TINY.replace("\"meta\"", "\"mota\"")).message.contains("header"));
+    // edge past the node array / not a multiple of the node width
+    assert!(err_of(&TINY.replace("2,4,12", "2,4,18")).message.contains("past the 3 nodes"));
+    assert!(err_of(&TINY.replace("2,4,12", "2,4,13")).message.contains("not a multiple"));
+    // edge counts that do not add up
+    assert!(err_of(&TINY.replace("2,2,5,24,1,0]", "2,2,5,24,2,0]")).message.contains("add up"));
+    // node array cut mid-record
+    assert!(err_of(&TINY.replace("2,2,5,24,1,0]", "2,2,5,24,1]")).message.contains("mid-record"));
+    // name index past the strings, type out of range
+    assert!(err_of(&TINY.replace("2,2,5,24", "2,99,5,24")).message.contains("past the 6 strings"));
+    assert!(err_of(&TINY.replace("2,2,5,24", "9,2,5,24")).message.contains("node type 9"));
+    // non-UTF-8 bytes inside a string
+    let mut bad = TINY.as_bytes().to_vec();
+    let at = TINY.find("child").unwrap();
+    bad[at] = 0xff;
+    let e = read_snapshot(&bad[..]).unwrap_err();
+    assert!(e.message.contains("UTF-8") && e.offset == Some(at as u64), "{e}");
+    // trailing garbage, nodes before snapshot
+    assert!(err_of(&format!("{TINY}x")).message.contains("after the end"));
+    assert!(err_of(r#"{"nodes":[],"snapshot":{}}"#).message.contains("comes before"));
+    assert!(err_of("{}").message.contains("empty"));
+    assert!(err_of("[1,2]").message.contains("expected '{'"));
+  }
+
+  #[test]
+  fn lone_surrogates_become_replacement_chars() {
+    let s = read_snapshot(TINY.replace(r"s\u00e9\ud83d\ude00", r"\ud800x\udc00").as_bytes()).unwrap();
+    assert_eq!(s.node_name_str(2), "\u{FFFD}x\u{FFFD}");
+  }
+
+  pub(crate) fn fixture_json() -> Vec<u8> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("__test__/fixtures/small.heapsnapshot.gz");
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(std::fs::File::open(path).unwrap()).read_to_end(&mut out).unwrap();
+    out
+  }
+
+  #[test]
+  fn reads_the_fixture() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("__test__/fixtures/small.heapsnapshot.gz");
+    let s = read_snapshot_path(&path).unwrap();
+    assert_eq!(s.node_count(), 67339);
+    let json = fixture_json();
+    let head = String::from_utf8_lossy(&json[..4096]);
+    let count = |k: &str| -> usize {
+      let at = head.find(k).unwrap() + k.len();
+      head[at..].chars().take_while(|c| c.is_ascii_digit()).collect::<String>().parse().unwrap()
+    };
+    assert_eq!(s.edge_count(), count("\"edge_count\":"));
+    assert!(s.strings.len() > 1000);
+    assert_eq!(s.node_type_name(0), "synthetic");
+  }
+
+  /// Random cuts and byte flips of the real fixture: always Ok or Err, never a panic or a hang.
+  #[test]
+  fn random_truncations_and_flips_never_panic() {
+    let json = fixture_json();
+    // A small prefix keeps the test quick; it still holds the meta, nodes and the format's structure.
+    let mut seed: u64 = 0x9E3779B97F4A7C15;
+    let mut rnd = move || {
+      seed ^= seed << 13;
+      seed ^= seed >> 7;
+      seed ^= seed << 17;
+      seed
+    };
+    let (mut ok, mut errs) = (0, 0);
+    for i in 0..400 {
+      let mut data = json.clone();
+      if i % 2 == 0 {
+        data.truncate((rnd() % json.len() as u64) as usize);
+      } else {
+        for _ in 0..1 + rnd() % 4 {
+          let at = (rnd() % data.len() as u64) as usize;
+          data[at] = (rnd() % 256) as u8;
+        }
+      }
+      match read_snapshot(&data[..]) {
+        Ok(_) => ok += 1,
+        Err(e) => {
+          assert!(!e.message.is_empty());
+          errs += 1
+        }
+      }
+    }
+    assert!(errs > 200, "ok {ok} errs {errs}");
+    // and through gzip: cut compressed streams
+    let gz = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("__test__/fixtures/small.heapsnapshot.gz")).unwrap();
+    for _ in 0..20 {
+      let cut = (rnd() % gz.len() as u64) as usize;
+      assert!(read_snapshot_bytes(&gz[..cut]).is_err());
+    }
+  }
+}
+
+#[cfg(test)]
+mod throughput {
+  /// `LEAKPROBE_SNAPSHOT=path cargo test --release --lib read_throughput -- --ignored --nocapture`
+  #[test]
+  #[ignore]
+  fn read_throughput() {
+    let path = std::env::var("LEAKPROBE_SNAPSHOT").expect("set LEAKPROBE_SNAPSHOT");
+    let data = std::fs::read(&path).unwrap();
+    let t = std::time::Instant::now();
+    let s = super::read_snapshot_bytes(&data).unwrap();
+    let secs = t.elapsed().as_secs_f64();
+    println!("{} nodes, {} edges, {:.0} MB in {:.3}s = {:.0} MB/s", s.node_count(), s.edge_count(), data.len() as f64 / 1e6, secs, data.len() as f64 / 1e6 / secs);
+  }
+}

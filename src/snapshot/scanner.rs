@@ -1,0 +1,414 @@
+//! A pull scanner over a byte stream: just enough JSON for heap snapshots, with byte offsets,
+//! a fast path for the big integer arrays, and iterative skipping (no recursion).
+use super::error::SnapshotError;
+use std::io::{self, Read};
+
+const BUF: usize = 1 << 20;
+
+pub struct Scanner<R: Read> {
+  r: R,
+  buf: Box<[u8]>,
+  pos: usize,
+  len: usize,
+  /// stream offset of `buf[0]`
+  base: u64,
+  eof: bool,
+  gzip: bool,
+}
+
+pub type Res<T> = Result<T, SnapshotError>;
+
+fn describe(b: Option<u8>) -> String {
+  match b {
+    None => "the end of the input".into(),
+    Some(c) if c.is_ascii_graphic() => format!("'{}'", c as char),
+    Some(c) => format!("byte 0x{c:02x}"),
+  }
+}
+
+impl<R: Read> Scanner<R> {
+  pub fn new(r: R, gzip: bool) -> Self {
+    Scanner { r, buf: vec![0u8; BUF].into_boxed_slice(), pos: 0, len: 0, base: 0, eof: false, gzip }
+  }
+
+  pub fn offset(&self) -> u64 {
+    self.base + self.pos as u64
+  }
+
+  pub fn err<T>(&self, msg: impl Into<String>) -> Res<T> {
+    Err(SnapshotError::at(self.offset(), msg))
+  }
+
+  fn io_err(&self, e: io::Error) -> SnapshotError {
+    let what = if self.gzip {
+      match e.kind() {
+        io::ErrorKind::UnexpectedEof => "the gzip stream ends early (truncated file?)".to_string(),
+        _ => format!("cannot decompress the gzip stream: {e}"),
+      }
+    } else {
+      format!("cannot read the input: {e}")
+    };
+    SnapshotError::at(self.offset(), what)
+  }
+
+  /// Refills the buffer; false at EOF.
+  #[cold]
+  fn fill(&mut self) -> Res<bool> {
+    if self.eof {
+      return Ok(false);
+    }
+    self.base += self.pos as u64;
+    let keep = self.len - self.pos;
+    self.buf.copy_within(self.pos..self.len, 0);
+    self.pos = 0;
+    self.len = keep;
+    loop {
+      match self.r.read(&mut self.buf[self.len..]) {
+        Ok(0) => {
+          self.eof = true;
+          return Ok(self.len > 0);
+        }
+        Ok(n) => {
+          self.len += n;
+          return Ok(true);
+        }
+        Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+        Err(e) => return Err(self.io_err(e)),
+      }
+    }
+  }
+
+  #[inline]
+  pub fn peek(&mut self) -> Res<Option<u8>> {
+    if self.pos < self.len {
+      return Ok(Some(self.buf[self.pos]));
+    }
+    if self.fill()? && self.pos < self.len {
+      Ok(Some(self.buf[self.pos]))
+    } else {
+      Ok(None)
+    }
+  }
+
+  #[inline]
+  pub fn bump(&mut self) {
+    self.pos += 1;
+  }
+
+  /// Next non-whitespace byte, not consumed.
+  #[inline]
+  pub fn peek_ws(&mut self) -> Res<Option<u8>> {
+    loop {
+      while self.pos < self.len {
+        let c = self.buf[self.pos];
+        if !matches!(c, b' ' | b'\n' | b'\r' | b'\t') {
+          return Ok(Some(c));
+        }
+        self.pos += 1;
+      }
+      if !self.fill()? {
+        return Ok(None);
+      }
+    }
+  }
+
+  pub fn expect(&mut self, want: u8, context: &str) -> Res<()> {
+    match self.peek_ws()? {
+      Some(c) if c == want => {
+        self.bump();
+        Ok(())
+      }
+      other => self.err(format!("expected '{}' {context}, found {}", want as char, describe(other))),
+    }
+  }
+
+  pub fn found(&mut self) -> Res<String> {
+    Ok(describe(self.peek_ws()?))
+  }
+
+  /// A non-negative integer (snapshot arrays hold nothing else).
+  #[inline]
+  pub fn uint(&mut self, context: &str) -> Res<u64> {
+    let mut c = match self.peek_ws()? {
+      Some(c) if c.is_ascii_digit() => c,
+      other => return self.err(format!("expected a non-negative integer {context}, found {}", describe(other))),
+    };
+    let start = self.offset();
+    let mut v: u64 = 0;
+    loop {
+      v = match v.checked_mul(10).and_then(|v| v.checked_add((c - b'0') as u64)) {
+        Some(v) => v,
+        None => return Err(SnapshotError::at(start, format!("integer too large {context}"))),
+      };
+      self.pos += 1;
+      c = if self.pos < self.len {
+        self.buf[self.pos]
+      } else {
+        match self.peek()? {
+          Some(c) => c,
+          None => break,
+        }
+      };
+      if !c.is_ascii_digit() {
+        if matches!(c, b'.' | b'e' | b'E') {
+          return Err(SnapshotError::at(start, format!("expected an integer {context}, found a fraction or exponent")));
+        }
+        break;
+      }
+    }
+    Ok(v)
+  }
+
+  /// Reads an array of non-negative integers in batches: `f(values, offsets)` gets up to
+  /// `batch` values at a time (whole batches are multiples of `batch`), with each value's byte
+  /// offset for error messages. Returns the count. The hot loop of the reader: a fast path
+  /// parses straight from the buffer, a careful path handles buffer edges and errors.
+  pub fn uint_batches(
+    &mut self,
+    context: &str,
+    batch: usize,
+    mut f: impl FnMut(&[u64], &[u64]) -> Res<()>,
+  ) -> Res<u64> {
+    self.expect(b'[', context)?;
+    let mut vals: Vec<u64> = Vec::with_capacity(batch);
+    let mut offs: Vec<u64> = Vec::with_capacity(batch);
+    let mut n = 0u64;
+    if self.peek_ws()? == Some(b']') {
+      self.bump();
+      return Ok(0);
+    }
+    loop {
+      let mut closed = false;
+      // fast path: up to 19 digits plus separators must be in the buffer
+      'fast: while vals.len() < batch {
+        let len = self.len;
+        let buf = &self.buf[..len];
+        let mut p = self.pos;
+        while p < len && matches!(buf[p], b' ' | b'\n' | b'\r' | b'\t') {
+          p += 1;
+        }
+        if p + 24 > len {
+          break 'fast;
+        }
+        let start = p;
+        let mut v: u64 = 0;
+        while p < start + 19 && buf[p].is_ascii_digit() {
+          v = v * 10 + (buf[p] - b'0') as u64;
+          p += 1;
+        }
+        if p == start || matches!(buf[p], b'0'..=b'9' | b'.' | b'e' | b'E') {
+          break 'fast; // not a number, or a long/odd one: the careful path says what is wrong
+        }
+        while p + 1 < len && matches!(buf[p], b' ' | b'\n' | b'\r' | b'\t') {
+          p += 1;
+        }
+        let sep = buf[p];
+        if sep != b',' && sep != b']' {
+          break 'fast;
+        }
+        vals.push(v);
+        offs.push(self.base + start as u64);
+        self.pos = p + 1;
+        if sep == b']' {
+          closed = true;
+          break 'fast;
+        }
+      }
+      if !closed && vals.len() < batch {
+        offs.push(self.offset());
+        vals.push(self.uint(context)?);
+        match self.peek_ws()? {
+          Some(b',') => self.bump(),
+          Some(b']') => {
+            self.bump();
+            closed = true;
+          }
+          other => return self.err(format!("expected ',' or ']' {context}, found {}", describe(other))),
+        }
+      }
+      if closed || vals.len() == batch {
+        n += vals.len() as u64;
+        f(&vals, &offs)?;
+        vals.clear();
+        offs.clear();
+      }
+      if closed {
+        return Ok(n);
+      }
+    }
+  }
+
+  /// A JSON string appended to `out`. Lone surrogates (V8 writes them) become U+FFFD;
+  /// raw bytes that are not UTF-8 are an error.
+  pub fn string_into(&mut self, out: &mut String, context: &str) -> Res<()> {
+    self.expect(b'"', context)?;
+    let mut raw: Vec<u8> = Vec::new();
+    let start = self.offset();
+    loop {
+      // copy the run up to the next quote or backslash
+      let run_start = self.pos;
+      while self.pos < self.len {
+        let c = self.buf[self.pos];
+        if c == b'"' || c == b'\\' || c < 0x20 {
+          break;
+        }
+        self.pos += 1;
+      }
+      raw.extend_from_slice(&self.buf[run_start..self.pos]);
+      let c = match self.peek()? {
+        Some(c) => c,
+        None => return self.err(format!("unterminated string {context} (started at byte {})", start - 1)),
+      };
+      match c {
+        b'"' => {
+          self.bump();
+          break;
+        }
+        b'\\' => {
+          self.bump();
+          self.escape(&mut raw, context)?;
+        }
+        b if b < 0x20 => return self.err(format!("control character in a string {context}")),
+        _ => {}
+      }
+    }
+    match std::str::from_utf8(&raw) {
+      Ok(s) => {
+        out.push_str(s);
+        Ok(())
+      }
+      Err(e) => Err(SnapshotError::at(
+        start + e.valid_up_to() as u64,
+        format!("string {context} is not valid UTF-8"),
+      )),
+    }
+  }
+
+  fn hex4(&mut self, context: &str) -> Res<u32> {
+    let mut v = 0u32;
+    for _ in 0..4 {
+      let c = self.peek()?;
+      let d = match c.and_then(|c| (c as char).to_digit(16)) {
+        Some(d) => d,
+        None => return self.err(format!("expected 4 hex digits after \\u {context}, found {}", describe(c))),
+      };
+      self.bump();
+      v = v * 16 + d;
+    }
+    Ok(v)
+  }
+
+  fn escape(&mut self, raw: &mut Vec<u8>, context: &str) -> Res<()> {
+    let c = self.peek()?;
+    let ch = match c {
+      Some(b'"') => '"',
+      Some(b'\\') => '\\',
+      Some(b'/') => '/',
+      Some(b'b') => '\u{8}',
+      Some(b'f') => '\u{c}',
+      Some(b'n') => '\n',
+      Some(b'r') => '\r',
+      Some(b't') => '\t',
+      Some(b'u') => {
+        self.bump();
+        let hi = self.hex4(context)?;
+        let ch = if (0xD800..0xDC00).contains(&hi) {
+          // a pair only if a low surrogate escape follows
+          if self.peek()? == Some(b'\\') {
+            self.bump();
+            if self.peek()? == Some(b'u') {
+              self.bump();
+              let lo = self.hex4(context)?;
+              if (0xDC00..0xE000).contains(&lo) {
+                char::from_u32(0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)).unwrap_or('\u{FFFD}')
+              } else {
+                push_char(raw, '\u{FFFD}');
+                char::from_u32(lo).unwrap_or('\u{FFFD}')
+              }
+            } else {
+              push_char(raw, '\u{FFFD}');
+              return self.escape(raw, context);
+            }
+          } else {
+            '\u{FFFD}'
+          }
+        } else {
+          char::from_u32(hi).unwrap_or('\u{FFFD}')
+        };
+        push_char(raw, ch);
+        return Ok(());
+      }
+      other => return self.err(format!("invalid escape '\\{}' in a string {context}", describe(other))),
+    };
+    self.bump();
+    push_char(raw, ch);
+    Ok(())
+  }
+
+  /// Skips one JSON value of any kind, iteratively.
+  pub fn skip_value(&mut self, context: &str) -> Res<()> {
+    self.copy_value(None, context)
+  }
+
+  /// Skips one JSON value, copying its bytes into `out` when given (for the small `snapshot` meta).
+  pub fn copy_value(&mut self, mut out: Option<&mut Vec<u8>>, context: &str) -> Res<()> {
+    let mut depth: Vec<u8> = Vec::new();
+    let start = self.offset();
+    match self.peek_ws()? {
+      None => return self.err(format!("expected a value {context}, found the end of the input")),
+      Some(_) => {}
+    }
+    let mut in_string = false;
+    let mut escaped = false;
+    loop {
+      let c = match self.peek()? {
+        Some(c) => c,
+        None => return Err(SnapshotError::at(self.offset(), format!("value {context} (from byte {start}) is cut short"))),
+      };
+      self.bump();
+      if let Some(o) = out.as_deref_mut() {
+        o.push(c);
+      }
+      if in_string {
+        if escaped {
+          escaped = false;
+        } else if c == b'\\' {
+          escaped = true;
+        } else if c == b'"' {
+          in_string = false;
+          if depth.is_empty() {
+            return Ok(());
+          }
+        }
+        continue;
+      }
+      match c {
+        b'"' => in_string = true,
+        b'[' | b'{' => depth.push(c),
+        b']' | b'}' => {
+          let open = if c == b']' { b'[' } else { b'{' };
+          if depth.pop() != Some(open) {
+            return self.err(format!("unbalanced '{}' {context}", c as char));
+          }
+          if depth.is_empty() {
+            return Ok(());
+          }
+        }
+        _ => {
+          // a scalar at top level ends before the next delimiter
+          if depth.is_empty() {
+            match self.peek()? {
+              Some(n) if !matches!(n, b',' | b'}' | b']' | b' ' | b'\n' | b'\r' | b'\t') => {}
+              _ => return Ok(()),
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+fn push_char(raw: &mut Vec<u8>, ch: char) {
+  let mut b = [0u8; 4];
+  raw.extend_from_slice(ch.encode_utf8(&mut b).as_bytes());
+}
