@@ -2,6 +2,7 @@
 // leakprobe's public API. The heavy lifting is in Rust (native/); this layer checks arguments,
 // maps errors to `err.code`, and keeps the event loop free.
 const { capture } = require('./lib/capture')
+const { analyze } = require('./lib/analyze')
 const { LeakprobeError } = require('./lib/errors')
 
-module.exports = { capture, LeakprobeError }
+module.exports = { capture, analyze, LeakprobeError }

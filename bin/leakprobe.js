@@ -6,16 +6,23 @@ const path = require('node:path')
 const USAGE = `usage: leakprobe <command> [options]
 
 commands:
+  analyze FILE [--json] [--top N] [--paths N] [--classes N]
+                                 analyze a .heapsnapshot(.gz): biggest retainers with their
+                                 retainer paths, and classes by retained size (--json: the report)
   demo [--keep] [--requests N]   run a small leaky server on loopback, capture its heap, print the figures
   help                           this text
   --version                      the version
 `
 
 function parseFlags(argv, spec) {
-  const out = {}
+  const out = { _: [] }
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]
-    if (!a.startsWith('--')) throw usageError(`unexpected argument ${a}`)
+    if (!a.startsWith('--')) {
+      if (out._.length >= (spec._ || 0)) throw usageError(`unexpected argument ${a}`)
+      out._.push(a)
+      continue
+    }
     const key = a.slice(2)
     if (!(key in spec)) throw usageError(`unknown option ${a}`)
     if (spec[key] === 'boolean') out[key] = true
@@ -38,6 +45,15 @@ function usageError(msg) {
 async function main(argv) {
   const [cmd, ...rest] = argv
   switch (cmd) {
+    case 'analyze': {
+      const f = parseFlags(rest, { _: 1, json: 'boolean', top: 'number', paths: 'number', classes: 'number' })
+      if (f._.length !== 1) throw usageError('analyze needs one snapshot file')
+      const leakprobe = require('..')
+      const report = await leakprobe.analyze(f._[0], { top: f.top, paths: f.paths, classes: f.classes })
+      if (f.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n')
+      else process.stdout.write(require('../lib/format').formatReport(report) + '\n')
+      return 0
+    }
     case 'demo': {
       const f = parseFlags(rest, { keep: 'boolean', requests: 'number' })
       await require('../lib/demo').demo({ keep: Boolean(f.keep), requests: f.requests })

@@ -7,6 +7,7 @@ const crypto = require('node:crypto')
 const { performance } = require('node:perf_hooks')
 const native = require('./native')
 const { LeakprobeError, fromNative, invalidArg } = require('./errors')
+const { analyzeOptions } = require('./analyze')
 
 const METHODS = ['auto', 'fifo', 'inspector', 'stream']
 const DEFAULT_DIR = path.join(os.tmpdir(), 'leakprobe')
@@ -19,12 +20,14 @@ function newId() {
 function checkOptions(opts) {
   if (opts === undefined || opts === null) opts = {}
   if (typeof opts !== 'object') throw invalidArg(`capture(options): options must be an object, got ${typeof opts}`)
-  const { dir = DEFAULT_DIR, gzip = true, level = 3, method = 'auto' } = opts
+  const { dir = DEFAULT_DIR, gzip = true, level = 3, method = 'auto', analyze = false } = opts
   if (typeof dir !== 'string' || dir === '') throw invalidArg('capture(): `dir` must be a non-empty string (a directory path)')
   if (typeof gzip !== 'boolean') throw invalidArg('capture(): `gzip` must be true or false')
   if (!Number.isInteger(level) || level < 1 || level > 9) throw invalidArg('capture(): `level` must be an integer gzip level from 1 to 9')
   if (!METHODS.includes(method)) throw invalidArg(`capture(): \`method\` must be one of ${METHODS.join(', ')}`)
-  return { dir: path.resolve(dir), gzip, level, method }
+  if (typeof analyze !== 'boolean') throw invalidArg('capture(): `analyze` must be true or false')
+  const analyzeOpts = analyze ? analyzeOptions({ top: opts.top, paths: opts.paths, classes: opts.classes }, 'capture') : undefined
+  return { dir: path.resolve(dir), gzip, level, method, analyze: analyzeOpts }
 }
 
 function pickMethod(method) {
@@ -70,7 +73,7 @@ async function capture(options) {
   const started = performance.now()
   let cap
   try {
-    cap = new native.NativeCapture({ dir: opts.dir, id, gzipLevel: opts.gzip ? opts.level : undefined })
+    cap = new native.NativeCapture({ dir: opts.dir, id, gzipLevel: opts.gzip ? opts.level : undefined, analyze: opts.analyze })
   } catch (e) {
     throw fromNative(e)
   }
@@ -89,7 +92,7 @@ async function capture(options) {
   } catch (e) {
     throw fromNative(e)
   }
-  return {
+  const result = {
     id,
     file: out.file,
     bytes: out.bytes,
@@ -99,6 +102,14 @@ async function capture(options) {
     blockedMs: round(blockedMs),
     method,
   }
+  if (opts.analyze) {
+    if (out.reportError) {
+      // The file is complete; only the same-pass analysis failed. Hand both to the caller.
+      throw new LeakprobeError('ERR_LEAKPROBE_SNAPSHOT', `the snapshot was captured to ${out.file} but could not be analyzed: ${out.reportError}`, { capture: result })
+    }
+    result.report = JSON.parse(out.report)
+  }
+  return result
 }
 
 const round = (ms) => Math.round(ms * 10) / 10

@@ -3,6 +3,7 @@
 pub mod analysis;
 pub mod capture;
 pub mod graph;
+pub mod pipeline;
 pub mod snapshot;
 
 mod napi;

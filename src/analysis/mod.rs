@@ -1,1 +1,76 @@
-//! Class aggregates, top retainers, retainer paths, reports. Plain Rust.
+//! Everything DevTools' Memory panel computes for a snapshot, plus leakprobe's reports.
+//! Plain Rust: `Analysis::compute` then `report::build`.
+pub mod classes;
+pub mod dom_state;
+pub mod interfaces;
+pub mod names;
+pub mod paths;
+pub mod report;
+pub mod shallow;
+
+pub use report::{AnalyzeOptions, Report};
+
+use crate::graph::essential::{essential_edges, page_owned, BitSet};
+use crate::graph::retainers::Retainers;
+use crate::graph::{distances, dominators, Kinds};
+use crate::snapshot::HeapSnapshot;
+
+/// Per-node figures (shallow, retained, distance, dominator, class) and the class aggregates,
+/// kept together so reports and snapshot comparison reuse them.
+pub struct Analysis {
+  pub kinds: Kinds,
+  /// self sizes after DevTools moves owned backing stores onto their owners
+  pub self_sizes: Vec<u64>,
+  pub retainers: Retainers,
+  pub idom: Vec<u32>,
+  pub retained: Vec<u64>,
+  pub distances: Vec<i32>,
+  pub unreachable: BitSet,
+  pub classes: classes::ClassNames,
+  pub aggregates: classes::Aggregates,
+  pub total_size: u64,
+  pub unreachable_size: u64,
+}
+
+impl Analysis {
+  /// Renames detached native nodes first (as DevTools does on load), hence `&mut`.
+  pub fn compute(s: &mut HeapSnapshot) -> Analysis {
+    dom_state::propagate(s);
+    let s: &HeapSnapshot = s;
+    let kinds = Kinds::of(s);
+    let retainers = Retainers::build(s);
+    let self_sizes = shallow::moved_self_sizes(s, &kinds);
+    let doms = {
+      let owned = page_owned(s, &kinds);
+      let essential = essential_edges(s, &kinds, &owned);
+      dominators::compute(s, &retainers, &essential, &self_sizes)
+    };
+    let distances = distances::compute(s, &kinds);
+    let classes = classes::class_names(s, &kinds);
+    let aggregates = classes::aggregates(s, &kinds, &classes, &self_sizes, &distances, &doms.retained, &doms.idom);
+    let unreachable_size = (0..s.node_count()).filter(|&v| doms.unreachable.get(v)).map(|v| self_sizes[v]).sum();
+    let total_size = doms.retained.first().copied().unwrap_or(0) + s.extra_native_bytes;
+    Analysis {
+      kinds,
+      self_sizes,
+      retainers,
+      idom: doms.idom,
+      retained: doms.retained,
+      distances,
+      unreachable: doms.unreachable,
+      classes,
+      aggregates,
+      total_size,
+      unreachable_size,
+    }
+  }
+}
+
+/// Analyzes a snapshot and builds the report (timings are the caller's to fill).
+pub fn analyze(s: &mut HeapSnapshot, opts: &AnalyzeOptions) -> Report {
+  let a = Analysis::compute(s);
+  report::build(s, &a, opts)
+}
+
+#[cfg(test)]
+mod exactness_tests;

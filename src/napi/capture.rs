@@ -1,5 +1,7 @@
 //! `NativeCapture`: a capture session driven from index.js (FIFO or pushed chunks).
-use crate::capture::{Capture, CaptureError, CaptureOptions, CaptureOutcome};
+use crate::analysis::AnalyzeOptions;
+use crate::capture::{Capture, CaptureError, CaptureOptions, CaptureOutcome, TeeFn};
+use crate::napi::analyze::NativeAnalyzeOptions;
 use napi::bindgen_prelude::*;
 use napi::JsDeferred;
 use napi_derive::napi;
@@ -11,6 +13,8 @@ pub struct NativeCaptureOptions {
   pub id: String,
   /// gzip level 0-9; absent means no compression
   pub gzip_level: Option<u32>,
+  /// analyze the snapshot in the same pass (parse the chunks as they stream)
+  pub analyze: Option<NativeAnalyzeOptions>,
 }
 
 #[napi(object)]
@@ -20,6 +24,10 @@ pub struct NativeCaptureResult {
   pub compressed_bytes: f64,
   pub tail_ms: f64,
   pub nodes: Option<f64>,
+  /// the report JSON, with `analyze`
+  pub report: Option<String>,
+  /// why the same-pass analysis failed (the capture itself succeeded)
+  pub report_error: Option<String>,
 }
 
 type Resolver = Box<dyn FnOnce(Env) -> Result<NativeCaptureResult> + Send>;
@@ -41,6 +49,8 @@ fn settle(d: JsDeferred<NativeCaptureResult, Resolver>, r: std::result::Result<C
         compressed_bytes: o.compressed_bytes as f64,
         tail_ms: o.tail_ms,
         nodes: o.nodes.map(|n| n as f64),
+        report: o.tee.as_ref().and_then(|t| t.as_ref().ok().cloned()),
+        report_error: o.tee.and_then(|t| t.err()),
       })
     })),
     Err(e) => d.reject(e.into()),
@@ -66,8 +76,13 @@ impl NativeCapture {
         _ => *g = Slot::Outcome(r),
       }
     });
-    let inner = Capture::start(
+    let tee = opts.analyze.map(|a| {
+      let a: AnalyzeOptions = a.into();
+      Box::new(move |reader| crate::pipeline::analyze_reader(reader, &a).map_err(|(_, m)| m)) as TeeFn
+    });
+    let inner = Capture::start_with(
       CaptureOptions { dir: opts.dir.into(), id: opts.id, gzip_level: opts.gzip_level },
+      tee,
       on_done,
     )?;
     Ok(NativeCapture { inner, slot })

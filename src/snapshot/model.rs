@@ -72,6 +72,8 @@ pub struct HeapSnapshot {
   pub locations: Vec<(u32, Location)>,
   /// `snapshot.extra_native_bytes` when present
   pub extra_native_bytes: u64,
+  /// set once detached native nodes were renamed `Detached …` (analysis::dom_state)
+  pub dom_state_applied: bool,
 }
 
 impl HeapSnapshot {

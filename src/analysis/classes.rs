@@ -1,0 +1,175 @@
+//! The Summary view: a class per node (DevTools' class names, plain objects regrouped by shape),
+//! aggregates per class key, and class retained sizes (`calculateClassesRetainedSize`).
+use super::interfaces;
+use super::names::base_class_name;
+use crate::graph::Kinds;
+use crate::snapshot::{HeapSnapshot, Location};
+use std::collections::HashMap;
+
+/// Interned class names; `of_node[n]` is node n's class.
+pub struct ClassNames {
+  pub names: Vec<String>,
+  pub of_node: Vec<u32>,
+}
+
+pub fn class_names(s: &HeapSnapshot, k: &Kinds) -> ClassNames {
+  let mut names: Vec<String> = Vec::new();
+  let mut by_text: HashMap<String, u32> = HashMap::new();
+  let mut intern = |text: &str, names: &mut Vec<String>| -> u32 {
+    if let Some(&i) = by_text.get(text) {
+      return i;
+    }
+    let i = names.len() as u32;
+    names.push(text.to_string());
+    by_text.insert(text.to_string(), i);
+    i
+  };
+  // most nodes share a (type, name) pair with many others: resolve each pair once
+  let mut by_pair: HashMap<(u8, u32), u32> = HashMap::new();
+  let mut of_node = Vec::with_capacity(s.node_count());
+  for v in 0..s.node_count() as u32 {
+    let t = s.node_type[v as usize];
+    let key = if t == k.object || t == k.native { (t, s.node_name[v as usize]) } else { (t, u32::MAX) };
+    let c = match by_pair.get(&key) {
+      Some(&c) => c,
+      None => {
+        let c = intern(&base_class_name(s, k, v), &mut names);
+        by_pair.insert(key, c);
+        c
+      }
+    };
+    of_node.push(c);
+  }
+  let defs = interfaces::infer(s, k);
+  let def_class: Vec<u32> = defs.iter().map(|d| intern(&d.name, &mut names)).collect();
+  for (node, def) in interfaces::apply(s, k, &defs) {
+    of_node[node as usize] = def_class[def];
+  }
+  ClassNames { names, of_node }
+}
+
+/// DevTools keys an object's class by its allocation site too, so one name can be several rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ClassKey {
+  Class(u32),
+  Located(u32, Location),
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Aggregate {
+  pub count: u64,
+  pub self_size: u64,
+  pub retained_size: u64,
+  pub distance: i32,
+}
+
+pub struct Aggregates {
+  pub keys: Vec<ClassKey>,
+  pub rows: Vec<Aggregate>,
+  /// per node: index into `rows`, or u32::MAX (nodes with no self size are in no row)
+  pub row_of_node: Vec<u32>,
+}
+
+pub fn aggregates(
+  s: &HeapSnapshot,
+  k: &Kinds,
+  classes: &ClassNames,
+  self_sizes: &[u64],
+  distances: &[i32],
+  retained: &[u64],
+  idom: &[u32],
+) -> Aggregates {
+  let n = s.node_count();
+  let mut loc_iter = s.locations.iter().peekable();
+  let mut index: HashMap<ClassKey, u32> = HashMap::new();
+  let mut keys = Vec::new();
+  let mut rows: Vec<Aggregate> = Vec::new();
+  let mut row_of_node = vec![u32::MAX; n];
+  for v in 0..n {
+    // locations are sorted by node: advance alongside
+    let mut loc = None;
+    while let Some((ln, l)) = loc_iter.peek() {
+      if (*ln as usize) < v {
+        loc_iter.next();
+      } else {
+        if *ln as usize == v {
+          loc = Some(*l);
+        }
+        break;
+      }
+    }
+    let size = self_sizes[v];
+    let class = classes.of_node[v];
+    let key = match loc {
+      Some(l) if s.node_type[v] == k.object => ClassKey::Located(class, l),
+      _ => ClassKey::Class(class),
+    };
+    if size == 0 {
+      continue; // not in the Summary, and never counted by the retained-size walk
+    }
+    let r = *index.entry(key).or_insert_with(|| {
+      keys.push(key);
+      rows.push(Aggregate { count: 0, self_size: 0, retained_size: 0, distance: i32::MAX });
+      (rows.len() - 1) as u32
+    });
+    let a = &mut rows[r as usize];
+    a.count += 1;
+    a.self_size += size;
+    a.distance = a.distance.min(distances[v]);
+    row_of_node[v] = r;
+  }
+  class_retained_sizes(n, &mut rows, &row_of_node, retained, idom);
+  Aggregates { keys, rows, row_of_node }
+}
+
+/// Walks the dominator tree from the root; a node adds its retained size to its class unless a
+/// dominator of it has the same class key (DevTools' `calculateClassesRetainedSize`, including
+/// its quirk: only sized nodes with dominated children hide their class from descendants).
+fn class_retained_sizes(n: usize, rows: &mut [Aggregate], row_of_node: &[u32], retained: &[u64], idom: &[u32]) {
+  // children lists of the dominator tree (CSR)
+  let mut first = vec![0u32; n + 1];
+  for v in 1..n {
+    first[idom[v] as usize] += 1;
+  }
+  let mut acc = 0u32;
+  for f in first.iter_mut() {
+    let c = *f;
+    *f = acc;
+    acc += c;
+  }
+  let mut fill: Vec<u32> = first[..n].to_vec();
+  let mut children = vec![0u32; n.saturating_sub(1)];
+  for v in 1..n {
+    let d = idom[v] as usize;
+    children[fill[d] as usize] = v as u32;
+    fill[d] += 1;
+  }
+  drop(fill);
+  // seen[row]: a dominator on the current path already counted this row
+  let mut seen = vec![false; rows.len()];
+  let mut list: Vec<u32> = vec![0];
+  let mut sizes: Vec<usize> = vec![usize::MAX];
+  let mut seen_rows: Vec<u32> = Vec::new();
+  while let Some(v) = list.pop() {
+    let v = v as usize;
+    let r = row_of_node[v];
+    let sized = r != u32::MAX;
+    let (from, to) = (first[v] as usize, first[v + 1] as usize);
+    if sized && !seen[r as usize] {
+      rows[r as usize].retained_size += retained[v];
+      if from != to {
+        seen[r as usize] = true;
+        sizes.push(list.len());
+        seen_rows.push(r);
+      }
+    }
+    list.extend_from_slice(&children[from..to]);
+    let l = list.len();
+    while sizes.last() == Some(&l) {
+      sizes.pop();
+      if let Some(r) = seen_rows.pop() {
+        seen[r as usize] = false;
+      }
+    }
+  }
+}

@@ -1,0 +1,67 @@
+//! DevTools' `calculateShallowSizes`: when the snapshot has user roots, a backing store (a
+//! `hidden` or `array` node, or `system / ExternalStringData`) reachable from exactly one owner
+//! gives its size to that owner, as the Memory panel shows it.
+use crate::graph::Kinds;
+use crate::snapshot::HeapSnapshot;
+
+const UNVISITED: u32 = u32::MAX;
+const MULTIPLE: u32 = u32::MAX - 1;
+
+pub fn has_user_roots(s: &HeapSnapshot, k: &Kinds) -> bool {
+  s.edges_of(0).any(|e| {
+    let to = s.edge_to[e];
+    s.node_type[to as usize] != k.synthetic || s.node_name_str(to) == "(Document DOM trees)"
+  })
+}
+
+/// Self sizes with owned backing stores moved onto their owners.
+pub fn moved_self_sizes(s: &HeapSnapshot, k: &Kinds) -> Vec<u64> {
+  let mut sizes = s.node_self_size.clone();
+  if !has_user_roots(s, k) {
+    return sizes;
+  }
+  let n = s.node_count();
+  let ext = (0..s.strings.len() as u32).find(|&i| s.strings.get(i) == "system / ExternalStringData");
+  let mut owners = vec![0u32; n];
+  let mut work: Vec<u32> = Vec::new();
+  for i in 0..n {
+    let t = s.node_type[i];
+    if t == k.hidden || t == k.array || (t == k.native && Some(s.node_name[i]) == ext) {
+      owners[i] = UNVISITED;
+    } else {
+      owners[i] = i as u32;
+      work.push(i as u32);
+    }
+  }
+  while let Some(id) = work.pop() {
+    let owner = owners[id as usize];
+    for e in s.edges_of(id) {
+      if s.edge_type[e] == k.e_weak {
+        continue;
+      }
+      let target = s.edge_to[e];
+      let cur = owners[target as usize];
+      if cur == UNVISITED {
+        owners[target as usize] = owner;
+        work.push(target);
+      } else if cur == target || cur == owner || cur == MULTIPLE {
+      } else {
+        owners[target as usize] = MULTIPLE;
+        work.push(target);
+      }
+    }
+  }
+  for i in 0..n {
+    let o = owners[i];
+    if o == UNVISITED || o == MULTIPLE || o == i as u32 {
+      continue;
+    }
+    if o == 0 || s.node_type[o as usize] == k.synthetic {
+      continue;
+    }
+    let moved = sizes[i];
+    sizes[i] = 0;
+    sizes[o as usize] += moved;
+  }
+  sizes
+}
