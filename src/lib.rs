@@ -6,4 +6,6 @@ pub mod graph;
 pub mod pipeline;
 pub mod snapshot;
 
+// Registered with Node at load time; unit tests never call it.
+#[cfg_attr(test, allow(dead_code))]
 mod napi;

@@ -74,3 +74,5 @@ pub fn analyze(s: &mut HeapSnapshot, opts: &AnalyzeOptions) -> Report {
 
 #[cfg(test)]
 mod exactness_tests;
+#[cfg(test)]
+mod graph_tests;

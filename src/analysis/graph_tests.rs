@@ -1,0 +1,200 @@
+//! Hand-built snapshots whose dominators, retained sizes and distances can be worked out by hand.
+use super::Analysis;
+use crate::graph::NO_DISTANCE;
+use crate::snapshot::{HeapSnapshot, StringTable};
+
+const NODE_TYPES: [&str; 15] = [
+  "hidden", "array", "string", "object", "code", "closure", "regexp", "number", "native", "synthetic",
+  "concatenated string", "sliced string", "symbol", "bigint", "object shape",
+];
+const EDGE_TYPES: [&str; 7] = ["context", "element", "property", "internal", "hidden", "shortcut", "weak"];
+
+/// A tiny snapshot builder: node 0 is the synthetic root.
+struct Builder {
+  nodes: Vec<(&'static str, String, u64)>,
+  edges: Vec<(u32, &'static str, String, u32)>,
+}
+
+impl Builder {
+  fn new() -> Self {
+    Builder { nodes: vec![("synthetic", String::new(), 0)], edges: vec![] }
+  }
+  fn node(&mut self, t: &'static str, name: &str, size: u64) -> u32 {
+    self.nodes.push((t, name.to_string(), size));
+    (self.nodes.len() - 1) as u32
+  }
+  fn edge(&mut self, from: u32, t: &'static str, name: &str, to: u32) {
+    self.edges.push((from, t, name.to_string(), to));
+  }
+  fn build(mut self) -> HeapSnapshot {
+    let mut strings = StringTable::default();
+    let intern = |s: &str, strings: &mut StringTable| -> u32 {
+      (0..strings.len() as u32).find(|&i| strings.get(i) == s).unwrap_or_else(|| {
+        strings.push(s);
+        (strings.len() - 1) as u32
+      })
+    };
+    intern("", &mut strings);
+    self.edges.sort_by_key(|e| e.0); // edges are stored per node, in node order
+    let mut s = HeapSnapshot {
+      node_type_names: NODE_TYPES.iter().map(|t| t.to_string()).collect(),
+      edge_type_names: EDGE_TYPES.iter().map(|t| t.to_string()).collect(),
+      ..Default::default()
+    };
+    for (i, (t, name, size)) in self.nodes.iter().enumerate() {
+      s.node_type.push(NODE_TYPES.iter().position(|x| x == t).unwrap() as u8);
+      s.node_name.push(intern(name, &mut strings));
+      s.node_id.push(i as u32 * 2 + 1);
+      s.node_self_size.push(*size);
+    }
+    let mut counts = vec![0u32; self.nodes.len()];
+    for e in &self.edges {
+      counts[e.0 as usize] += 1;
+    }
+    s.first_edge.push(0);
+    for c in counts {
+      s.first_edge.push(s.first_edge.last().unwrap() + c);
+    }
+    for (_, t, name, to) in &self.edges {
+      let code = EDGE_TYPES.iter().position(|x| x == t).unwrap() as u8;
+      s.edge_type.push(code);
+      s.edge_name_or_index.push(if *t == "element" || *t == "hidden" { name.parse().unwrap() } else { intern(name, &mut strings) });
+      s.edge_to.push(*to);
+    }
+    s.strings = strings;
+    s
+  }
+}
+
+/// root —shortcut→ global (a user root, as V8 links `global`)
+fn with_global() -> (Builder, u32) {
+  let mut b = Builder::new();
+  let g = b.node("object", "global", 10);
+  b.edge(0, "shortcut", "global", g);
+  (b, g)
+}
+
+#[test]
+fn diamond_is_dominated_by_the_fork() {
+  let (mut b, g) = with_global();
+  let a = b.node("object", "A", 100);
+  let bb = b.node("object", "B", 200);
+  let c = b.node("object", "C", 1000);
+  b.edge(g, "property", "a", a);
+  b.edge(g, "property", "b", bb);
+  b.edge(a, "property", "c", c);
+  b.edge(bb, "property", "c", c);
+  let mut s = b.build();
+  let x = Analysis::compute(&mut s);
+  assert_eq!(x.idom[c as usize], g);
+  assert_eq!(x.retained[a as usize], 100);
+  assert_eq!(x.retained[bb as usize], 200);
+  assert_eq!(x.retained[g as usize], 1310);
+  assert_eq!(x.total_size, 1310);
+  assert_eq!((x.distances[g as usize], x.distances[a as usize], x.distances[c as usize]), (1, 2, 3));
+}
+
+#[test]
+fn weak_edges_do_not_retain() {
+  let (mut b, g) = with_global();
+  let a = b.node("object", "A", 100);
+  let w = b.node("object", "W", 5000);
+  b.edge(g, "property", "a", a);
+  b.edge(a, "weak", "w", w);
+  let mut s = b.build();
+  let x = Analysis::compute(&mut s);
+  assert_eq!(x.retained[a as usize], 100);
+  assert_eq!(x.idom[w as usize], 0, "held only weakly: hangs off the root");
+  assert_eq!(x.distances[w as usize], NO_DISTANCE);
+  assert!(x.unreachable.get(w as usize));
+  assert_eq!(x.unreachable_size, 5000);
+}
+
+#[test]
+fn an_unreachable_island_hangs_off_the_root() {
+  let (mut b, g) = with_global();
+  let a = b.node("object", "A", 100);
+  let x1 = b.node("object", "X", 7);
+  let y1 = b.node("object", "Y", 11);
+  b.edge(g, "property", "a", a);
+  b.edge(x1, "property", "y", y1);
+  b.edge(y1, "property", "x", x1);
+  let mut s = b.build();
+  let x = Analysis::compute(&mut s);
+  assert_eq!((x.idom[x1 as usize], x.idom[y1 as usize]), (0, 0));
+  assert_eq!(x.unreachable_size, 18);
+  assert_eq!(x.retained[0], 10 + 100 + 18);
+  assert_eq!(x.distances[x1 as usize], NO_DISTANCE);
+}
+
+#[test]
+fn a_shortcut_edge_from_a_non_root_node_does_not_dominate() {
+  let (mut b, g) = with_global();
+  let s1 = b.node("object", "S", 300);
+  b.edge(g, "shortcut", "s", s1);
+  let mut s = b.build();
+  let x = Analysis::compute(&mut s);
+  assert_eq!(x.idom[s1 as usize], 0, "shortcut edges only count from the root");
+  assert_eq!(x.retained[g as usize], 10);
+  assert_eq!(x.distances[s1 as usize], 2, "but distances do follow it");
+}
+
+#[test]
+fn singly_owned_backing_store_moves_its_size_to_the_owner() {
+  let (mut b, g) = with_global();
+  let o = b.node("object", "Owner", 32);
+  let store = b.node("array", "(object elements)", 800);
+  let o1 = b.node("object", "P", 16);
+  let o2 = b.node("object", "Q", 16);
+  let shared = b.node("array", "(object elements)", 400);
+  b.edge(g, "property", "o", o);
+  b.edge(o, "internal", "elements", store);
+  b.edge(g, "property", "p", o1);
+  b.edge(g, "property", "q", o2);
+  b.edge(o1, "internal", "elements", shared);
+  b.edge(o2, "internal", "elements", shared);
+  let mut s = b.build();
+  let x = Analysis::compute(&mut s);
+  assert_eq!((x.self_sizes[o as usize], x.self_sizes[store as usize]), (832, 0));
+  assert_eq!(x.self_sizes[shared as usize], 400, "two owners: keeps its size");
+  assert_eq!(x.retained[o as usize], 832);
+  assert_eq!(x.retained[o1 as usize], 16);
+}
+
+#[test]
+fn a_weakmap_entry_is_retained_by_its_key_not_the_table() {
+  let (mut b, g) = with_global();
+  let table = b.node("array", "(WeakMap table)", 64);
+  let key = b.node("object", "Key", 16);
+  let value = b.node("object", "Value", 1000);
+  b.edge(g, "property", "map", table);
+  b.edge(g, "property", "key", key);
+  let part = format!("3 / part of key (Key @{}) -> value (Value @{}) pair in WeakMap (table @{})", key * 2 + 1, value * 2 + 1, table * 2 + 1);
+  b.edge(table, "internal", &part, value);
+  b.edge(key, "internal", &part, value);
+  let mut s = b.build();
+  let x = Analysis::compute(&mut s);
+  assert_eq!(x.idom[value as usize], key);
+  assert_eq!(x.retained[key as usize], 1016);
+}
+
+#[test]
+fn a_million_long_linked_list_needs_no_recursion() {
+  let (mut b, g) = with_global();
+  let n = 1_000_000u32;
+  let first = b.node("object", "ListNode", 32);
+  b.edge(g, "property", "list", first);
+  let mut prev = first;
+  for _ in 1..n {
+    let v = b.node("object", "ListNode", 32);
+    b.edge(prev, "property", "next", v);
+    prev = v;
+  }
+  let mut s = b.build();
+  let x = Analysis::compute(&mut s);
+  assert_eq!(x.retained[first as usize], 32 * n as u64);
+  assert_eq!(x.idom[prev as usize], prev - 1);
+  assert_eq!(x.distances[prev as usize], n as i32 + 1);
+  let path = super::paths::retainer_path(&s, &x, prev);
+  assert_eq!(path.len(), n as usize + 1);
+}
