@@ -35,7 +35,7 @@ function edgeLabel(step) {
 function formatReport(r, { classes = 15 } = {}) {
   const s = r.snapshot
   const out = []
-  out.push(`heap snapshot: ${int(s.nodes)} nodes, ${int(s.edges)} edges, ${bytes(s.totalSize)} reachable` +
+  out.push(`heap snapshot: ${int(s.nodes)} nodes, ${int(s.edges)} edges, ${bytes(s.totalSize)} in total` +
     (s.unreachableSize ? `, ${bytes(s.unreachableSize)} unreachable` : '') +
     `  (parsed in ${int(Math.round(r.timings.parseMs))} ms, analyzed in ${int(Math.round(r.timings.analyzeMs))} ms)`)
   out.push('')

@@ -1,0 +1,123 @@
+'use strict'
+const { test, after } = require('node:test')
+const assert = require('node:assert/strict')
+const fs = require('node:fs')
+const os = require('node:os')
+const path = require('node:path')
+const zlib = require('node:zlib')
+const { spawnSync } = require('node:child_process')
+const leakprobe = require('..')
+
+const FIXTURE = path.join(__dirname, 'fixtures', 'small.heapsnapshot.gz')
+const DEVTOOLS = JSON.parse(fs.readFileSync(path.join(__dirname, 'fixtures', 'small.devtools.json'), 'utf8'))
+const BIN = path.join(__dirname, '..', 'bin', 'leakprobe.js')
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'leakprobe-analyze-'))
+after(() => fs.rmSync(tmp, { recursive: true, force: true }))
+
+test('analyze(file) returns the leakprobe-report/1 with DevTools figures', async () => {
+  const r = await leakprobe.analyze(FIXTURE, { top: 50, paths: 3 })
+  assert.equal(r.format, 'leakprobe-report/1')
+  assert.equal(r.snapshot.nodes, DEVTOOLS.snapshot.nodes)
+  assert.equal(r.snapshot.totalSize, DEVTOOLS.snapshot.totalSize)
+  assert.ok(r.snapshot.edges > r.snapshot.nodes)
+  assert.ok(r.timings.parseMs > 0 && r.timings.analyzeMs > 0)
+  assert.equal(r.top.length, 50)
+  r.top.forEach((t, i) => {
+    const d = DEVTOOLS.top[i]
+    assert.deepEqual([t.id, t.selfSize, t.retainedSize, t.distance, t.type], [d.id, d.selfSize, d.retainedSize, d.distance, d.type], `top[${i}]`)
+  })
+  // paths run from the GC-root side to the node; each step names the edge it takes
+  const list = r.top.find((t) => t.name === 'ListNode' && t.path.length)
+  assert.ok(list, 'a ListNode with a path')
+  assert.deepEqual(list.path.map((s) => [s.name, s.edge]), [['global', 'list'], ['ListNode', '']])
+  assert.equal(list.path[0].edgeType, 'property')
+  assert.deepEqual(r.top.slice(3).map((t) => t.path.length), new Array(47).fill(0), 'only `paths` entries get a path')
+  const leaky = r.classes.find((c) => c.name === 'Leaky')
+  const want = DEVTOOLS.classes.find((c) => c.name === 'Leaky')
+  assert.deepEqual(leaky, { name: 'Leaky', count: want.count, selfSize: want.selfSize, retainedSize: want.retainedSize })
+  for (let i = 1; i < r.classes.length; i++) assert.ok(r.classes[i - 1].retainedSize >= r.classes[i].retainedSize)
+})
+
+test('analyze() takes a Buffer (gzip or plain) and a capture() result alike', async () => {
+  const gz = fs.readFileSync(FIXTURE)
+  const a = await leakprobe.analyze(gz, { top: 5, classes: 3 })
+  const b = await leakprobe.analyze(zlib.gunzipSync(gz), { top: 5, classes: 3 })
+  const c = await leakprobe.analyze({ file: FIXTURE }, { top: 5, classes: 3 })
+  for (const r of [b, c]) {
+    assert.deepEqual(r.top, a.top)
+    assert.deepEqual(r.classes, a.classes)
+  }
+  assert.equal(a.classes.length, 3)
+})
+
+test('capture({ analyze: true }) analyzes this heap in the same pass', async () => {
+  const dir = path.join(tmp, 'cap')
+  const r = await leakprobe.capture({ dir, analyze: true, top: 5 })
+  assert.ok(fs.existsSync(r.file))
+  assert.equal(r.report.format, 'leakprobe-report/1')
+  assert.equal(r.report.snapshot.nodes, r.nodes)
+  assert.equal(r.report.top.length, 5)
+  const again = await leakprobe.analyze(r.file, { top: 5 })
+  assert.deepEqual(again.top, r.report.top, 'same figures as reading the file back')
+})
+
+test('bad snapshots reject with ERR_LEAKPROBE_SNAPSHOT naming the byte offset', async () => {
+  const raw = zlib.gunzipSync(fs.readFileSync(FIXTURE))
+  const cases = [
+    [Buffer.alloc(0), /empty/],
+    [raw.subarray(0, 5000), /at byte \d+: .*(cut short|end of the input|expected)/],
+    [Buffer.from('{"snapshot":{"meta":{}}}'), /header/],
+    [Buffer.from(raw.toString('latin1').replace('"nodes":[', '"nodes":[x').slice(0, 20000), 'latin1'), /at byte \d+: expected a non-negative integer in "nodes"/],
+    [fs.readFileSync(FIXTURE).subarray(0, 100000), /gzip stream ends early/],
+  ]
+  for (const [buf, re] of cases) {
+    await assert.rejects(leakprobe.analyze(buf), (e) => {
+      assert.equal(e.code, 'ERR_LEAKPROBE_SNAPSHOT')
+      assert.match(e.message, re)
+      return true
+    })
+  }
+  await assert.rejects(leakprobe.analyze(path.join(tmp, 'missing.heapsnapshot')), { code: 'ERR_LEAKPROBE_SNAPSHOT', message: /no such file/ })
+  await assert.rejects(leakprobe.analyze(42), { code: 'ERR_LEAKPROBE_INVALID_ARG' })
+  await assert.rejects(leakprobe.analyze(FIXTURE, { top: -1 }), { code: 'ERR_LEAKPROBE_INVALID_ARG' })
+})
+
+test('random truncations and byte flips give errors or reports, never a crash', async () => {
+  const raw = zlib.gunzipSync(fs.readFileSync(FIXTURE))
+  let seed = 12345
+  const rnd = (n) => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed % n }
+  let errors = 0
+  for (let i = 0; i < 60; i++) {
+    const buf = Buffer.from(raw)
+    const cut = i % 2 ? buf.subarray(0, rnd(buf.length)) : buf
+    if (!(i % 2)) for (let j = 0; j < 3; j++) buf[rnd(buf.length)] = rnd(256)
+    await leakprobe.analyze(cut).then(() => {}, (e) => { assert.equal(e.code, 'ERR_LEAKPROBE_SNAPSHOT', e.message); errors++ })
+  }
+  assert.ok(errors >= 30)
+})
+
+test('analyze never blocks the event loop: timers keep firing while it runs', async () => {
+  let ticks = 0
+  const timer = setInterval(() => ticks++, 1)
+  const raw = zlib.gunzipSync(fs.readFileSync(FIXTURE))
+  await Promise.all([1, 2, 3].map(() => leakprobe.analyze(raw)))
+  clearInterval(timer)
+  assert.ok(ticks > 0)
+})
+
+test('leakprobe analyze FILE prints tables; --json the report; bad input exits 2', () => {
+  const t = spawnSync(process.execPath, [BIN, 'analyze', FIXTURE, '--top', '5'], { encoding: 'utf8' })
+  assert.equal(t.status, 0, t.stderr)
+  assert.match(t.stdout, /67,339 nodes/)
+  assert.match(t.stdout, /Biggest retainers/)
+  assert.match(t.stdout, /global\.list → ListNode/)
+  assert.match(t.stdout, /Classes by retained size/)
+  const j = spawnSync(process.execPath, [BIN, 'analyze', FIXTURE, '--json', '--top', '3'], { encoding: 'utf8' })
+  assert.equal(j.status, 0)
+  assert.equal(JSON.parse(j.stdout).top.length, 3)
+  const bad = path.join(tmp, 'bad.heapsnapshot')
+  fs.writeFileSync(bad, '{"snapshot":')
+  const b = spawnSync(process.execPath, [BIN, 'analyze', bad], { encoding: 'utf8' })
+  assert.equal(b.status, 2)
+  assert.match(b.stderr, /^leakprobe: ERR_LEAKPROBE_SNAPSHOT: invalid heap snapshot at byte \d+/)
+})
