@@ -140,12 +140,25 @@ pub fn apply(s: &HeapSnapshot, k: &Kinds, defs: &[Definition]) -> Vec<(u32, usiz
   let mut props: Vec<u32> = Vec::new();
   let mut states: Vec<usize> = Vec::new();
   let mut scratch: Vec<usize> = Vec::new();
+  // Objects of one hidden class list the same properties in the same order: match each
+  // distinct property list once.
+  let mut memo: HashMap<u64, (Vec<u32>, Option<usize>)> = HashMap::new();
   for v in 0..s.node_count() as u32 {
     if !is_plain_object(s, k, v) {
       continue;
     }
     props.clear();
     props.extend(s.edges_of(v).filter(|&e| s.edge_type[e] == k.e_property).map(|e| s.edge_name_or_index[e]));
+    let key = props.iter().fold(0xcbf29ce484222325u64, |h, &p| (h ^ p as u64).wrapping_mul(0x100000001b3));
+    if let Some((seen, def)) = memo.get(&key) {
+      if *seen == props {
+        if let Some(d) = def {
+          out.push((v, *d));
+        }
+        continue;
+      }
+    }
+    let unsorted = props.clone();
     props.sort_by(|a, b| cmp(*a, *b));
     states.clear();
     states.push(0);
@@ -169,9 +182,11 @@ pub fn apply(s: &HeapSnapshot, k: &Kinds, defs: &[Definition]) -> Vec<(u32, usiz
         }
       }
     }
-    if let Some(m) = best {
-      out.push((v, m.def));
+    let def = best.map(|m| m.def);
+    if let Some(d) = def {
+      out.push((v, d));
     }
+    memo.entry(key).or_insert((unsorted, def));
   }
   out
 }

@@ -38,15 +38,20 @@ impl Analysis {
     dom_state::propagate(s);
     let s: &HeapSnapshot = s;
     let kinds = Kinds::of(s);
-    let retainers = Retainers::build(s);
-    let self_sizes = shallow::moved_self_sizes(s, &kinds);
-    let doms = {
-      let owned = page_owned(s, &kinds);
-      let essential = essential_edges(s, &kinds, &owned);
-      dominators::compute(s, &retainers, &essential, &self_sizes)
-    };
-    let distances = distances::compute(s, &kinds);
-    let classes = classes::class_names(s, &kinds);
+    // Two independent halves on two threads: distances and class names need neither
+    // retainers nor dominators.
+    let ((self_sizes, retainers, doms), (distances, classes)) = std::thread::scope(|scope| {
+      let side = scope.spawn(|| (distances::compute(s, &kinds), classes::class_names(s, &kinds)));
+      let self_sizes = shallow::moved_self_sizes(s, &kinds);
+      let essential = essential_edges(s, &kinds, &page_owned(s, &kinds));
+      let retainers = Retainers::build(s, &essential);
+      let doms = dominators::compute(s, &retainers, &essential, &self_sizes);
+      let side = match side.join() {
+        Ok(v) => v,
+        Err(p) => std::panic::resume_unwind(p),
+      };
+      ((self_sizes, retainers, doms), side)
+    });
     let aggregates = classes::aggregates(s, &kinds, &classes, &self_sizes, &distances, &doms.retained, &doms.idom);
     let unreachable_size = (0..s.node_count()).filter(|&v| doms.unreachable.get(v)).map(|v| self_sizes[v]).sum();
     let total_size = doms.retained.first().copied().unwrap_or(0) + s.extra_native_bytes;

@@ -14,15 +14,18 @@ pub fn retainer_path(s: &HeapSnapshot, a: &Analysis, node: u32) -> Vec<(u32, Opt
     if d == NO_DISTANCE || d <= 1 {
       break;
     }
-    let step = a.retainers.of(cur).find(|&slot| {
-      let r = a.retainers.node[slot];
-      let e = a.retainers.edge[slot] as usize;
-      r != 0 && s.edge_type[e] != a.kinds.e_weak && a.distances[r as usize] == d - 1
+    // DevTools lists a retainer's edges to one node last-first: take its last non-weak one
+    let step = a.retainers.of(cur).find_map(|slot| {
+      let r = a.retainers.node_at(slot);
+      if r == 0 || a.distances[r as usize] != d - 1 {
+        return None;
+      }
+      s.edges_of(r).rev().find(|&e| s.edge_to[e] == cur && s.edge_type[e] != a.kinds.e_weak).map(|e| (r, e as u32))
     });
     match step {
-      Some(slot) => {
-        cur = a.retainers.node[slot];
-        rev.push((cur, Some(a.retainers.edge[slot])));
+      Some((r, e)) => {
+        cur = r;
+        rev.push((cur, Some(e)));
       }
       None => break,
     }

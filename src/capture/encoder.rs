@@ -1,5 +1,5 @@
 //! Chunk stream → (gzip) → any `Write`. Generic over the sink so it is tested without files.
-use crossbeam_channel::Receiver;
+use crossbeam_channel::{Receiver, Sender};
 use flate2::write::GzEncoder;
 use flate2::Compression;
 use std::io::{self, Write};
@@ -48,10 +48,12 @@ impl<W: Write> Write for CountingWriter<W> {
 /// Drains `rx` into `sink` until every sender is gone. On error the receiver is dropped by the
 /// caller, so senders see a closed channel and stop feeding us (no unbounded blocking).
 /// Returns the sink (to be synced and renamed) and the stats, plus when the last chunk arrived.
+/// Written chunks go back through `recycle` (when given) for the producer to reuse.
 pub fn encode_stream<W: Write>(
   rx: &Receiver<Vec<u8>>,
   sink: W,
   gzip: Option<u32>,
+  recycle: Option<&Sender<Vec<u8>>>,
 ) -> io::Result<(W, EncodeStats, Option<Instant>)> {
   let mut stats = EncodeStats::default();
   let mut last_chunk = None;
@@ -59,6 +61,11 @@ pub fn encode_stream<W: Write>(
   let mut note_head = |chunk: &[u8]| {
     if head.len() < HEADER_SCAN {
       head.extend_from_slice(&chunk[..chunk.len().min(HEADER_SCAN - head.len())]);
+    }
+  };
+  let give_back = |chunk: Vec<u8>| {
+    if let Some(r) = recycle {
+      let _ = r.try_send(chunk);
     }
   };
   let counting = CountingWriter { inner: sink, count: 0 };
@@ -69,6 +76,7 @@ pub fn encode_stream<W: Write>(
         stats.bytes += chunk.len() as u64;
         note_head(&chunk);
         enc.write_all(&chunk)?;
+        give_back(chunk);
         last_chunk = Some(Instant::now());
       }
       enc.finish()?
@@ -79,6 +87,7 @@ pub fn encode_stream<W: Write>(
         stats.bytes += chunk.len() as u64;
         note_head(&chunk);
         w.write_all(&chunk)?;
+        give_back(chunk);
         last_chunk = Some(Instant::now());
       }
       w
@@ -110,7 +119,7 @@ mod tests {
     let data: Vec<u8> = (0..200_000u32).flat_map(|i| format!("{},", i % 977).into_bytes()).collect();
     let chunks: Vec<Vec<u8>> = data.chunks(65_536).map(|c| c.to_vec()).collect();
     let rx = feed(chunks);
-    let (out, stats, last) = encode_stream(&rx, Vec::new(), Some(1)).unwrap();
+    let (out, stats, last) = encode_stream(&rx, Vec::new(), Some(1), None).unwrap();
     assert_eq!(stats.bytes, data.len() as u64);
     assert_eq!(stats.written, out.len() as u64);
     assert!(out.len() < data.len() / 5, "compressed {} of {}", out.len(), data.len());
@@ -123,7 +132,7 @@ mod tests {
   #[test]
   fn plain_passthrough() {
     let rx = feed(vec![b"abc".to_vec(), b"def".to_vec()]);
-    let (out, stats, _) = encode_stream(&rx, Vec::new(), None).unwrap();
+    let (out, stats, _) = encode_stream(&rx, Vec::new(), None, None).unwrap();
     assert_eq!(out, b"abcdef");
     assert_eq!(stats, EncodeStats { bytes: 6, written: 6, node_count: None });
   }
@@ -131,7 +140,7 @@ mod tests {
   #[test]
   fn node_count_from_header_split_across_chunks() {
     let rx = feed(vec![b"{\"snapshot\":{\"meta\":{},\"node_co".to_vec(), b"unt\":67339,\"edge_count\":5}}".to_vec()]);
-    let (_, stats, _) = encode_stream(&rx, Vec::new(), Some(6)).unwrap();
+    let (_, stats, _) = encode_stream(&rx, Vec::new(), Some(6), None).unwrap();
     assert_eq!(stats.node_count, Some(67339));
     assert_eq!(header_node_count(b"{\"nodes\":[]}"), None);
   }
@@ -159,7 +168,7 @@ mod tests {
   fn write_error_surfaces() {
     let chunks: Vec<Vec<u8>> = (0..50).map(|i| vec![i as u8; 10_000]).collect();
     let rx = feed(chunks);
-    let err = encode_stream(&rx, Full { room: 1000 }, None).unwrap_err();
+    let err = encode_stream(&rx, Full { room: 1000 }, None, None).unwrap_err();
     assert_eq!(err.raw_os_error(), Some(28));
   }
 }

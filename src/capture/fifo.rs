@@ -1,6 +1,7 @@
 //! A FIFO that `v8.writeHeapSnapshot(path)` writes into while a thread of ours reads it, so the
 //! snapshot never lands uncompressed on disk. Unix only.
 use super::fanout::Fanout;
+use crossbeam_channel::Receiver;
 use std::ffi::CString;
 use std::fs::File;
 use std::io::{self, Read};
@@ -35,7 +36,9 @@ fn open_raw(path: &Path, flags: libc::c_int) -> io::Result<File> {
 
 impl FifoSource {
   /// Creates the FIFO (mode 0600), opens both ends, and starts the reader thread feeding `tx`.
-  pub fn start(path: PathBuf, tx: Fanout) -> io::Result<Self> {
+  /// `pool` hands back buffers the writer is done with, so the reader reuses a fixed set of
+  /// chunk buffers instead of allocating one per read.
+  pub fn start(path: PathBuf, tx: Fanout, pool: Receiver<Vec<u8>>) -> io::Result<Self> {
     let c = cstr(&path)?;
     // SAFETY: valid C string.
     if unsafe { libc::mkfifo(c.as_ptr(), 0o600) } != 0 {
@@ -66,7 +69,7 @@ impl FifoSource {
     };
     let reader = std::thread::Builder::new()
       .name("leakprobe-fifo".into())
-      .spawn(move || drain(read_end, tx))?;
+      .spawn(move || drain(read_end, tx, pool))?;
     Ok(FifoSource { path, keepalive: Some(keepalive), reader: Some(reader) })
   }
 
@@ -88,15 +91,22 @@ impl Drop for FifoSource {
 
 /// Reads until EOF. If the writer side of the channel is gone (write error), keep draining so
 /// V8 never blocks on a full pipe, but send nothing more.
-fn drain(mut read_end: File, mut tx: Fanout) {
+fn drain(mut read_end: File, mut tx: Fanout, pool: Receiver<Vec<u8>>) {
   let mut forwarding = true;
-  let mut buf = vec![0u8; CHUNK];
+  let mut buf = Vec::new();
   loop {
+    if buf.is_empty() {
+      buf = pool.try_recv().unwrap_or_default();
+      buf.resize(CHUNK, 0);
+    }
     match read_end.read(&mut buf) {
       Ok(0) => break,
       Ok(n) => {
-        if forwarding && !tx.send(buf[..n].to_vec()) {
-          forwarding = false;
+        if forwarding {
+          buf.truncate(n);
+          if !tx.send(std::mem::take(&mut buf)) {
+            forwarding = false;
+          }
         }
       }
       Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -115,7 +125,8 @@ mod tests {
     let path = std::env::temp_dir().join(format!("leakprobe-fifo-test-{}", std::process::id()));
     let _ = std::fs::remove_file(&path);
     let (tx, rx) = crossbeam_channel::bounded(4);
-    let mut src = FifoSource::start(path.clone(), Fanout { writer: tx, parser: None }).unwrap();
+    let (_keep, pool) = crossbeam_channel::bounded(1);
+    let mut src = FifoSource::start(path.clone(), Fanout { writer: tx, parser: None }, pool).unwrap();
     let collector = std::thread::spawn(move || rx.iter().flatten().collect::<Vec<u8>>());
     let data: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
     {
@@ -134,7 +145,8 @@ mod tests {
     let _ = std::fs::remove_file(&path);
     let (tx, rx) = crossbeam_channel::bounded(1);
     drop(rx);
-    let mut src = FifoSource::start(path.clone(), Fanout { writer: tx, parser: None }).unwrap();
+    let (_keep, pool) = crossbeam_channel::bounded(1);
+    let mut src = FifoSource::start(path.clone(), Fanout { writer: tx, parser: None }, pool).unwrap();
     // Far more than the pipe holds: would block forever if nobody drained.
     let mut w = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
     w.write_all(&vec![7u8; 8 << 20]).unwrap();

@@ -110,6 +110,7 @@ pub fn validate_id(id: &str) -> Result<(), CaptureError> {
 
 /// A running capture. Feed it, then `finish` (or `abort`); `on_done` is called on our thread.
 pub struct Capture {
+  pool: crossbeam_channel::Receiver<Vec<u8>>,
   tx: Option<Fanout>,
   aborted: Arc<AtomicBool>,
   abort_reason: Arc<std::sync::Mutex<Option<String>>>,
@@ -144,6 +145,8 @@ impl Capture {
     };
     let (pending, file) = output_file::PendingFile::create(&opts.dir, &name).map_err(CaptureError::Dir)?;
     let (tx, rx) = bounded::<Vec<u8>>(CHANNEL_CHUNKS);
+    // written chunks come back for reuse: a fixed set of buffers, no allocation per chunk
+    let (pool_tx, pool_rx) = bounded::<Vec<u8>>(CHANNEL_CHUNKS + 2);
     let mut parser_tx = None;
     let mut tee_thread = None;
     if let Some(tee) = tee {
@@ -166,7 +169,7 @@ impl Capture {
       let _busy = busy;
       let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         let writer = std::io::BufWriter::with_capacity(1 << 20, file);
-        let encoded = encoder::encode_stream(&rx, writer, level);
+        let encoded = encoder::encode_stream(&rx, writer, level, Some(&pool_tx));
         drop(rx); // senders now fail fast instead of blocking
         let (writer, stats, last) = encoded.map_err(|e| CaptureError::Write(e.to_string()))?;
         if ab.load(Ordering::Acquire) {
@@ -200,6 +203,7 @@ impl Capture {
       return Err(CaptureError::Internal(format!("cannot start the writer thread: {e}")));
     }
     Ok(Capture {
+      pool: pool_rx,
       tx: Some(Fanout { writer: tx, parser: parser_tx }),
       aborted,
       abort_reason,
@@ -215,7 +219,7 @@ impl Capture {
   pub fn attach_fifo(&mut self) -> Result<PathBuf, CaptureError> {
     let tx = self.tx.clone().ok_or_else(|| CaptureError::Invalid("capture already finished".into()))?;
     let path = self.dir.join(format!(".{}.fifo", self.id));
-    let src = fifo::FifoSource::start(path.clone(), tx)
+    let src = fifo::FifoSource::start(path.clone(), tx, self.pool.clone())
       .map_err(|e| CaptureError::Dir(format!("cannot create a FIFO in {}: {e}", self.dir.display())))?;
     self.fifo = Some(src);
     Ok(path)

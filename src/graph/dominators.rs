@@ -64,7 +64,7 @@ pub fn compute(s: &HeapSnapshot, ret: &Retainers, essential: &BitSet, self_sizes
   if (count as usize) < n {
     // nodes whose retainers are all non-essential hang off the root, with what they reach
     for v in 1..=n as u32 {
-      if semi[v as usize] == 0 && only_weak_retainers(ret, essential, v - 1) {
+      if semi[v as usize] == 0 && only_weak_retainers(ret, v - 1) {
         parent[v as usize] = r;
         dfs(v, &mut parent, &mut semi, &mut vertex, &mut label, &mut next_edge, &mut count);
       }
@@ -119,11 +119,11 @@ pub fn compute(s: &HeapSnapshot, ret: &Retainers, essential: &BitSet, self_sizes
     let wo = w - 1;
     let mut orphan = true;
     for slot in ret.of(wo) {
-      if !essential.get(ret.edge[slot] as usize) {
+      if !ret.essential_at(slot) {
         continue;
       }
       orphan = false;
-      let v = ret.node[slot] + 1;
+      let v = ret.node_at(slot) + 1;
       let u = evaluate(v, &mut ancestor, &mut label, &semi, &mut stack);
       if semi[u as usize] < semi[w as usize] {
         semi[w as usize] = semi[u as usize];
@@ -165,6 +165,6 @@ pub fn compute(s: &HeapSnapshot, ret: &Retainers, essential: &BitSet, self_sizes
   Dominators { idom, retained, unreachable }
 }
 
-fn only_weak_retainers(ret: &Retainers, essential: &BitSet, node: u32) -> bool {
-  ret.of(node).all(|slot| !essential.get(ret.edge[slot] as usize))
+fn only_weak_retainers(ret: &Retainers, node: u32) -> bool {
+  ret.of(node).all(|slot| !ret.essential_at(slot))
 }

@@ -1,17 +1,22 @@
-//! The reverse index: for each node, the (node, edge) pairs that point at it, in CSR form.
+//! The reverse index: for each node, the nodes that point at it, in CSR form — 4 bytes per edge:
+//! the retaining node, with the top bit set when that edge counts for dominators.
 //! Laid out exactly as DevTools' `buildRetainers` (each node's retainers in reverse edge order),
 //! so walks over retainers visit them in the same order DevTools does.
+use super::essential::BitSet;
 use crate::snapshot::HeapSnapshot;
 
+pub const ESSENTIAL: u32 = 1 << 31;
+
 pub struct Retainers {
-  /// `first[n]..first[n + 1]` index `node` and `edge` for the retainers of node `n`
+  /// `first[n]..first[n + 1]` index `node` for the retainers of node `n`
   pub first: Vec<u32>,
+  /// retaining node ordinal | `ESSENTIAL`
   pub node: Vec<u32>,
-  pub edge: Vec<u32>,
 }
 
 impl Retainers {
-  pub fn build(s: &HeapSnapshot) -> Retainers {
+  /// Node ordinals must stay below 2^31 (the top bit is the flag).
+  pub fn build(s: &HeapSnapshot, essential: &BitSet) -> Retainers {
     let n = s.node_count();
     let m = s.edge_count();
     let mut first = vec![0u32; n + 1];
@@ -29,17 +34,24 @@ impl Retainers {
     }
     first[n] = acc;
     let mut node = vec![0u32; m];
-    let mut edge = vec![0u32; m];
     for src in 0..n {
       for e in s.edges_of(src as u32) {
         let to = s.edge_to[e] as usize;
         fill[to] -= 1;
         let slot = (first[to] + fill[to]) as usize;
-        node[slot] = src as u32;
-        edge[slot] = e as u32;
+        node[slot] = src as u32 | if essential.get(e) { ESSENTIAL } else { 0 };
       }
     }
-    Retainers { first, node, edge }
+    Retainers { first, node }
+  }
+
+  #[inline]
+  pub fn node_at(&self, slot: usize) -> u32 {
+    self.node[slot] & !ESSENTIAL
+  }
+  #[inline]
+  pub fn essential_at(&self, slot: usize) -> bool {
+    self.node[slot] & ESSENTIAL != 0
   }
 
   pub fn of(&self, n: u32) -> std::ops::Range<usize> {
