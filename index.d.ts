@@ -55,3 +55,70 @@ export interface CaptureResult {
  * (`ERR_LEAKPROBE_BUSY`).
  */
 export function capture(options?: CaptureOptions): Promise<CaptureResult>
+
+export interface AnalyzeOptions {
+  /** how many objects with the largest retained size to list (default 20) */
+  top?: number
+  /** how many of those get their retainer path from the GC roots (default 5) */
+  paths?: number
+  /** keep only the first N classes (default: all) */
+  classes?: number
+}
+
+export interface CaptureAnalyzeOptions extends CaptureOptions, AnalyzeOptions {
+  /** analyze the snapshot in the same pass, as it streams out of V8 (default false) */
+  analyze?: boolean
+}
+
+/** One step of a retainer path: the object, and the edge taken from it to the next step. */
+export interface PathStep {
+  id: number
+  name: string
+  type: string
+  /** property name or element index; '' on the last step */
+  edge: string
+  /** 'property' | 'element' | 'context' | 'internal' | 'hidden' | 'shortcut' | '' */
+  edgeType: string
+}
+
+export interface TopNode {
+  /** V8's snapshot object id: stable for one object across snapshots of one process */
+  id: number
+  name: string
+  /** V8's node type: 'object', 'closure', 'array', 'string', 'native', … */
+  type: string
+  /** DevTools' shallow size (singly-owned backing stores counted with their owner) */
+  selfSize: number
+  /** what would be freed if this object went away (DevTools' dominator tree) */
+  retainedSize: number
+  /** edges from the user roots; ≥ 100000000 for objects only V8 itself holds; -5 unreachable */
+  distance: number
+  /** from the GC-root side to this object; empty past the first `paths` entries */
+  path: PathStep[]
+}
+
+export interface ClassRow {
+  /** DevTools' Summary-view class name, e.g. 'Leaky', '(string)', '{url, body}' */
+  name: string
+  count: number
+  selfSize: number
+  retainedSize: number
+}
+
+/** `leakprobe-report/1`: see README. */
+export interface Report {
+  format: 'leakprobe-report/1'
+  snapshot: { nodes: number; edges: number; totalSize: number; unreachableSize: number }
+  timings: { parseMs: number; analyzeMs: number }
+  top: TopNode[]
+  classes: ClassRow[]
+}
+
+/**
+ * Parses and analyzes a heap snapshot (path to a .heapsnapshot or .heapsnapshot.gz, a Buffer of
+ * either, or a capture() result) on a thread of leakprobe's own; the event loop stays free.
+ * Rejects with ERR_LEAKPROBE_SNAPSHOT (naming the byte offset) on malformed input.
+ */
+export function analyze(input: string | Uint8Array | { file: string }, options?: AnalyzeOptions): Promise<Report>
+
+export function capture(options: CaptureAnalyzeOptions & { analyze: true }): Promise<CaptureResult & { report: Report }>

@@ -191,10 +191,14 @@ impl<R: Read> Scanner<R> {
           break 'fast;
         }
         let start = p;
-        let mut v: u64 = 0;
-        while p < start + 19 && buf[p].is_ascii_digit() {
-          v = v * 10 + (buf[p] - b'0') as u64;
-          p += 1;
+        // eight bytes at a time (p + 24 <= len here); longer numbers finish byte by byte
+        let (mut v, n) = swar_digits(&buf[p..p + 8]);
+        p += n;
+        if n == 8 {
+          while p < start + 19 && buf[p].is_ascii_digit() {
+            v = v * 10 + (buf[p] - b'0') as u64;
+            p += 1;
+          }
         }
         if p == start || matches!(buf[p], b'0'..=b'9' | b'.' | b'e' | b'E') {
           break 'fast; // not a number, or a long/odd one: the careful path says what is wrong
@@ -408,7 +412,43 @@ impl<R: Read> Scanner<R> {
   }
 }
 
+/// The leading ASCII digits of `b` (8 bytes) as a number, and how many there were (0-8),
+/// without a branch per byte: the snapshot's arrays are mostly short numbers.
+#[inline]
+pub fn swar_digits(b: &[u8]) -> (u64, usize) {
+  let chunk = u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]);
+  let sub = chunk.wrapping_sub(0x3030_3030_3030_3030);
+  // a byte's top bit ends up set if it was below '0' (borrow) or above '9' (+0x76 overflows 0x7f)
+  let non_digit = (sub | sub.wrapping_add(0x7676_7676_7676_7676)) & 0x8080_8080_8080_8080;
+  let n = (non_digit.trailing_zeros() / 8) as usize;
+  if n == 0 {
+    return (0, 0);
+  }
+  // keep the n digit bytes, moved to the top: leading zero digits do not change the value
+  let mut v = if n == 8 { sub } else { sub << (8 * (8 - n)) };
+  v = (v.wrapping_mul(10) + (v >> 8)) & 0x00FF_00FF_00FF_00FF;
+  v = (v.wrapping_mul(100) + (v >> 16)) & 0x0000_FFFF_0000_FFFF;
+  v = (v.wrapping_mul(10000) + (v >> 32)) & 0x0000_0000_FFFF_FFFF;
+  (v, n)
+}
+
 fn push_char(raw: &mut Vec<u8>, ch: char) {
   let mut b = [0u8; 4];
   raw.extend_from_slice(ch.encode_utf8(&mut b).as_bytes());
+}
+
+#[cfg(test)]
+mod tests {
+  use super::swar_digits;
+
+  #[test]
+  fn swar_digits_matches_the_obvious_loop() {
+    for s in ["0,", "7]", "12,3", "1234567,", "12345678", "99999999", "00012,xx", "x1234567", ",", "4294967295"] {
+      let mut b = s.as_bytes().to_vec();
+      b.resize(8, b' ');
+      let n = b.iter().take(8).take_while(|c| c.is_ascii_digit()).count();
+      let v: u64 = if n == 0 { 0 } else { std::str::from_utf8(&b[..n]).unwrap().parse().unwrap() };
+      assert_eq!(swar_digits(&b), (v, n), "{s}");
+    }
+  }
 }
