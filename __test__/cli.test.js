@@ -8,11 +8,13 @@ const BIN = path.join(__dirname, '..', 'bin', 'leakprobe.js')
 const run = (...args) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 120000 })
 
 test('leakprobe demo runs a leaky server on loopback, captures, prints the figures, cleans up', () => {
-  const r = run('demo', '--requests', '300')
+  const r = run('demo', '--requests', '1500')
   assert.equal(r.status, 0, r.stderr)
   assert.match(r.stdout, /on 127\.0\.0\.1:\d+/)
-  assert.match(r.stdout, /sent 300 requests/)
+  assert.match(r.stdout, /sent 1500 requests/)
   assert.match(r.stdout, /captured \d+ nodes: [\d.]+ MB of snapshot → [\d.]+ MB gzip/)
+  assert.match(r.stdout, /Biggest retainers/)
+  assert.match(r.stdout, /\{body, headers\}/, 'the leaking cache entries show up as a class')
   const file = /snapshot: (\S+) \(removed/.exec(r.stdout)[1]
   assert.equal(require('node:fs').existsSync(path.dirname(file)), false, 'demo dir removed')
 })

@@ -5,6 +5,7 @@ const os = require('node:os')
 const fs = require('node:fs')
 const path = require('node:path')
 const { capture } = require('./capture')
+const { formatReport } = require('./format')
 
 // The planted leak: every response is cached under a key that never repeats, and never evicted.
 function leakyServer() {
@@ -41,9 +42,13 @@ async function demo({ requests = 3000, keep = false, log = console.log } = {}) {
     const t = Date.now()
     await drive(port, requests, 16)
     log(`sent ${requests} requests over loopback in ${Date.now() - t} ms; heap used ${mb(process.memoryUsage().heapUsed)}`)
-    const r = await capture({ dir })
+    const r = await capture({ dir, analyze: true, top: 5, paths: 3, classes: 8 })
     log(`captured ${r.nodes} nodes: ${mb(r.bytes)} of snapshot → ${mb(r.compressedBytes)} gzip (${(r.bytes / r.compressedBytes).toFixed(1)}x)`)
     log(`main thread held ${r.blockedMs} ms (V8 writing the snapshot), done in ${r.durationMs} ms, via ${r.method}`)
+    log(`analyzed in the same pass: parsed in ${Math.round(r.report.timings.parseMs)} ms, analyzed in ${Math.round(r.report.timings.analyzeMs)} ms`)
+    log('')
+    log(formatReport(r.report, { classes: 8 }))
+    log('')
     log(keep ? `snapshot kept: ${r.file}` : `snapshot: ${r.file} (removed; pass --keep to keep it)`)
     return r
   } finally {
