@@ -58,42 +58,30 @@ pub fn encode_stream<W: Write>(
   let mut stats = EncodeStats::default();
   let mut last_chunk = None;
   let mut head: Vec<u8> = Vec::new();
-  let mut note_head = |chunk: &[u8]| {
-    if head.len() < HEADER_SCAN {
-      head.extend_from_slice(&chunk[..chunk.len().min(HEADER_SCAN - head.len())]);
+  // every chunk goes to `w`; the header is kept for `node_count`, the buffer handed back
+  let mut pump = |w: &mut dyn Write| -> io::Result<()> {
+    for chunk in rx.iter() {
+      stats.bytes += chunk.len() as u64;
+      if head.len() < HEADER_SCAN {
+        head.extend_from_slice(&chunk[..chunk.len().min(HEADER_SCAN - head.len())]);
+      }
+      w.write_all(&chunk)?;
+      if let Some(r) = recycle {
+        let _ = r.try_send(chunk);
+      }
+      last_chunk = Some(Instant::now());
     }
+    Ok(())
   };
-  let give_back = |chunk: Vec<u8>| {
-    if let Some(r) = recycle {
-      let _ = r.try_send(chunk);
-    }
-  };
-  let counting = CountingWriter { inner: sink, count: 0 };
-  let counting = match gzip {
+  let mut counting = CountingWriter { inner: sink, count: 0 };
+  match gzip {
     Some(level) => {
       let mut enc = GzEncoder::new(counting, Compression::new(level.min(9)));
-      for chunk in rx.iter() {
-        stats.bytes += chunk.len() as u64;
-        note_head(&chunk);
-        enc.write_all(&chunk)?;
-        give_back(chunk);
-        last_chunk = Some(Instant::now());
-      }
-      enc.finish()?
+      pump(&mut enc)?;
+      counting = enc.finish()?;
     }
-    None => {
-      let mut w = counting;
-      for chunk in rx.iter() {
-        stats.bytes += chunk.len() as u64;
-        note_head(&chunk);
-        w.write_all(&chunk)?;
-        give_back(chunk);
-        last_chunk = Some(Instant::now());
-      }
-      w
-    }
-  };
-  let mut counting = counting;
+    None => pump(&mut counting)?,
+  }
   counting.flush()?;
   stats.written = counting.count;
   stats.node_count = header_node_count(&head);
