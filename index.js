@@ -3,6 +3,7 @@
 // maps errors to `err.code`, and keeps the event loop free.
 const { capture } = require('./lib/capture')
 const { analyze } = require('./lib/analyze')
+const { compare } = require('./lib/compare')
 const { LeakprobeError } = require('./lib/errors')
 
-module.exports = { capture, analyze, LeakprobeError }
+module.exports = { capture, analyze, compare, LeakprobeError }

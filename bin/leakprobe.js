@@ -9,6 +9,10 @@ commands:
   analyze FILE [--json] [--top N] [--paths N] [--classes N]
                                  analyze a .heapsnapshot(.gz): biggest retainers with their
                                  retainer paths, and classes by retained size (--json: the report)
+  compare BASELINE TARGET [FINAL] [--json] [--threshold BYTES[,COUNT]] [--suspects N]
+                                 what grew between snapshots of one process and who holds it;
+                                 exit 1 when a group of new objects keeps growing past the
+                                 threshold (default 16kb,10), 0 when not
   demo [--keep] [--requests N]   run a small leaky server on loopback, capture its heap, print the figures
   help                           this text
   --version                      the version
@@ -53,6 +57,20 @@ async function main(argv) {
       if (f.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n')
       else process.stdout.write(require('../lib/format').formatReport(report) + '\n')
       return 0
+    }
+    case 'compare': {
+      const f = parseFlags(rest, { _: 3, json: 'boolean', threshold: 'string', suspects: 'number', classes: 'number' })
+      if (f._.length < 2) throw usageError('compare needs a baseline and a target snapshot (and optionally a final one)')
+      const leakprobe = require('..')
+      const opts = { suspects: f.suspects, classes: f.classes }
+      if (f.threshold !== undefined) {
+        const [b, c] = f.threshold.split(',')
+        opts.threshold = { bytes: b, count: c === undefined ? undefined : Number(c) }
+      }
+      const c = await leakprobe.compare(f._[0], f._[1], f._[2], opts)
+      if (f.json) process.stdout.write(JSON.stringify(c, null, 2) + '\n')
+      else process.stdout.write(require('../lib/format').formatComparison(c) + '\n')
+      return c.leak ? 1 : 0
     }
     case 'demo': {
       const f = parseFlags(rest, { keep: 'boolean', requests: 'number' })

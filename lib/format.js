@@ -25,11 +25,14 @@ function table(headers, rows, align) {
 // `Window.leakyHolder → Array[3] → Leaky`: each step names the node, then the edge taken from it.
 function pathText(steps) {
   if (!steps || steps.length === 0) return ''
-  return steps.map((s, i) => (i === steps.length - 1 ? s.name : `${cut(s.name, 40)}.${edgeLabel(s)}`)).join(' → ')
+  return steps.map((s, i) => {
+    const name = s.name || `(${s.type})`
+    return i === steps.length - 1 ? cut(name, 60) : `${cut(name, 40)}.${edgeLabel(s)}`
+  }).join(' → ')
 }
 
 function edgeLabel(step) {
-  return step.edgeType === 'element' || step.edgeType === 'hidden' ? `[${step.edge}]` : step.edge
+  return step.edgeType === 'element' || step.edgeType === 'hidden' || /^\d+$/.test(step.edge) ? `[${step.edge}]` : step.edge
 }
 
 function formatReport(r, { classes = 15 } = {}) {
@@ -58,3 +61,52 @@ function formatReport(r, { classes = 15 } = {}) {
 }
 
 module.exports = { formatReport, bytes, int, cut, table, pathText }
+
+const signed = (n, f) => (n > 0 ? '+' : n < 0 ? '-' : '') + f(Math.abs(n))
+
+// `Socket.acks`: the holder and the edge from it that keeps the leaking objects alive
+function holderText(h) {
+  return h && h.name ? (h.edge ? `${h.name}.${h.edge}` : h.name) : '(GC roots)'
+}
+
+function formatComparison(c, { classes = 15 } = {}) {
+  const out = []
+  const roles = c.snapshots.map((s) => `${s.role} ${int(s.nodes)} nodes / ${bytes(s.totalBytes)}`).join(', ')
+  out.push(`compared ${c.snapshots.length} snapshots: ${roles}`)
+  out.push(`heap growth: ${signed(c.growth.bytes, bytes)}, ${signed(c.growth.objects, int)} objects` +
+    `  (parsed in ${int(Math.round(c.timings.parseMs))} ms, analyzed in ${int(Math.round(c.timings.analyzeMs))} ms)`)
+  out.push('')
+  if (c.leak) {
+    const s = c.suspects[0]
+    out.push(`LEAK: ${int(s.count)} ${s.name} objects (${bytes(s.retainedSize)} retained) held by ${holderText(s.holder)},` +
+      ` growing ${s.counts.map(int).join(' → ')}`)
+  } else {
+    out.push(`no leak: no group of new objects kept growing past the threshold (${bytes(c.threshold.bytes)}, ${int(c.threshold.count)} objects)`)
+  }
+  if (c.suspects.length) {
+    out.push('')
+    out.push(c.snapshots.length === 3
+      ? 'Suspects: objects allocated after the baseline, alive in the target and still alive in the final snapshot'
+      : 'Suspects: objects allocated after the baseline and alive in the target')
+    out.push(table(['#', 'retained', 'count', 'growth', 'object', 'held by'],
+      c.suspects.map((s, i) => [i + 1, bytes(s.retainedSize), int(s.count), `${s.counts.map(int).join('→')}${s.leak ? ' LEAK' : s.growing ? '' : ' flat'}`, cut(s.name, 40), cut(holderText(s.holder), 40)]),
+      ['r', 'r', 'r', 'l', 'l', 'l']))
+    const withPaths = c.suspects.filter((s) => s.path && s.path.length).slice(0, 5)
+    if (withPaths.length) {
+      out.push('')
+      out.push('Retainer paths from the GC roots (largest object of each group)')
+      withPaths.forEach((s) => out.push(`  ${cut(s.name, 40)}: ${pathText(s.path)}`))
+    }
+  }
+  if (c.classes.length) {
+    out.push('')
+    out.push('Classes by size change (DevTools Comparison view)')
+    out.push(table(['size Δ', 'count Δ', 'new', 'deleted', 'class'],
+      c.classes.slice(0, classes).map((r) => [signed(r.sizeDelta, bytes), signed(r.countDelta, int), int(r.new), int(r.deleted), cut(r.name, 60)]),
+      ['r', 'r', 'r', 'r', 'l']))
+  }
+  return out.join('\n')
+}
+
+module.exports.formatComparison = formatComparison
+module.exports.holderText = holderText

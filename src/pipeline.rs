@@ -1,5 +1,7 @@
 //! Read → analyze → report JSON, timed. Plain Rust: the binding and the capture tee call this.
-use crate::analysis::{self, AnalyzeOptions};
+use crate::analysis::census::Census;
+use crate::analysis::compare::{self, CompareOptions};
+use crate::analysis::{self, Analysis, AnalyzeOptions};
 use crate::snapshot::{self, HeapSnapshot, SnapshotError};
 use std::io::Read;
 use std::path::Path;
@@ -36,4 +38,36 @@ pub fn analyze_bytes(buf: &[u8], opts: &AnalyzeOptions) -> Result<String, (&'sta
   let t = Instant::now();
   let mut snap = snapshot::read_snapshot_bytes(buf).map_err(snapshot_err)?;
   report_json(&mut snap, t.elapsed().as_secs_f64() * 1000.0, opts)
+}
+
+/// Compares two or three snapshot files (baseline, target[, final]) into the
+/// `leakprobe-compare/1` JSON. The earlier snapshots are reduced to a census as soon as they are
+/// read, so only the last one is held in full.
+pub fn compare_paths(paths: &[&Path], opts: &CompareOptions) -> Result<String, (&'static str, String)> {
+  if !(2..=3).contains(&paths.len()) {
+    return Err(("ERR_LEAKPROBE_INVALID_ARG", format!("compare needs 2 or 3 snapshots, got {}", paths.len())));
+  }
+  let mut parse_ms = 0.0;
+  let mut analyze_ms = 0.0;
+  let mut census_of = |p: &Path| -> Result<Census, (&'static str, String)> {
+    let t = Instant::now();
+    let mut snap = snapshot::read_snapshot_path(p).map_err(snapshot_err)?;
+    let t2 = Instant::now();
+    parse_ms += (t2 - t).as_secs_f64() * 1000.0;
+    let c = Census::of_snapshot(&mut snap);
+    analyze_ms += t2.elapsed().as_secs_f64() * 1000.0;
+    Ok(c)
+  };
+  let base = census_of(paths[0])?;
+  let target = if paths.len() == 3 { Some(census_of(paths[1])?) } else { None };
+  let t = Instant::now();
+  let mut last = snapshot::read_snapshot_path(paths[paths.len() - 1]).map_err(snapshot_err)?;
+  let t2 = Instant::now();
+  parse_ms += (t2 - t).as_secs_f64() * 1000.0;
+  let a = Analysis::compute(&mut last);
+  let mut cmp = compare::compare(&base, target.as_ref(), &last, &a, opts);
+  analyze_ms += t2.elapsed().as_secs_f64() * 1000.0;
+  cmp.timings.parse_ms = parse_ms;
+  cmp.timings.analyze_ms = analyze_ms;
+  serde_json::to_string(&cmp).map_err(|e| ("ERR_LEAKPROBE_INTERNAL", format!("cannot serialize the comparison: {e}")))
 }

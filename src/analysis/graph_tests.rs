@@ -10,23 +10,23 @@ const NODE_TYPES: [&str; 15] = [
 const EDGE_TYPES: [&str; 7] = ["context", "element", "property", "internal", "hidden", "shortcut", "weak"];
 
 /// A tiny snapshot builder: node 0 is the synthetic root.
-struct Builder {
+pub(super) struct Builder {
   nodes: Vec<(&'static str, String, u64)>,
   edges: Vec<(u32, &'static str, String, u32)>,
 }
 
 impl Builder {
-  fn new() -> Self {
+  pub(super) fn new() -> Self {
     Builder { nodes: vec![("synthetic", String::new(), 0)], edges: vec![] }
   }
-  fn node(&mut self, t: &'static str, name: &str, size: u64) -> u32 {
+  pub(super) fn node(&mut self, t: &'static str, name: &str, size: u64) -> u32 {
     self.nodes.push((t, name.to_string(), size));
     (self.nodes.len() - 1) as u32
   }
-  fn edge(&mut self, from: u32, t: &'static str, name: &str, to: u32) {
+  pub(super) fn edge(&mut self, from: u32, t: &'static str, name: &str, to: u32) {
     self.edges.push((from, t, name.to_string(), to));
   }
-  fn build(mut self) -> HeapSnapshot {
+  pub(super) fn build(mut self) -> HeapSnapshot {
     let mut strings = StringTable::default();
     let intern = |s: &str, strings: &mut StringTable| -> u32 {
       (0..strings.len() as u32).find(|&i| strings.get(i) == s).unwrap_or_else(|| {
@@ -67,7 +67,7 @@ impl Builder {
 }
 
 /// root —shortcut→ global (a user root, as V8 links `global`)
-fn with_global() -> (Builder, u32) {
+pub(super) fn with_global() -> (Builder, u32) {
   let mut b = Builder::new();
   let g = b.node("object", "global", 10);
   b.edge(0, "shortcut", "global", g);

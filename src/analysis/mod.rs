@@ -1,6 +1,8 @@
 //! Everything DevTools' Memory panel computes for a snapshot, plus leakprobe's reports.
 //! Plain Rust: `Analysis::compute` then `report::build`.
+pub mod census;
 pub mod classes;
+pub mod compare;
 pub mod dom_state;
 pub mod interfaces;
 pub mod names;
@@ -79,5 +81,7 @@ pub fn analyze(s: &mut HeapSnapshot, opts: &AnalyzeOptions) -> Report {
 
 #[cfg(test)]
 mod exactness_tests;
+#[cfg(test)]
+mod compare_tests;
 #[cfg(test)]
 mod graph_tests;

@@ -2,5 +2,6 @@
 //! settles Promises from our own threads (never the libuv pool, never the event loop).
 mod analyze;
 mod capture;
+mod compare;
 pub(crate) mod errors;
 mod thread_task;

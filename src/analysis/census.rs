@@ -1,0 +1,91 @@
+//! What a snapshot needs to contribute to a comparison when it is not the one analyzed in full:
+//! its object ids (sorted), each sized object's class, and object counts per leak label.
+//! About 16 bytes per node, so the baseline and target can stay in memory beside the analysis
+//! of the last snapshot.
+use super::classes::{self, ClassNames};
+use super::{dom_state, shallow};
+use crate::graph::Kinds;
+use crate::snapshot::HeapSnapshot;
+use std::collections::HashMap;
+
+pub struct Census {
+  /// every node id, sorted (zero-sized nodes too: they still tell "existed before")
+  pub ids: Vec<u32>,
+  /// sized nodes `(id, class)`, sorted by id (DevTools' comparison counts sized nodes only)
+  pub sized: Vec<(u32, u32)>,
+  /// self size of `sized[i]`
+  pub sizes: Vec<u64>,
+  /// class names, indexed by `sized[i].1`
+  pub class_names: Vec<String>,
+  /// live objects per leak label (see `leak_label`)
+  pub label_counts: HashMap<String, u64>,
+  pub nodes: u64,
+  /// sum of all self sizes plus `extra_native_bytes`
+  pub total_bytes: u64,
+}
+
+/// The name a suspect group is shown and counted under: the Summary class, except for
+/// functions, which are told apart by their own name (`onAck()` rather than `Function`).
+pub fn leak_label(s: &HeapSnapshot, k: &Kinds, classes: &ClassNames, v: u32) -> String {
+  if s.node_type[v as usize] == k.closure {
+    let name = s.node_name_str(v);
+    return if name.is_empty() { "(anonymous)()".to_string() } else { format!("{name}()") };
+  }
+  classes.names[classes.of_node[v as usize] as usize].clone()
+}
+
+impl Census {
+  /// Reads the figures of a snapshot that is not analyzed in full (no dominators needed).
+  pub fn of_snapshot(s: &mut HeapSnapshot) -> Census {
+    dom_state::propagate(s);
+    let k = Kinds::of(s);
+    let classes = classes::class_names(s, &k);
+    let sizes = shallow::moved_self_sizes(s, &k);
+    Census::build(s, &k, &classes, &sizes)
+  }
+
+  /// From an analysis already at hand (class names and moved self sizes computed once).
+  pub fn build(s: &HeapSnapshot, k: &Kinds, classes: &ClassNames, self_sizes: &[u64]) -> Census {
+    let n = s.node_count();
+    let mut ids = s.node_id.clone();
+    ids.sort_unstable();
+    let mut order: Vec<u32> = (0..n as u32).filter(|&v| self_sizes[v as usize] > 0).collect();
+    order.sort_unstable_by_key(|&v| s.node_id[v as usize]);
+    let sized = order.iter().map(|&v| (s.node_id[v as usize], classes.of_node[v as usize])).collect();
+    let sizes = order.iter().map(|&v| self_sizes[v as usize]).collect();
+    let mut label_counts: HashMap<String, u64> = HashMap::new();
+    // labels repeat across millions of nodes: count per (class, closure name) pair first
+    let mut by_key: HashMap<(u32, u32), u64> = HashMap::new();
+    for v in 0..n as u32 {
+      let name = if s.node_type[v as usize] == k.closure { s.node_name[v as usize] } else { u32::MAX };
+      *by_key.entry((classes.of_node[v as usize], name)).or_default() += 1;
+    }
+    for ((class, name), c) in by_key {
+      let label = if name == u32::MAX {
+        classes.names[class as usize].clone()
+      } else {
+        let f = s.strings.get(name);
+        if f.is_empty() { "(anonymous)()".to_string() } else { format!("{f}()") }
+      };
+      *label_counts.entry(label).or_default() += c;
+    }
+    let total_bytes = s.node_self_size.iter().sum::<u64>() + s.extra_native_bytes;
+    Census {
+      ids,
+      sized,
+      sizes,
+      class_names: classes.names.clone(),
+      label_counts,
+      nodes: n as u64,
+      total_bytes,
+    }
+  }
+
+  pub fn has_id(&self, id: u32) -> bool {
+    self.ids.binary_search(&id).is_ok()
+  }
+
+  pub fn label_count(&self, label: &str) -> u64 {
+    self.label_counts.get(label).copied().unwrap_or(0)
+  }
+}
