@@ -4,6 +4,8 @@
 const { capture } = require('./lib/capture')
 const { analyze } = require('./lib/analyze')
 const { compare } = require('./lib/compare')
+const { check } = require('./lib/check')
+const { monitor, Monitor } = require('./lib/monitor')
 const { LeakprobeError } = require('./lib/errors')
 
-module.exports = { capture, analyze, compare, LeakprobeError }
+module.exports = { capture, analyze, compare, check, monitor, Monitor, LeakprobeError }

@@ -320,13 +320,14 @@ fn find_suspects(base: &Census, target: Option<&Census>, s: &HeapSnapshot, a: &A
     .collect();
   let covered = covered_by_candidates(n, &a.idom, &candidate);
   let parent = shortest_parent_edges(s, a);
+  let mut holders = Holders { s, a, parent: &parent, candidate: &candidate, memo: HashMap::new() };
   let mut groups: Vec<Group> = Vec::new();
   let mut by_key: HashMap<(String, String, String), usize> = HashMap::new();
   for v in 0..n as u32 {
     if !candidate[v as usize] || covered[v as usize] {
       continue;
     }
-    let (holder, edge) = find_holder(s, a, &parent, &candidate, v);
+    let (holder, edge) = holders.of(v);
     let label = leak_label(s, k, &a.classes, v);
     let holder_name = match holder {
       Some(h) if s.node_type[h as usize] == k.synthetic => s.node_name_str(h).to_string(),
@@ -380,32 +381,58 @@ fn find_suspects(base: &Census, target: Option<&Census>, s: &HeapSnapshot, a: &A
     .collect()
 }
 
-/// Walks up the shortest path from a leaked object to the nearest ancestor that is neither a
-/// container nor itself leaked; returns it with the named edges from it down to the object.
-fn find_holder(s: &HeapSnapshot, a: &Analysis, parent: &[u32], candidate: &[bool], v: u32) -> (Option<u32>, String) {
-  let k = &a.kinds;
-  let mut edges: Vec<u32> = Vec::new();
-  let mut cur = v;
-  for _ in 0..MAX_WALK {
-    let e = parent[cur as usize];
-    if e == NO_EDGE {
-      break;
+/// Who holds each leaked object, remembered per candidate: in a leaked linked list (a timer
+/// list, say) every node's walk would otherwise climb through all the nodes before it.
+struct Holders<'a> {
+  s: &'a HeapSnapshot,
+  a: &'a Analysis,
+  parent: &'a [u32],
+  candidate: &'a [bool],
+  memo: HashMap<u32, (Option<u32>, String)>,
+}
+
+impl Holders<'_> {
+  /// Walks up the shortest path from a leaked object to the nearest ancestor that is neither a
+  /// container nor itself leaked; returns it with the named edges from it down to the topmost
+  /// leaked object (edges inside the leaked group say nothing about who holds it).
+  fn of(&mut self, v: u32) -> (Option<u32>, String) {
+    let (s, k) = (self.s, &self.a.kinds);
+    let mut edges: Vec<u32> = Vec::new();
+    let mut leaked_on_the_way: Vec<u32> = vec![v];
+    let mut cur = v;
+    let mut found: Option<(Option<u32>, String)> = None;
+    for _ in 0..MAX_WALK {
+      let e = self.parent[cur as usize];
+      if e == NO_EDGE {
+        break;
+      }
+      let up = edge_source(s, e);
+      edges.push(e);
+      cur = up;
+      if s.node_type[up as usize] == k.synthetic {
+        // a GC root such as `(Stack roots)`: its slot numbers mean nothing to a reader
+        found = Some((Some(up), edge_label(s, k, &edges, false)));
+        break;
+      }
+      if self.candidate[up as usize] {
+        if let Some(known) = self.memo.get(&up) {
+          found = Some(known.clone());
+          break;
+        }
+        leaked_on_the_way.push(up);
+        edges.clear();
+        continue;
+      }
+      if !is_container(s, k, up) {
+        found = Some((Some(up), edge_label(s, k, &edges, true)));
+        break;
+      }
     }
-    let up = edge_source(s, e);
-    edges.push(e);
-    cur = up;
-    if s.node_type[up as usize] == k.synthetic {
-      // a GC root such as `(Stack roots)`: its slot numbers mean nothing to a reader
-      return (Some(up), edge_label(s, k, &edges, false));
+    let found = found.unwrap_or_else(|| if cur != v { (Some(cur), edge_label(s, k, &edges, true)) } else { (None, String::new()) });
+    for c in leaked_on_the_way {
+      self.memo.insert(c, found.clone());
     }
-    if !is_container(s, k, up) && !candidate[up as usize] {
-      return (Some(up), edge_label(s, k, &edges, true));
-    }
-  }
-  if cur != v {
-    (Some(cur), edge_label(s, k, &edges, true))
-  } else {
-    (None, String::new())
+    found
   }
 }
 
@@ -423,7 +450,14 @@ fn edge_label(s: &HeapSnapshot, k: &Kinds, edges: &[u32], fallback: bool) -> Str
     .collect();
   if named.is_empty() && fallback {
     // nothing but internal links: show the first one rather than nothing
-    return edges.last().map(|&e| edge_name(s, k, e as usize)).unwrap_or_default();
+    // (indices differ from object to object and would split the group: `[]` for all of them)
+    return edges
+      .last()
+      .map(|&e| {
+        let name = edge_name(s, k, e as usize);
+        if name.bytes().all(|b| b.is_ascii_digit()) { "[]".to_string() } else { name }
+      })
+      .unwrap_or_default();
   }
   named.join(".")
 }

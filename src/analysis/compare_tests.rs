@@ -130,3 +130,61 @@ fn nothing_new_means_no_suspects() {
   assert!(c.classes.is_empty());
   assert_eq!(c.growth.bytes, 0);
 }
+
+#[test]
+fn a_leaked_linked_list_is_held_by_its_list_head() {
+  // global.timers: List —next→ T1 —next→ T2 … (each T new): one group, held by List.next
+  let make = |n: u32, from: u32| {
+    let (mut b, g) = with_global();
+    let list = b.node("object", "TimersList", 40);
+    b.edge(g, "property", "timers", list);
+    let mut ids = vec![1, 3, 5];
+    let mut prev = list;
+    for i in 0..n {
+      let t = b.node("object", "Timeout", 80);
+      b.edge(prev, "property", "next", t);
+      // doubly linked: no Timeout dominates the next one
+      b.edge(t, "property", "list", list);
+      b.edge(list, "element", &i.to_string(), t);
+      ids.push(from + 2 * i);
+      prev = t;
+    }
+    let mut s = b.build();
+    s.node_id = ids;
+    s
+  };
+  let c = run(make(2, 100), Some(make(200, 100)), make(400, 100), loose());
+  assert!(c.leak);
+  let top = &c.suspects[0];
+  assert_eq!((top.name.as_str(), top.count), ("Timeout", 198));
+  // held directly (by index) and through the chain: the direct, shortest path names the holder
+  assert_eq!((top.holder.name.as_str(), top.holder.edge.as_str()), ("TimersList", "[]"));
+}
+
+#[test]
+fn a_leaked_singly_linked_chain_is_named_by_the_edge_into_its_head() {
+  // global.head: Holder —first→ N1 —next→ N2 … a chain with no other way in
+  let make = |n: u32, from: u32| {
+    let (mut b, g) = with_global();
+    let h = b.node("object", "Queue", 40);
+    b.edge(g, "property", "queue", h);
+    let mut ids = vec![1, 3, 5];
+    let mut prev = h;
+    for i in 0..n {
+      let t = b.node("object", "Job", 80);
+      b.edge(prev, "property", if i == 0 { "first" } else { "next" }, t);
+      ids.push(from + 2 * i);
+      prev = t;
+    }
+    let mut s = b.build();
+    s.node_id = ids;
+    s
+  };
+  // the old head stays; the chain grows at its end
+  let c = run(make(2, 100), Some(make(100, 100)), make(300, 100), loose());
+  assert!(c.leak, "{c:#?}");
+  let top = &c.suspects[0];
+  // N3 dominates every later node: one object retaining the rest of the chain
+  assert_eq!((top.name.as_str(), top.count, top.retained_size), ("Job", 1, 80 * 298));
+  assert_eq!((top.holder.name.as_str(), top.holder.edge.as_str()), ("Job", "next"));
+}

@@ -1,5 +1,6 @@
 //! Streaming capture: chunks → bounded channel → gzip writer thread → temp file → fsync → rename.
 //! Plain Rust; the binding feeds it either through a FIFO (`attach_fifo`) or chunk by chunk (`push`).
+pub mod compress_file;
 pub mod encoder;
 pub mod fanout;
 #[cfg(unix)]

@@ -3,5 +3,6 @@
 mod analyze;
 mod capture;
 mod compare;
+mod files;
 pub(crate) mod errors;
 mod thread_task;

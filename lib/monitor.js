@@ -1,0 +1,206 @@
+'use strict'
+// monitor(): post-GC heap samples, a trend, and `growth` / `leak` events (DESIGN §7).
+// Cheap enough to leave on: one PerformanceObserver for GC entries and one unref'd timer.
+const { EventEmitter } = require('node:events')
+const fs = require('node:fs')
+const path = require('node:path')
+const v8 = require('node:v8')
+const { PerformanceObserver, constants } = require('node:perf_hooks')
+const native = require('./native')
+const { Trend } = require('./trend')
+const { capture, newId, DEFAULT_DIR } = require('./capture')
+const { compare } = require('./compare')
+const { analyze } = require('./analyze')
+const { fromNative, invalidArg } = require('./errors')
+
+const NEAR_LIMIT_FILE = /^Heap\.\d{8}\.\d{6}\.(\d+)\.\d+\.\d+\.heapsnapshot$/
+
+function num(name, v, dflt, min) {
+  if (v === undefined) return dflt
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < min) throw invalidArg(`monitor(): \`${name}\` must be a number ≥ ${min}, got ${v}`)
+  return v
+}
+
+// Where Node writes snapshots by itself: --diagnostic-dir, else the working directory.
+function diagnosticDir() {
+  const args = [...process.execArgv, ...(process.env.NODE_OPTIONS || '').split(/\s+/)]
+  for (let i = 0; i < args.length; i++) {
+    const m = /^--diagnostic-dir(?:=(.*))?$/.exec(args[i])
+    if (m) return path.resolve(m[1] !== undefined ? m[1] : args[i + 1] || '.')
+  }
+  return process.cwd()
+}
+
+class Monitor extends EventEmitter {
+  constructor(options = {}) {
+    super()
+    if (options === null || typeof options !== 'object') throw invalidArg('monitor(): options must be an object')
+    this.intervalMs = num('intervalMs', options.intervalMs, 10000, 10)
+    const window = num('window', options.window, 30, 3)
+    this.trend = new Trend({
+      window,
+      growthSteps: Math.min(num('growthSteps', options.growthSteps, 3, 1), window - 1),
+      minGrowth: num('minGrowth', options.minGrowth, 1 << 20, 0),
+      noise: num('noise', options.noise, 64 * 1024, 0),
+    })
+    this.history = num('history', options.history, 720, 1)
+    this.forceGc = options.gc === true
+    if (this.forceGc && typeof global.gc !== 'function') throw invalidArg('monitor(): `gc: true` needs node --expose-gc')
+    this.captureDir = null
+    if (options.capture !== undefined && options.capture !== false) {
+      const c = options.capture === true ? {} : options.capture
+      if (c === null || typeof c !== 'object') throw invalidArg('monitor(): `capture` must be true or { dir }')
+      this.captureDir = path.resolve(c.dir || DEFAULT_DIR)
+    }
+    this.nearHeapLimit = null
+    if (options.nearHeapLimit !== undefined && options.nearHeapLimit !== false) {
+      const n = options.nearHeapLimit === true ? {} : options.nearHeapLimit
+      if (n === null || typeof n !== 'object') throw invalidArg('monitor(): `nearHeapLimit` must be true or { dir, limit }')
+      this.nearHeapLimit = {
+        dir: path.resolve(n.dir || this.captureDir || DEFAULT_DIR),
+        watch: diagnosticDir(),
+        sizes: new Map(), // file → size at the last poll: a file is complete once it stops growing
+        busy: false,
+      }
+      v8.setHeapSnapshotNearHeapLimit(num('nearHeapLimit.limit', n.limit, 1, 1))
+    }
+    this.samples = []
+    this._postGc = null
+    this._majorGcs = 0
+    this._baseline = null
+    this._busy = false
+    this._observer = new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) {
+        const kind = e.detail ? e.detail.kind : e.kind
+        if (kind !== constants.NODE_PERFORMANCE_GC_MAJOR) continue
+        this._majorGcs++
+        const used = v8.getHeapStatistics().used_heap_size
+        if (this._postGc === null || used < this._postGc) this._postGc = used
+      }
+    })
+    this._observer.observe({ entryTypes: ['gc'] })
+    this._timer = setInterval(() => this._tick(), this.intervalMs)
+    this._timer.unref()
+  }
+
+  stop() {
+    if (!this._timer) return
+    clearInterval(this._timer)
+    this._timer = null
+    this._observer.disconnect()
+    this.emit('stop')
+  }
+
+  get running() {
+    return this._timer !== null
+  }
+
+  _tick() {
+    if (this.forceGc) {
+      global.gc()
+      const used = v8.getHeapStatistics().used_heap_size
+      if (this._postGc === null || used < this._postGc) this._postGc = used
+    }
+    const mem = process.memoryUsage()
+    const floor = this._postGc
+    this._postGc = null
+    const verdict = floor === null ? { growth: false, leak: false } : this.trend.push(floor)
+    const stats = {
+      time: Date.now(),
+      heapUsed: mem.heapUsed,
+      heapTotal: mem.heapTotal,
+      rss: mem.rss,
+      external: mem.external,
+      postGcHeapUsed: floor,
+      majorGcs: this._majorGcs,
+      slope: Math.round(this.trend.slope()),
+      growing: this.trend.growing,
+    }
+    this.samples.push(stats)
+    if (this.samples.length > this.history) this.samples.shift()
+    this.emit('stats', stats)
+    if (verdict.growth) this._onGrowth(stats)
+    if (verdict.leak) this._onLeak(stats)
+    if (this.nearHeapLimit) this._pollNearLimit()
+  }
+
+  // 'error' only when someone listens: a monitor must never take the host down
+  _fail(err) {
+    if (this.listenerCount('error') > 0) this.emit('error', err)
+    else process.emitWarning(`leakprobe monitor: ${err.message}`, { code: err.code || 'ERR_LEAKPROBE_MONITOR' })
+  }
+
+  _event(stats) {
+    return { stats, floors: this.trend.floors.slice(), slope: Math.round(this.trend.slope()) }
+  }
+
+  _onGrowth(stats) {
+    this.emit('growth', this._event(stats))
+    if (this.captureDir && !this._baseline && !this._busy) {
+      this._busy = true
+      capture({ dir: this.captureDir })
+        .then((c) => { this._baseline = c })
+        .catch((e) => this._fail(e))
+        .finally(() => { this._busy = false })
+    }
+  }
+
+  async _onLeak(stats) {
+    const event = this._event(stats)
+    if (!this.captureDir || !this._baseline || this._busy) {
+      this.emit('leak', event)
+      return
+    }
+    this._busy = true
+    try {
+      const target = await capture({ dir: this.captureDir })
+      event.snapshots = [this._baseline, target]
+      event.comparison = await compare(this._baseline, target)
+      this._baseline = null
+    } catch (e) {
+      this._fail(e)
+    } finally {
+      this._busy = false
+    }
+    this.emit('leak', event)
+  }
+
+  async _pollNearLimit() {
+    const n = this.nearHeapLimit
+    if (n.busy) return
+    let names
+    try {
+      names = fs.readdirSync(n.watch)
+    } catch (e) {
+      return this._fail(e)
+    }
+    for (const name of names) {
+      const m = NEAR_LIMIT_FILE.exec(name)
+      if (!m || Number(m[1]) !== process.pid) continue
+      const file = path.join(n.watch, name)
+      let size
+      try { size = fs.statSync(file).size } catch { continue }
+      if (n.sizes.get(file) !== size) {
+        n.sizes.set(file, size) // still being written, or new: look again next tick
+        continue
+      }
+      n.sizes.delete(file)
+      n.busy = true
+      try {
+        const out = JSON.parse(await native.compressFile(file, n.dir, `${newId()}.heapsnapshot.gz`, 3, true).catch((e) => { throw fromNative(e) }))
+        const report = await analyze(out.file)
+        this.emit('snapshot', { source: 'near-heap-limit', ...out, report })
+      } catch (e) {
+        this._fail(e)
+      } finally {
+        n.busy = false
+      }
+    }
+  }
+}
+
+function monitor(options) {
+  return new Monitor(options)
+}
+
+module.exports = { monitor, Monitor, diagnosticDir }

@@ -1,0 +1,15 @@
+//! `compressFile`: gzip a snapshot Node wrote by itself, on a thread of ours.
+use crate::capture::compress_file::compress_file as compress;
+use crate::napi::thread_task::spawn_promise;
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+
+/// Resolves with `{"file":…,"bytes":…,"compressedBytes":…}` (JSON).
+#[napi(ts_return_type = "Promise<string>")]
+pub fn compress_file<'e>(env: &'e Env, src: String, dir: String, name: String, level: u32, remove_source: bool) -> Result<Object<'e>> {
+  spawn_promise(env, "leakprobe-compress", (), move |_| {
+    let c = compress(std::path::Path::new(&src), std::path::Path::new(&dir), &name, level, remove_source)
+      .map_err(|m| ("ERR_LEAKPROBE_WRITE", m))?;
+    Ok(serde_json::json!({ "file": c.file.to_string_lossy(), "bytes": c.bytes, "compressedBytes": c.compressed_bytes }).to_string())
+  })
+}
