@@ -89,7 +89,7 @@ function formatComparison(c, { classes = 15 } = {}) {
       ? 'Suspects: objects allocated after the baseline, alive in the target and still alive in the final snapshot'
       : 'Suspects: objects allocated after the baseline and alive in the target')
     out.push(table(['#', 'retained', 'count', 'growth', 'object', 'held by'],
-      c.suspects.map((s, i) => [i + 1, bytes(s.retainedSize), int(s.count), `${s.counts.map(int).join('→')}${s.leak ? ' LEAK' : s.growing ? '' : ' flat'}`, cut(s.name, 40), cut(holderText(s.holder), 40)]),
+      c.suspects.map((s, i) => [i + 1, bytes(s.retainedSize), int(s.count), `${s.counts.map(int).join('→')}${s.leak ? ' LEAK' : s.vmHeld ? ' (held by V8)' : s.growing ? '' : ' flat'}`, cut(s.name, 40), cut(holderText(s.holder), 40)]),
       ['r', 'r', 'r', 'l', 'l', 'l']))
     const withPaths = c.suspects.filter((s) => s.path && s.path.length).slice(0, 5)
     if (withPaths.length) {

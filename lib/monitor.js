@@ -81,6 +81,8 @@ class Monitor extends EventEmitter {
     this._observer.observe({ entryTypes: ['gc'] })
     this._timer = setInterval(() => this._tick(), this.intervalMs)
     this._timer.unref()
+    // snapshots left by an earlier run that died near the heap limit: pick them up now
+    if (this.nearHeapLimit) setImmediate(() => this._pollNearLimit())
   }
 
   stop() {
@@ -176,11 +178,15 @@ class Monitor extends EventEmitter {
     }
     for (const name of names) {
       const m = NEAR_LIMIT_FILE.exec(name)
-      if (!m || Number(m[1]) !== process.pid) continue
+      if (!m) continue
+      // ours, or left by a process that has died since (usually of the very OOM it warned of)
+      const pid = Number(m[1])
+      const ours = pid === process.pid
+      if (!ours && isAlive(pid)) continue
       const file = path.join(n.watch, name)
       let size
       try { size = fs.statSync(file).size } catch { continue }
-      if (n.sizes.get(file) !== size) {
+      if (ours && n.sizes.get(file) !== size) {
         n.sizes.set(file, size) // still being written, or new: look again next tick
         continue
       }
@@ -189,13 +195,22 @@ class Monitor extends EventEmitter {
       try {
         const out = JSON.parse(await native.compressFile(file, n.dir, `${newId()}.heapsnapshot.gz`, 3, true).catch((e) => { throw fromNative(e) }))
         const report = await analyze(out.file)
-        this.emit('snapshot', { source: 'near-heap-limit', ...out, report })
+        this.emit('snapshot', { source: 'near-heap-limit', original: file, pid, ...out, report })
       } catch (e) {
         this._fail(e)
       } finally {
         n.busy = false
       }
     }
+  }
+}
+
+function isAlive(pid) {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (e) {
+    return e.code === 'EPERM'
   }
 }
 

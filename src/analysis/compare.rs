@@ -78,7 +78,10 @@ pub struct Suspect {
   pub counts: Vec<u64>,
   /// the count rose from each snapshot to the next
   pub growing: bool,
-  /// growing, and at or above both thresholds
+  /// held straight from V8's machinery (a stack slot, a handle scope, compiled code): transient
+  /// or VM-owned, listed but never the verdict
+  pub vm_held: bool,
+  /// growing, at or above both thresholds, and not `vm_held`
   pub leak: bool,
 }
 
@@ -114,7 +117,7 @@ pub fn compare(base: &Census, target: Option<&Census>, last: &HeapSnapshot, a: &
     }
     counts.push(cur.label_count(&sp.name));
     sp.growing = counts.windows(2).all(|w| w[1] > w[0]);
-    sp.leak = sp.growing && sp.retained_size >= opts.threshold_bytes && sp.count >= opts.threshold_count;
+    sp.leak = sp.growing && !sp.vm_held && sp.retained_size >= opts.threshold_bytes && sp.count >= opts.threshold_count;
     sp.counts = counts;
   }
   // leaks first, then by retained size: the top suspect decides the verdict
@@ -291,6 +294,9 @@ fn covered_by_candidates(n: usize, idom: &[u32], candidate: &[bool]) -> Vec<bool
 struct Group {
   name: String,
   holder: Holder,
+  /// edge label → members hanging from it
+  edges: HashMap<String, u64>,
+  vm_held: bool,
   count: u64,
   self_size: u64,
   retained: u64,
@@ -322,7 +328,7 @@ fn find_suspects(base: &Census, target: Option<&Census>, s: &HeapSnapshot, a: &A
   let parent = shortest_parent_edges(s, a);
   let mut holders = Holders { s, a, parent: &parent, candidate: &candidate, memo: HashMap::new() };
   let mut groups: Vec<Group> = Vec::new();
-  let mut by_key: HashMap<(String, String, String), usize> = HashMap::new();
+  let mut by_key: HashMap<(String, String), usize> = HashMap::new();
   for v in 0..n as u32 {
     if !candidate[v as usize] || covered[v as usize] {
       continue;
@@ -334,13 +340,20 @@ fn find_suspects(base: &Census, target: Option<&Census>, s: &HeapSnapshot, a: &A
       Some(h) => a.classes.names[a.classes.of_node[h as usize] as usize].clone(),
       None => "(GC roots)".to_string(),
     };
-    let key = (label, holder_name, edge);
+    // one group per kind of object and holder class; the edge shown is the one most of the
+    // group hangs from (a doubly linked list is reached from both of its ends)
+    let key = (label, holder_name);
     let gi = match by_key.get(&key) {
       Some(&g) => g,
       None => {
         groups.push(Group {
           name: key.0.clone(),
-          holder: Holder { id: holder.map(|h| s.node_id[h as usize] as u64).unwrap_or(0), name: key.1.clone(), edge: key.2.clone() },
+          holder: Holder { id: holder.map(|h| s.node_id[h as usize] as u64).unwrap_or(0), name: key.1.clone(), edge: String::new() },
+          edges: HashMap::new(),
+          vm_held: holder.is_none_or(|h| {
+            let t = s.node_type[h as usize];
+            t == k.synthetic || t == k.code || t == k.hidden
+          }),
           count: 0,
           self_size: 0,
           retained: 0,
@@ -351,6 +364,7 @@ fn find_suspects(base: &Census, target: Option<&Census>, s: &HeapSnapshot, a: &A
       }
     };
     let g = &mut groups[gi];
+    *g.edges.entry(edge).or_default() += 1;
     let r = a.retained[v as usize];
     g.count += 1;
     g.self_size += a.self_sizes[v as usize];
@@ -365,20 +379,27 @@ fn find_suspects(base: &Census, target: Option<&Census>, s: &HeapSnapshot, a: &A
     .into_iter()
     .map(|g| {
       let path = g.best.first().map(|&(_, v)| path_steps(s, a, &parent, v)).unwrap_or_default();
+      let edge = g.edges.iter().max_by(|x, y| x.1.cmp(y.1).then(y.0.cmp(x.0))).map(|(e, _)| e.clone()).unwrap_or_default();
       Suspect {
         name: cut_name(g.name),
         count: g.count,
         self_size: g.self_size,
         retained_size: g.retained,
-        holder: Holder { name: cut_name(g.holder.name), ..g.holder },
+        holder: Holder { name: cut_name(g.holder.name), edge: cut_name(edge), ..g.holder },
         path,
         sample_ids: g.best.iter().map(|&(_, v)| s.node_id[v as usize] as u64).collect(),
         counts: Vec::new(),
         growing: false,
+        vm_held: g.vm_held,
         leak: false,
       }
     })
     .collect()
+}
+
+fn same_kind(s: &HeapSnapshot, a: &Analysis, x: u32, y: u32) -> bool {
+  let (x, y) = (x as usize, y as usize);
+  a.classes.of_node[x] == a.classes.of_node[y] && (s.node_type[x] != a.kinds.closure || s.node_name[x] == s.node_name[y])
 }
 
 /// Who holds each leaked object, remembered per candidate: in a leaked linked list (a timer
@@ -414,7 +435,9 @@ impl Holders<'_> {
         found = Some((Some(up), edge_label(s, k, &edges, false)));
         break;
       }
-      if self.candidate[up as usize] {
+      // the leaked group itself: new objects, and older ones of the same kind (the rest of
+      // a leaked list) — the holder is what keeps the whole group alive
+      if self.candidate[up as usize] || same_kind(s, self.a, up, v) {
         if let Some(known) = self.memo.get(&up) {
           found = Some(known.clone());
           break;

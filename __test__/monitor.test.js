@@ -1,0 +1,128 @@
+'use strict'
+// The monitor: the trend rule on synthetic series, then real processes (a leaking one, a
+// steady one, and one that died near its heap limit leaving a snapshot for the next run).
+const { test, after } = require('node:test')
+const assert = require('node:assert/strict')
+const fs = require('node:fs')
+const os = require('node:os')
+const path = require('node:path')
+const { spawnSync } = require('node:child_process')
+const { Trend } = require('../lib/trend')
+const leakprobe = require('..')
+
+const ROOT = path.join(__dirname, '..')
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'leakprobe-monitor-'))
+after(() => fs.rmSync(tmp, { recursive: true, force: true }))
+const MB = 1 << 20
+
+function feed(series, opts) {
+  const t = new Trend(opts)
+  return series.map((f) => t.push(f))
+}
+const firstIndex = (events, key) => events.findIndex((e) => e[key])
+
+test('trend: a floor that keeps rising is growth, then a leak once the window is full', () => {
+  const ev = feed(Array.from({ length: 12 }, (_, i) => 50 * MB + i * MB), { window: 8, growthSteps: 3, minGrowth: 4 * MB })
+  assert.equal(firstIndex(ev, 'growth'), 3)
+  assert.equal(firstIndex(ev, 'leak'), 7)
+  assert.equal(ev.filter((e) => e.leak).length, 1, 'reported once per episode')
+})
+
+test('trend: a spike that comes back down, and a sawtooth, are not leaks', () => {
+  const spike = [50, 50, 51, 60, 80, 95, 60, 51, 50, 50, 50, 50, 50, 50].map((m) => m * MB)
+  assert.equal(firstIndex(feed(spike, { window: 8, minGrowth: MB }), 'leak'), -1)
+  const saw = Array.from({ length: 40 }, (_, i) => (50 + (i % 5) * 3) * MB)
+  const ev = feed(saw, { window: 8, minGrowth: MB })
+  assert.equal(firstIndex(ev, 'leak'), -1)
+  // noise below the threshold is not growth
+  const flat = Array.from({ length: 30 }, (_, i) => 50 * MB + (i % 2) * 1000)
+  assert.deepEqual(feed(flat, { window: 8 }).filter((e) => e.growth || e.leak), [])
+  // slow but steady growth with small dips that never fall back to the start is a leak
+  const steady = Array.from({ length: 20 }, (_, i) => 50 * MB + i * 512 * 1024 - (i % 3 === 2 ? 200 * 1024 : 0))
+  assert.notEqual(firstIndex(feed(steady, { window: 10, growthSteps: 2, minGrowth: 2 * MB }), 'leak'), -1)
+})
+
+function runChild(body, args = [], extra = {}) {
+  const script = `const lp = require(${JSON.stringify(ROOT)});\n${body}`
+  return spawnSync(process.execPath, [...args, '-e', script], { encoding: 'utf8', timeout: 60000, ...extra })
+}
+
+test('monitor(): a leaking process gets growth, then leak with a comparison attached', () => {
+  const dir = path.join(tmp, 'leak')
+  const r = runChild(`
+    const hoard = []
+    const m = lp.monitor({ intervalMs: 40, window: 6, growthSteps: 2, minGrowth: 1 << 20, gc: true, capture: { dir: ${JSON.stringify(dir)} } })
+    const seen = []
+    m.on('stats', (s) => { seen.push('stats'); for (let i = 0; i < 3000; i++) hoard.push({ payload: 'x'.repeat(100) + i }) })
+    m.on('growth', () => seen.push('growth'))
+    m.on('leak', (e) => {
+      seen.push('leak')
+      m.stop()
+      const top = e.comparison && e.comparison.suspects[0]
+      process.stdout.write(JSON.stringify({ seen, floors: e.floors.length, top: top && [top.name, top.holder.edge], files: (e.snapshots || []).length }))
+    })
+    setTimeout(() => { console.error('no leak event', seen); process.exit(5) }, 30000).unref()
+    const keep = setInterval(() => { if (!m.running) clearInterval(keep) }, 20)
+  `, ['--expose-gc'])
+  assert.equal(r.status, 0, r.stderr)
+  const out = JSON.parse(r.stdout)
+  assert.ok(out.seen.indexOf('growth') < out.seen.indexOf('leak'), out.seen.join(','))
+  assert.equal(out.floors, 6)
+  assert.equal(out.files, 2)
+  assert.deepEqual(out.top, ['{payload}', 'hoard'])
+})
+
+test('monitor(): a steady process gets stats and no growth', () => {
+  const r = runChild(`
+    let scratch = []
+    const m = lp.monitor({ intervalMs: 20, window: 6, growthSteps: 2, gc: true })
+    const seen = { stats: 0, growth: 0, leak: 0 }
+    for (const k of Object.keys(seen)) m.on(k, () => seen[k]++)
+    m.on('stats', (s) => {
+      scratch = Array.from({ length: 3000 }, (_, i) => ({ i }))
+      if (seen.stats === 25) { m.stop(); process.stdout.write(JSON.stringify({ seen, last: s })) }
+    })
+    const keep = setInterval(() => { if (!m.running) clearInterval(keep) }, 20)
+  `, ['--expose-gc'])
+  assert.equal(r.status, 0, r.stderr)
+  const out = JSON.parse(r.stdout)
+  assert.deepEqual(out.seen, { stats: 25, growth: 0, leak: 0 })
+  for (const k of ['time', 'heapUsed', 'heapTotal', 'rss', 'postGcHeapUsed', 'majorGcs']) assert.equal(typeof out.last[k], 'number', k)
+})
+
+test('monitor(): a snapshot Node wrote near the heap limit before dying is compressed and analyzed', () => {
+  const work = path.join(tmp, 'oom')
+  fs.mkdirSync(work)
+  // a process that fills a 32 MB heap: Node writes Heap.*.heapsnapshot, then dies of the OOM
+  const died = runChild(`
+    const hoard = []
+    setInterval(() => { for (let i = 0; i < 5000; i++) hoard.push({ stuck: 'y'.repeat(40) + i }) }, 1)
+  `, ['--max-old-space-size=32', '--heapsnapshot-near-heap-limit=1'], { cwd: work })
+  assert.notEqual(died.status, 0, 'the child runs out of memory')
+  const left = fs.readdirSync(work).filter((f) => f.endsWith('.heapsnapshot'))
+  assert.equal(left.length, 1, `Node wrote one snapshot: ${fs.readdirSync(work)}`)
+  const out = path.join(tmp, 'oom-out')
+  const next = runChild(`
+    const m = lp.monitor({ intervalMs: 50, nearHeapLimit: { dir: ${JSON.stringify(out)} } })
+    m.on('snapshot', (s) => { m.stop(); process.stdout.write(JSON.stringify({ file: s.file, bytes: s.bytes, compressed: s.compressedBytes, top: s.report.top[0] })) })
+    m.on('error', (e) => { console.error(e); process.exit(4) })
+    const keep = setInterval(() => { if (!m.running) clearInterval(keep) }, 20)
+  `, [], { cwd: work })
+  assert.equal(next.status, 0, next.stderr)
+  const s = JSON.parse(next.stdout)
+  assert.deepEqual(fs.readdirSync(work), [], 'the raw snapshot is gone once compressed')
+  assert.equal(path.dirname(s.file), out)
+  assert.equal(fs.statSync(s.file).mode & 0o777, 0o600)
+  assert.ok(s.compressed < s.bytes / 4, `${s.compressed} vs ${s.bytes}`)
+  assert.ok(s.top.retainedSize > 10 * MB, JSON.stringify(s.top))
+})
+
+test('monitor(): options are checked', () => {
+  assert.throws(() => leakprobe.monitor({ intervalMs: -1 }), { code: 'ERR_LEAKPROBE_INVALID_ARG' })
+  assert.throws(() => leakprobe.monitor({ capture: 'yes' }), { code: 'ERR_LEAKPROBE_INVALID_ARG' })
+  if (typeof global.gc !== 'function') assert.throws(() => leakprobe.monitor({ gc: true }), /expose-gc/)
+  const m = leakprobe.monitor({ intervalMs: 1000 })
+  assert.equal(m.running, true)
+  m.stop()
+  assert.equal(m.running, false)
+})
