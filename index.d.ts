@@ -1,4 +1,5 @@
 // Types for leakprobe's public API.
+import { EventEmitter } from 'node:events'
 
 export type LeakprobeErrorCode =
   | 'ERR_LEAKPROBE_INVALID_ARG'
@@ -122,3 +123,163 @@ export interface Report {
 export function analyze(input: string | Uint8Array | { file: string }, options?: AnalyzeOptions): Promise<Report>
 
 export function capture(options: CaptureAnalyzeOptions & { analyze: true }): Promise<CaptureResult & { report: Report }>
+
+/** A snapshot file (.heapsnapshot or .heapsnapshot.gz) or a capture() result. */
+export type SnapshotInput = string | { file: string }
+
+export interface CompareOptions {
+  /**
+   * A suspect is a leak when its count kept rising from snapshot to snapshot and it holds at least
+   * this much: a byte count (`65536`, `'64kb'`, `'1mb'`) or `{ bytes, count }`.
+   * Default `{ bytes: 16384, count: 10 }`.
+   */
+  threshold?: number | string | { bytes?: number | string; count?: number }
+  /** How many suspects to report. Default 10. */
+  suspects?: number
+  /** Keep the first N class rows. Default: all classes whose objects changed. */
+  classes?: number
+}
+
+export interface Suspect {
+  /** the class (DevTools' Summary name), or `name()` for functions */
+  name: string
+  /** objects in the group: allocated after the baseline, alive in the target (and still in the final) */
+  count: number
+  selfSize: number
+  /** what the group keeps alive (objects inside another leaked object are counted there) */
+  retainedSize: number
+  /** the nearest object on the path that is not a collection, a backing store or part of the group, and the named edges from it (`acks`, `_events.request`) */
+  holder: { id: number; name: string; edge: string }
+  /** shortest retainer path of the group's largest object, GC-root side first */
+  path: PathStep[]
+  sampleIds: number[]
+  /** live objects under this name in each snapshot: [baseline, target, final?] */
+  counts: number[]
+  /** the count rose from each snapshot to the next */
+  growing: boolean
+  /** held straight from V8's machinery (stack, handle scope, compiled code): never the verdict */
+  vmHeld: boolean
+  /** growing, over both thresholds and not vmHeld */
+  leak: boolean
+}
+
+export interface ClassDiff {
+  name: string
+  countDelta: number
+  sizeDelta: number
+  new: number
+  deleted: number
+  newSize: number
+  deletedSize: number
+}
+
+/** `leakprobe-compare/1`: see README. */
+export interface Comparison {
+  format: 'leakprobe-compare/1'
+  /** the top suspect is a leak */
+  leak: boolean
+  /** first to last snapshot: total self size and object count */
+  growth: { bytes: number; objects: number }
+  snapshots: { role: 'baseline' | 'target' | 'final'; nodes: number; totalBytes: number }[]
+  threshold: { bytes: number; count: number }
+  timings: { parseMs: number; analyzeMs: number }
+  /** leaks first, then by retained size */
+  suspects: Suspect[]
+  /** DevTools' Comparison view per class, baseline → last snapshot, by size change */
+  classes: ClassDiff[]
+  /** check({ keep: true }) only: the snapshot files */
+  files?: string[]
+}
+
+/**
+ * Compares snapshots of one process (ids are stable within a process): what was allocated after
+ * the baseline and is still alive, grouped by class and holder, with the verdict. Runs on a
+ * thread of leakprobe's own; only the last snapshot is held in full.
+ */
+export function compare(baseline: SnapshotInput, target: SnapshotInput, final?: SnapshotInput | null, options?: CompareOptions): Promise<Comparison>
+export function compare(baseline: SnapshotInput, target: SnapshotInput, options?: CompareOptions): Promise<Comparison>
+
+export interface CheckOptions extends CompareOptions {
+  /** rounds of the action before the target, and again before the final snapshot. Default 5. */
+  rounds?: number
+  /** rounds before the baseline (caches, JIT). Default 2. */
+  warmup?: number
+  /** where snapshots go; default a fresh temp dir, removed afterwards */
+  dir?: string
+  /** keep the snapshot files (listed in `files`). Default false. */
+  keep?: boolean
+}
+
+/**
+ * The three-snapshot leak test in this process: warm-up, baseline, `rounds` × action, target,
+ * `rounds` × action, final, compare. Default threshold: `{ bytes: 1, count: rounds }` (one object
+ * kept per round is a leak).
+ */
+export function check(action: (round: number) => unknown | Promise<unknown>, options?: CheckOptions): Promise<Comparison>
+
+export interface MonitorOptions {
+  /** sampling interval. Default 10000 ms. */
+  intervalMs?: number
+  /** intervals in the trend window; `leak` needs a full window. Default 30. */
+  window?: number
+  /** consecutive rising intervals that make `growth`. Default 3. */
+  growthSteps?: number
+  /** minimum rise of the post-GC floor over the window for `leak`. Default 1 MiB. */
+  minGrowth?: number
+  /** rises smaller than this (or 0.2 %) are noise. Default 64 KiB. */
+  noise?: number
+  /** samples kept in `samples`. Default 720. */
+  history?: number
+  /** call gc() before each sample (needs --expose-gc; for tests). Default false. */
+  gc?: boolean
+  /** capture a baseline at `growth` and a target at `leak`, and attach their comparison */
+  capture?: boolean | { dir?: string }
+  /** have Node write a snapshot near the heap limit; compress and analyze it (also ones left by an earlier run that died) */
+  nearHeapLimit?: boolean | { dir?: string; limit?: number }
+}
+
+export interface MonitorStats {
+  time: number
+  heapUsed: number
+  heapTotal: number
+  rss: number
+  external: number
+  /** lowest heap use after a major GC in the interval (null: no major GC ran) */
+  postGcHeapUsed: number | null
+  majorGcs: number
+  /** trend of the floor, bytes per interval */
+  slope: number
+  growing: boolean
+}
+
+export interface MonitorEvent {
+  stats: MonitorStats
+  floors: number[]
+  slope: number
+  snapshots?: CaptureResult[]
+  comparison?: Comparison
+}
+
+export interface NearHeapLimitSnapshot {
+  source: 'near-heap-limit'
+  original: string
+  pid: number
+  file: string
+  bytes: number
+  compressedBytes: number
+  report: Report
+}
+
+export declare class Monitor extends EventEmitter {
+  readonly running: boolean
+  readonly samples: MonitorStats[]
+  stop(): void
+  on(event: 'stats', listener: (s: MonitorStats) => void): this
+  on(event: 'growth' | 'leak', listener: (e: MonitorEvent) => void): this
+  on(event: 'snapshot', listener: (s: NearHeapLimitSnapshot) => void): this
+  on(event: 'error', listener: (e: LeakprobeError) => void): this
+  on(event: 'stop', listener: () => void): this
+}
+
+/** Post-GC heap samples with `growth` / `leak` events; one observer and one unref'd timer. */
+export function monitor(options?: MonitorOptions): Monitor
