@@ -68,6 +68,7 @@ class Monitor extends EventEmitter {
     this._postGc = null
     this._majorGcs = 0
     this._baseline = null
+    this._baselinePending = null
     this._busy = false
     this._observer = new PerformanceObserver((list) => {
       for (const e of list.getEntries()) {
@@ -138,31 +139,32 @@ class Monitor extends EventEmitter {
 
   _onGrowth(stats) {
     this.emit('growth', this._event(stats))
-    if (this.captureDir && !this._baseline && !this._busy) {
-      this._busy = true
-      capture({ dir: this.captureDir })
+    if (this.captureDir && !this._baseline && !this._baselinePending) {
+      this._baselinePending = capture({ dir: this.captureDir })
         .then((c) => { this._baseline = c })
         .catch((e) => this._fail(e))
-        .finally(() => { this._busy = false })
+        .finally(() => { this._baselinePending = null })
     }
   }
 
   async _onLeak(stats) {
     const event = this._event(stats)
-    if (!this.captureDir || !this._baseline || this._busy) {
-      this.emit('leak', event)
-      return
-    }
-    this._busy = true
-    try {
-      const target = await capture({ dir: this.captureDir })
-      event.snapshots = [this._baseline, target]
-      event.comparison = await compare(this._baseline, target)
-      this._baseline = null
-    } catch (e) {
-      this._fail(e)
-    } finally {
-      this._busy = false
+    if (this.captureDir && !this._busy) {
+      this._busy = true
+      try {
+        // the baseline taken at `growth` may still be on its way
+        if (this._baselinePending) await this._baselinePending
+        if (this._baseline) {
+          const target = await capture({ dir: this.captureDir })
+          event.snapshots = [this._baseline, target]
+          event.comparison = await compare(this._baseline, target)
+          this._baseline = null
+        }
+      } catch (e) {
+        this._fail(e)
+      } finally {
+        this._busy = false
+      }
     }
     this.emit('leak', event)
   }
