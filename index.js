@@ -7,5 +7,7 @@ const { compare } = require('./lib/compare')
 const { check } = require('./lib/check')
 const { monitor, Monitor } = require('./lib/monitor')
 const { LeakprobeError } = require('./lib/errors')
+const { createHandler: handler } = require('./lib/admin/handler')
+const { expressRoute: express } = require('./lib/admin/express')
 
-module.exports = { capture, analyze, compare, check, monitor, Monitor, LeakprobeError }
+module.exports = { capture, analyze, compare, check, monitor, Monitor, handler, express, LeakprobeError }

@@ -1,0 +1,224 @@
+'use strict'
+// The admin route (DESIGN §5) as a plain node:http handler; lib/admin/express.js mounts it.
+// Order of checks for every request under the route: client address (allowlist) → token →
+// route and method → limits. Every refusal is a JSON error and writes nothing.
+const path = require('node:path')
+const v8 = require('node:v8')
+const { capture, DEFAULT_DIR } = require('../capture')
+const { analyze } = require('../analyze')
+const { compare } = require('../compare')
+const { LeakprobeError } = require('../errors')
+const { allowList, parseAddress } = require('./netmask')
+const { tokenChecker } = require('./auth')
+const { snapshotRoom, DEFAULT_FACTOR } = require('./memory')
+const { Store } = require('./store')
+
+function setupError(msg) {
+  return new LeakprobeError('ERR_LEAKPROBE_INVALID_ARG', `leakprobe admin route: ${msg}`)
+}
+
+function checkOptions(o = {}) {
+  if (o === null || typeof o !== 'object') throw setupError('options must be an object')
+  const token = o.token !== undefined ? o.token : process.env.LEAKPROBE_TOKEN
+  if (typeof token !== 'string' || token.length < 16) {
+    throw setupError('a `token` (or LEAKPROBE_TOKEN) of at least 16 characters is required: the route hands out every secret in this process\'s memory')
+  }
+  let allowed
+  try {
+    allowed = allowList(o.allow)
+  } catch (e) {
+    throw setupError(e.message)
+  }
+  const trust = o.trustProxy
+  if (trust !== undefined && typeof trust !== 'boolean' && !Array.isArray(trust)) throw setupError('`trustProxy` must be true/false or a list of proxy addresses')
+  const num = (name, v, dflt) => {
+    if (v === undefined) return dflt
+    if (typeof v !== 'number' || !(v >= 0)) throw setupError(`\`${name}\` must be a number ≥ 0`)
+    return v
+  }
+  if (o.prefix !== undefined && (typeof o.prefix !== 'string' || !o.prefix.startsWith('/'))) throw setupError('`prefix` must start with /')
+  return {
+    checkToken: tokenChecker(token),
+    allowed,
+    trustProxy: trust === true ? () => true : Array.isArray(trust) ? allowList(trust) : () => false,
+    store: new Store(path.resolve(o.dir || path.join(DEFAULT_DIR, 'route')), { keep: num('keep', o.keep, 10), maxBytes: num('maxBytes', o.maxBytes, Infinity) }),
+    allowDownload: o.allowDownload === true,
+    minIntervalMs: num('minIntervalMs', o.minIntervalMs, 60_000),
+    memoryFactor: num('memoryFactor', o.memoryFactor, DEFAULT_FACTOR),
+    monitor: o.monitor || null,
+    prefix: o.prefix ? o.prefix.replace(/\/+$/, '') : '',
+    top: num('top', o.top, 20),
+  }
+}
+
+function send(res, status, body, headers = {}) {
+  const text = JSON.stringify(body)
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(text), ...headers })
+  res.end(text)
+}
+
+function fail(res, status, code, message, headers) {
+  send(res, status, { error: { code, message } }, headers)
+}
+
+// The client: the socket's peer; X-Forwarded-For's last hop only from a trusted proxy.
+function clientAddress(req, opts) {
+  const peer = req.socket.remoteAddress
+  if (opts.trustProxy(peer)) {
+    const xff = req.headers['x-forwarded-for']
+    if (typeof xff === 'string' && xff.trim()) {
+      const hops = xff.split(',').map((s) => s.trim()).filter(Boolean)
+      const last = hops[hops.length - 1]
+      if (parseAddress(last)) return last
+    }
+  }
+  return peer
+}
+
+const ROUTES = [
+  { re: /^\/$/, methods: ['GET'], name: 'page' },
+  { re: /^\/snapshots$/, methods: ['GET', 'POST'], name: 'snapshots' },
+  { re: /^\/snapshots\/([^/]*)$/, methods: ['GET', 'DELETE'], name: 'snapshot' },
+  { re: /^\/snapshots\/([^/]*)\/report$/, methods: ['GET'], name: 'report' },
+  { re: /^\/compare$/, methods: ['GET'], name: 'compare' },
+  { re: /^\/stats$/, methods: ['GET'], name: 'stats' },
+]
+
+function createHandler(options) {
+  const opts = checkOptions(options)
+  const state = { capturing: false, lastCaptureAt: 0 }
+
+  async function handle(req, res, rel) {
+    if (!opts.allowed(clientAddress(req, opts))) {
+      return fail(res, 403, 'ERR_LEAKPROBE_FORBIDDEN', 'this address may not use the leakprobe route (see the `allow` option)')
+    }
+    if (!opts.checkToken(req.headers.authorization)) {
+      return fail(res, 401, 'ERR_LEAKPROBE_UNAUTHORIZED', 'send Authorization: Bearer <token>', { 'www-authenticate': 'Bearer realm="leakprobe"' })
+    }
+    // routes match the raw path: URL parsing would resolve `/snapshots/..` to `/`
+    const pathname = rel.split('?')[0]
+    const url = new URL(rel, 'http://leakprobe.invalid')
+    const route = ROUTES.map((r) => ({ r, m: r.re.exec(pathname) })).find((x) => x.m)
+    if (!route) return fail(res, 404, 'ERR_LEAKPROBE_NOT_FOUND', 'no such endpoint')
+    if (!route.r.methods.includes(req.method)) {
+      return fail(res, 405, 'ERR_LEAKPROBE_METHOD', `${req.method} is not allowed here`, { allow: route.r.methods.join(', ') })
+    }
+    const entryOf = (raw) => {
+      let id
+      try { id = decodeURIComponent(raw) } catch { return null }
+      return opts.store.find(id)
+    }
+    switch (`${req.method} ${route.r.name}`) {
+      case 'GET page':
+        return sendPage(res, opts)
+      case 'GET snapshots':
+        return send(res, 200, { snapshots: opts.store.list().map(({ file, ...s }) => s) })
+      case 'POST snapshots':
+        return takeSnapshot(res, url, opts, state)
+      case 'GET snapshot': {
+        const e = entryOf(route.m[1])
+        if (!e) return fail(res, 404, 'ERR_LEAKPROBE_NOT_FOUND', 'no snapshot with this id')
+        if (!opts.allowDownload) return fail(res, 403, 'ERR_LEAKPROBE_DOWNLOAD_OFF', 'raw snapshots hold every secret in memory; downloading is off unless the route is set up with allowDownload: true')
+        return require('node:fs').createReadStream(e.file).on('open', () => {
+          res.writeHead(200, { 'content-type': 'application/gzip', 'content-disposition': `attachment; filename="${e.id}.heapsnapshot.gz"`, 'content-length': e.bytes })
+        }).on('error', (err) => fail(res, 500, 'ERR_LEAKPROBE_READ', err.message)).pipe(res)
+      }
+      case 'DELETE snapshot': {
+        const e = entryOf(route.m[1])
+        if (!e) return fail(res, 404, 'ERR_LEAKPROBE_NOT_FOUND', 'no snapshot with this id')
+        opts.store.remove(e)
+        res.writeHead(204).end()
+        return
+      }
+      case 'GET report': {
+        const e = entryOf(route.m[1])
+        if (!e) return fail(res, 404, 'ERR_LEAKPROBE_NOT_FOUND', 'no snapshot with this id')
+        let report = opts.store.readReport(e)
+        if (!report) {
+          report = await analyze(e.file, { top: opts.top })
+          opts.store.saveReport(e, report)
+        }
+        return send(res, 200, report)
+      }
+      case 'GET compare': {
+        const ids = ['baseline', 'target', 'final'].map((k) => url.searchParams.get(k))
+        if (!ids[0] || !ids[1]) return fail(res, 400, 'ERR_LEAKPROBE_INVALID_ARG', 'pass ?baseline=<id>&target=<id>[&final=<id>]')
+        const entries = ids.map((id) => (id === null ? null : opts.store.find(id)))
+        const missing = ids.findIndex((id, i) => id !== null && !entries[i])
+        if (missing >= 0) return fail(res, 404, 'ERR_LEAKPROBE_NOT_FOUND', `no snapshot with the ${['baseline', 'target', 'final'][missing]} id`)
+        const threshold = url.searchParams.get('threshold') || undefined
+        return send(res, 200, await compare(entries[0].file, entries[1].file, entries[2] ? entries[2].file : undefined, { threshold }))
+      }
+      case 'GET stats': {
+        const h = v8.getHeapStatistics()
+        return send(res, 200, {
+          memory: process.memoryUsage(),
+          heap: { used: h.used_heap_size, total: h.total_heap_size, limit: h.heap_size_limit },
+          snapshotRoom: snapshotRoom({ heapUsed: h.used_heap_size, factor: opts.memoryFactor }),
+          capturing: state.capturing,
+          samples: opts.monitor ? opts.monitor.samples : [],
+        })
+      }
+    }
+  }
+
+  return function leakprobeHandler(req, res, next) {
+    let rel = req.url || '/'
+    if (opts.prefix) {
+      if (rel !== opts.prefix && !rel.startsWith(`${opts.prefix}/`) && !rel.startsWith(`${opts.prefix}?`)) {
+        if (typeof next === 'function') return next()
+        return fail(res, 404, 'ERR_LEAKPROBE_NOT_FOUND', 'not found')
+      }
+      rel = rel.slice(opts.prefix.length) || '/'
+    }
+    if (!rel.startsWith('/')) rel = `/${rel}`
+    handle(req, res, rel).catch((e) => {
+      const status = e.code === 'ERR_LEAKPROBE_INVALID_ARG' ? 400 : e.code === 'ERR_LEAKPROBE_SNAPSHOT' ? 422 : 500
+      if (!res.headersSent) fail(res, status, e.code || 'ERR_LEAKPROBE_INTERNAL', e.message)
+      else res.destroy(e)
+    })
+  }
+}
+
+async function takeSnapshot(res, url, opts, state) {
+  if (state.capturing) return fail(res, 409, 'ERR_LEAKPROBE_BUSY', 'a capture is already running; retry later', { 'retry-after': '30' })
+  const wait = state.lastCaptureAt + opts.minIntervalMs - Date.now()
+  if (wait > 0) {
+    return fail(res, 429, 'ERR_LEAKPROBE_TOO_SOON', `captures are at least ${opts.minIntervalMs} ms apart`, { 'retry-after': String(Math.ceil(wait / 1000)) })
+  }
+  const room = snapshotRoom({ heapUsed: process.memoryUsage().heapUsed, factor: opts.memoryFactor })
+  if (!room.ok) {
+    return fail(res, 503, 'ERR_LEAKPROBE_NO_MEMORY', `a snapshot of this heap needs about ${room.need} bytes (${opts.memoryFactor}x the heap in use) and only ${room.available} are free; nothing was captured`, { 'retry-after': '60' })
+  }
+  const withReport = url.searchParams.get('analyze') === '1'
+  state.capturing = true
+  let c
+  try {
+    c = await capture({ dir: opts.store.dir, analyze: withReport, top: opts.top })
+  } catch (e) {
+    if (e.code === 'ERR_LEAKPROBE_BUSY') return fail(res, 409, e.code, e.message, { 'retry-after': '30' })
+    throw e
+  } finally {
+    state.capturing = false
+    state.lastCaptureAt = Date.now()
+  }
+  const entry = opts.store.find(c.id)
+  if (withReport && entry) opts.store.saveReport(entry, c.report)
+  opts.store.prune()
+  const { file, ...body } = c
+  return send(res, 201, body, { location: `snapshots/${c.id}` })
+}
+
+function sendPage(res, opts) {
+  const esc = (s) => String(s).replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`)
+  const rows = opts.store.list().map((s) => `<tr><td>${esc(s.id)}</td><td>${esc(s.bytes)}</td><td>${esc(s.createdAt)}</td></tr>`).join('')
+  const html = `<!doctype html><html><head><meta charset="utf-8"><title>leakprobe</title>
+<style>body{font:14px system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse}td,th{padding:.3em .8em;border-bottom:1px solid #ddd;text-align:left}code{background:#f3f3f3;padding:0 .3em}</style></head>
+<body><h1>leakprobe</h1><p>Endpoints (all need <code>Authorization: Bearer &lt;token&gt;</code>): <code>POST snapshots[?analyze=1]</code>, <code>GET snapshots</code>,
+<code>GET snapshots/:id/report</code>, <code>GET compare?baseline=&amp;target=&amp;final=</code>, <code>GET stats</code>, <code>DELETE snapshots/:id</code>.</p>
+<table><thead><tr><th>snapshot</th><th>bytes</th><th>taken</th></tr></thead><tbody>${rows || '<tr><td colspan="3">none yet</td></tr>'}</tbody></table></body></html>`
+  res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'" })
+  res.end(html)
+}
+
+module.exports = { createHandler }
