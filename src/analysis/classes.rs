@@ -126,25 +126,7 @@ pub fn aggregates(
 /// dominator of it has the same class key (DevTools' `calculateClassesRetainedSize`, including
 /// its quirk: only sized nodes with dominated children hide their class from descendants).
 fn class_retained_sizes(n: usize, rows: &mut [Aggregate], row_of_node: &[u32], retained: &[u64], idom: &[u32]) {
-  // children lists of the dominator tree (CSR)
-  let mut first = vec![0u32; n + 1];
-  for v in 1..n {
-    first[idom[v] as usize] += 1;
-  }
-  let mut acc = 0u32;
-  for f in first.iter_mut() {
-    let c = *f;
-    *f = acc;
-    acc += c;
-  }
-  let mut fill: Vec<u32> = first[..n].to_vec();
-  let mut children = vec![0u32; n.saturating_sub(1)];
-  for v in 1..n {
-    let d = idom[v] as usize;
-    children[fill[d] as usize] = v as u32;
-    fill[d] += 1;
-  }
-  drop(fill);
+  let tree = crate::graph::dom_tree::DomChildren::of(&idom[..n]);
   // seen[row]: a dominator on the current path already counted this row
   let mut seen = vec![false; rows.len()];
   let mut list: Vec<u32> = vec![0];
@@ -154,16 +136,16 @@ fn class_retained_sizes(n: usize, rows: &mut [Aggregate], row_of_node: &[u32], r
     let v = v as usize;
     let r = row_of_node[v];
     let sized = r != u32::MAX;
-    let (from, to) = (first[v] as usize, first[v + 1] as usize);
+    let kids = tree.of_node(v);
     if sized && !seen[r as usize] {
       rows[r as usize].retained_size += retained[v];
-      if from != to {
+      if !kids.is_empty() {
         seen[r as usize] = true;
         sizes.push(list.len());
         seen_rows.push(r);
       }
     }
-    list.extend_from_slice(&children[from..to]);
+    list.extend_from_slice(kids);
     let l = list.len();
     while sizes.last() == Some(&l) {
       sizes.pop();

@@ -6,6 +6,7 @@ use super::census::{leak_label, Census};
 use super::names::display_name;
 use super::report::{cut_name, PathStep};
 use super::Analysis;
+use crate::graph::dom_tree::DomChildren;
 use crate::graph::kinds::edge_name;
 use crate::graph::{Kinds, NO_DISTANCE};
 use crate::snapshot::HeapSnapshot;
@@ -263,27 +264,13 @@ fn edge_source(s: &HeapSnapshot, e: u32) -> u32 {
 /// `covered[v]`: a strict dominator of v is itself a candidate, so v is part of a bigger leaked
 /// object and not a suspect of its own. Preorder over the dominator tree, without recursion.
 fn covered_by_candidates(n: usize, idom: &[u32], candidate: &[bool]) -> Vec<bool> {
-  let mut first = vec![0u32; n + 1];
-  for v in 1..n {
-    first[idom[v] as usize + 1] += 1;
-  }
-  for i in 0..n {
-    first[i + 1] += first[i];
-  }
-  let mut fill = first.clone();
-  let mut children = vec![0u32; n.saturating_sub(1)];
-  for v in 1..n {
-    let d = idom[v] as usize;
-    children[fill[d] as usize] = v as u32;
-    fill[d] += 1;
-  }
-  drop(fill);
+  let tree = DomChildren::of(&idom[..n]);
   let mut covered = vec![false; n];
   let mut stack: Vec<u32> = vec![0];
   while let Some(v) = stack.pop() {
     let v = v as usize;
     let mark = covered[v] || candidate[v];
-    for &c in &children[first[v] as usize..first[v + 1] as usize] {
+    for &c in tree.of_node(v) {
       covered[c as usize] = mark;
       stack.push(c);
     }
