@@ -9,5 +9,6 @@ const { monitor, Monitor } = require('./lib/monitor')
 const { LeakprobeError } = require('./lib/errors')
 const { createHandler: handler } = require('./lib/admin/handler')
 const { expressRoute: express } = require('./lib/admin/express')
+const { renderHtml } = require('./lib/html-report')
 
-module.exports = { capture, analyze, compare, check, monitor, Monitor, handler, express, LeakprobeError }
+module.exports = { capture, analyze, compare, check, monitor, Monitor, handler, express, renderHtml, LeakprobeError }

@@ -49,6 +49,10 @@ test('express: capture (analyzed), list, report, compare, stats, download, delet
   const report = await fetch(`${base}/snapshots/${b.id}/report`, { headers: H })
   assert.equal(report.status, 200)
   assert.equal((await report.json()).format, 'leakprobe-report/1')
+  const page = await fetch(`${base}/snapshots/${b.id}/report`, { headers: { ...H, accept: 'text/html,application/xhtml+xml' } })
+  assert.match(page.headers.get('content-type'), /^text\/html/)
+  assert.match(page.headers.get('content-security-policy'), /default-src 'none'/)
+  assert.match(await page.text(), /id="classes"/)
   const cmp = await (await fetch(`${base}/compare?baseline=${a.id}&target=${b.id}`, { headers: H })).json()
   assert.equal(cmp.format, 'leakprobe-compare/1')
   const stats = await (await fetch(`${base}/stats`, { headers: H })).json()
@@ -68,9 +72,9 @@ test('express: capture (analyzed), list, report, compare, stats, download, delet
   const del = await fetch(`${base}/snapshots/${c.id}`, { method: 'DELETE', headers: H })
   assert.equal(del.status, 204)
   assert.equal((await fetch(`${base}/snapshots/${c.id}/report`, { headers: H })).status, 404)
-  const page = await fetch(`${base}/`, { headers: H })
-  assert.match(page.headers.get('content-type'), /text\/html/)
-  assert.match(await page.text(), new RegExp(b.id))
+  const home = await fetch(`${base}/`, { headers: H })
+  assert.match(home.headers.get('content-type'), /text\/html/)
+  assert.match(await home.text(), new RegExp(b.id))
 })
 
 test('node:http: mounted under a prefix inside an existing server; download off by default', async () => {

@@ -6,10 +6,10 @@ const path = require('node:path')
 const USAGE = `usage: leakprobe <command> [options]
 
 commands:
-  analyze FILE [--json] [--top N] [--paths N] [--classes N]
+  analyze FILE [--json | --html OUT] [--top N] [--paths N] [--classes N]
                                  analyze a .heapsnapshot(.gz): biggest retainers with their
                                  retainer paths, and classes by retained size (--json: the report)
-  compare BASELINE TARGET [FINAL] [--json] [--threshold BYTES[,COUNT]] [--suspects N]
+  compare BASELINE TARGET [FINAL] [--json | --html OUT] [--threshold BYTES[,COUNT]] [--suspects N]
                                  what grew between snapshots of one process and who holds it;
                                  exit 1 when a group of new objects keeps growing past the
                                  threshold (default 16kb,10), 0 when not
@@ -40,6 +40,16 @@ function parseFlags(argv, spec) {
   return out
 }
 
+// the page, written whole or not at all
+function writeHtml(out, what) {
+  const fs = require('node:fs')
+  const file = path.resolve(out)
+  const tmp = `${file}.${process.pid}.tmp`
+  fs.writeFileSync(tmp, require('../lib/html-report').renderHtml(what))
+  fs.renameSync(tmp, file)
+  process.stderr.write(`leakprobe: wrote ${file}\n`)
+}
+
 function usageError(msg) {
   const e = new Error(`${msg}\n\n${USAGE}`)
   e.code = 'ERR_LEAKPROBE_USAGE'
@@ -50,16 +60,17 @@ async function main(argv) {
   const [cmd, ...rest] = argv
   switch (cmd) {
     case 'analyze': {
-      const f = parseFlags(rest, { _: 1, json: 'boolean', top: 'number', paths: 'number', classes: 'number' })
+      const f = parseFlags(rest, { _: 1, json: 'boolean', html: 'string', top: 'number', paths: 'number', classes: 'number' })
       if (f._.length !== 1) throw usageError('analyze needs one snapshot file')
       const leakprobe = require('..')
       const report = await leakprobe.analyze(f._[0], { top: f.top, paths: f.paths, classes: f.classes })
+      if (f.html) writeHtml(f.html, { report })
       if (f.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n')
       else process.stdout.write(require('../lib/format').formatReport(report) + '\n')
       return 0
     }
     case 'compare': {
-      const f = parseFlags(rest, { _: 3, json: 'boolean', threshold: 'string', suspects: 'number', classes: 'number' })
+      const f = parseFlags(rest, { _: 3, json: 'boolean', html: 'string', threshold: 'string', suspects: 'number', classes: 'number' })
       if (f._.length < 2) throw usageError('compare needs a baseline and a target snapshot (and optionally a final one)')
       const leakprobe = require('..')
       const opts = { suspects: f.suspects, classes: f.classes }
@@ -68,6 +79,7 @@ async function main(argv) {
         opts.threshold = { bytes: b, count: c === undefined ? undefined : Number(c) }
       }
       const c = await leakprobe.compare(f._[0], f._[1], f._[2], opts)
+      if (f.html) writeHtml(f.html, { comparison: c })
       if (f.json) process.stdout.write(JSON.stringify(c, null, 2) + '\n')
       else process.stdout.write(require('../lib/format').formatComparison(c) + '\n')
       return c.leak ? 1 : 0

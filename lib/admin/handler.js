@@ -12,6 +12,7 @@ const { allowList, parseAddress } = require('./netmask')
 const { tokenChecker } = require('./auth')
 const { snapshotRoom, DEFAULT_FACTOR } = require('./memory')
 const { Store } = require('./store')
+const { renderHtml } = require('../html-report')
 
 function setupError(msg) {
   return new LeakprobeError('ERR_LEAKPROBE_INVALID_ARG', `leakprobe admin route: ${msg}`)
@@ -55,6 +56,19 @@ function send(res, status, body, headers = {}) {
   const text = JSON.stringify(body)
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(text), ...headers })
   res.end(text)
+}
+
+// HTML only when asked for before JSON (a browser); everything else gets JSON
+function wantsHtml(req) {
+  const accept = String(req.headers.accept || '')
+  const h = accept.indexOf('text/html')
+  const j = accept.indexOf('application/json')
+  return h >= 0 && (j < 0 || h < j)
+}
+
+function sendHtml(res, html) {
+  res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'" })
+  res.end(html)
 }
 
 function fail(res, status, code, message, headers) {
@@ -138,6 +152,7 @@ function createHandler(options) {
           report = await analyze(e.file, { top: opts.top })
           opts.store.saveReport(e, report)
         }
+        if (wantsHtml(req)) return sendHtml(res, renderHtml({ report, samples: opts.monitor ? opts.monitor.samples : [], title: `leakprobe: snapshot ${e.id}` }))
         return send(res, 200, report)
       }
       case 'GET compare': {
@@ -147,7 +162,9 @@ function createHandler(options) {
         const missing = ids.findIndex((id, i) => id !== null && !entries[i])
         if (missing >= 0) return fail(res, 404, 'ERR_LEAKPROBE_NOT_FOUND', `no snapshot with the ${['baseline', 'target', 'final'][missing]} id`)
         const threshold = url.searchParams.get('threshold') || undefined
-        return send(res, 200, await compare(entries[0].file, entries[1].file, entries[2] ? entries[2].file : undefined, { threshold }))
+        const comparison = await compare(entries[0].file, entries[1].file, entries[2] ? entries[2].file : undefined, { threshold })
+        if (wantsHtml(req)) return sendHtml(res, renderHtml({ comparison, samples: opts.monitor ? opts.monitor.samples : [] }))
+        return send(res, 200, comparison)
       }
       case 'GET stats': {
         const h = v8.getHeapStatistics()
