@@ -30,6 +30,12 @@ export interface CaptureOptions {
    * snapshot in memory). See BENCHMARKS.md.
    */
   method?: 'auto' | 'fifo' | 'inspector' | 'stream'
+  /**
+   * Replace the contents of string objects in the stored snapshot with `<redacted>` (rewritten on
+   * our thread once V8 is done; property, class and function names, sizes and the graph stay, so
+   * the analysis is unchanged). Default false.
+   */
+  redact?: boolean
 }
 
 export interface CaptureResult {
@@ -48,6 +54,8 @@ export interface CaptureResult {
   /** how long the main thread was held (V8 building and serializing the snapshot) */
   blockedMs: number
   method: 'fifo' | 'inspector' | 'stream'
+  /** with `redact`: how many strings were replaced */
+  redactedStrings?: number
 }
 
 /**
@@ -283,3 +291,40 @@ export declare class Monitor extends EventEmitter {
 
 /** Post-GC heap samples with `growth` / `leak` events; one observer and one unref'd timer. */
 export function monitor(options?: MonitorOptions): Monitor
+
+export interface RouteOptions {
+  /** required (or LEAKPROBE_TOKEN), 16+ characters; sent as `Authorization: Bearer <token>` */
+  token?: string
+  /** where snapshots are kept. Default `<os.tmpdir()>/leakprobe/route` */
+  dir?: string
+  /** addresses and CIDR blocks allowed to call (IPv4/IPv6). Default loopback */
+  allow?: string[]
+  /** trust X-Forwarded-For (its last hop) from any peer (`true`) or from these proxy addresses */
+  trustProxy?: boolean | string[]
+  /** serve raw snapshots at GET /snapshots/:id. Default false */
+  allowDownload?: boolean
+  /** capture with `redact: true`. Default false */
+  redact?: boolean
+  /** minimum time between captures. Default 60000 */
+  minIntervalMs?: number
+  /** refuse (503) when free memory is below heap in use × this. Default 10 */
+  memoryFactor?: number
+  /** snapshots kept (oldest removed first). Default 10 */
+  keep?: number
+  /** bytes of snapshots kept. Default unlimited */
+  maxBytes?: number
+  /** a running monitor: its samples feed GET /stats and the report's chart */
+  monitor?: Monitor
+  /** entries in a report's `top`. Default 20 */
+  top?: number
+}
+
+type NodeRequest = import('node:http').IncomingMessage
+type NodeResponse = import('node:http').ServerResponse
+
+/** The admin route for node:http. With `prefix`, requests outside it go to `next` (or get 404). */
+export function handler(options: RouteOptions & { prefix?: string }): (req: NodeRequest, res: NodeResponse, next?: () => void) => void
+/** The admin route as express (4 or 5) middleware: `app.use('/_leakprobe', leakprobe.express({ token }))`. */
+export function express(options: RouteOptions): (req: NodeRequest, res: NodeResponse, next: (err?: unknown) => void) => void
+/** The self-contained HTML report for a report and/or a comparison, with the monitor's samples. */
+export function renderHtml(what: { report?: Report; comparison?: Comparison; samples?: MonitorStats[]; title?: string }): string

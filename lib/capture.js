@@ -20,14 +20,15 @@ function newId() {
 function checkOptions(opts) {
   if (opts === undefined || opts === null) opts = {}
   if (typeof opts !== 'object') throw invalidArg(`capture(options): options must be an object, got ${typeof opts}`)
-  const { dir = DEFAULT_DIR, gzip = true, level = 3, method = 'auto', analyze = false } = opts
+  const { dir = DEFAULT_DIR, gzip = true, level = 3, method = 'auto', analyze = false, redact = false } = opts
   if (typeof dir !== 'string' || dir === '') throw invalidArg('capture(): `dir` must be a non-empty string (a directory path)')
   if (typeof gzip !== 'boolean') throw invalidArg('capture(): `gzip` must be true or false')
   if (!Number.isInteger(level) || level < 1 || level > 9) throw invalidArg('capture(): `level` must be an integer gzip level from 1 to 9')
   if (!METHODS.includes(method)) throw invalidArg(`capture(): \`method\` must be one of ${METHODS.join(', ')}`)
   if (typeof analyze !== 'boolean') throw invalidArg('capture(): `analyze` must be true or false')
+  if (typeof redact !== 'boolean') throw invalidArg('capture(): `redact` must be true or false')
   const analyzeOpts = analyze ? analyzeOptions({ top: opts.top, paths: opts.paths, classes: opts.classes }, 'capture') : undefined
-  return { dir: path.resolve(dir), gzip, level, method, analyze: analyzeOpts }
+  return { dir: path.resolve(dir), gzip, level, method, analyze: analyzeOpts, redact }
 }
 
 function pickMethod(method) {
@@ -73,7 +74,8 @@ async function capture(options) {
   const started = performance.now()
   let cap
   try {
-    cap = new native.NativeCapture({ dir: opts.dir, id, gzipLevel: opts.gzip ? opts.level : undefined, analyze: opts.analyze })
+    // with redact, the report is made from the redacted file (string contents are names in it)
+    cap = new native.NativeCapture({ dir: opts.dir, id, gzipLevel: opts.gzip ? opts.level : undefined, analyze: opts.redact ? undefined : opts.analyze })
   } catch (e) {
     throw fromNative(e)
   }
@@ -101,6 +103,22 @@ async function capture(options) {
     durationMs: round(performance.now() - started),
     blockedMs: round(blockedMs),
     method,
+  }
+  if (opts.redact) {
+    let r
+    try {
+      r = JSON.parse(await native.redactFile(out.file, opts.level))
+    } catch (e) {
+      // the unredacted file must not stay behind
+      require('node:fs').rmSync(out.file, { force: true })
+      throw fromNative(e)
+    }
+    result.redactedStrings = r.strings
+    result.bytes = r.bytes
+    result.compressedBytes = r.compressedBytes
+    result.durationMs = round(performance.now() - started)
+    if (opts.analyze) result.report = await require('./analyze').analyze(out.file, opts.analyze)
+    return result
   }
   if (opts.analyze) {
     if (out.reportError) {

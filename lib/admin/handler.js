@@ -44,6 +44,7 @@ function checkOptions(o = {}) {
     trustProxy: trust === true ? () => true : Array.isArray(trust) ? allowList(trust) : () => false,
     store: new Store(path.resolve(o.dir || path.join(DEFAULT_DIR, 'route')), { keep: num('keep', o.keep, 10), maxBytes: num('maxBytes', o.maxBytes, Infinity) }),
     allowDownload: o.allowDownload === true,
+    redact: o.redact === true,
     minIntervalMs: num('minIntervalMs', o.minIntervalMs, 60_000),
     memoryFactor: num('memoryFactor', o.memoryFactor, DEFAULT_FACTOR),
     monitor: o.monitor || null,
@@ -211,7 +212,7 @@ async function takeSnapshot(res, url, opts, state) {
   state.capturing = true
   let c
   try {
-    c = await capture({ dir: opts.store.dir, analyze: withReport, top: opts.top })
+    c = await capture({ dir: opts.store.dir, analyze: withReport, top: opts.top, redact: opts.redact })
   } catch (e) {
     if (e.code === 'ERR_LEAKPROBE_BUSY') return fail(res, 409, e.code, e.message, { 'retry-after': '30' })
     throw e

@@ -1,4 +1,4 @@
-//! `compressFile`: gzip a snapshot Node wrote by itself, on a thread of ours.
+//! `compressFile` (a snapshot Node wrote by itself) and `redactFile`, on threads of ours.
 use crate::capture::compress_file::compress_file as compress;
 use crate::napi::thread_task::spawn_promise;
 use napi::bindgen_prelude::*;
@@ -11,5 +11,14 @@ pub fn compress_file<'e>(env: &'e Env, src: String, dir: String, name: String, l
     let c = compress(std::path::Path::new(&src), std::path::Path::new(&dir), &name, level, remove_source)
       .map_err(|m| ("ERR_LEAKPROBE_WRITE", m))?;
     Ok(serde_json::json!({ "file": c.file.to_string_lossy(), "bytes": c.bytes, "compressedBytes": c.compressed_bytes }).to_string())
+  })
+}
+
+/// Resolves with `{"strings":…,"bytes":…,"compressedBytes":…}` once the file is rewritten.
+#[napi(ts_return_type = "Promise<string>")]
+pub fn redact_file<'e>(env: &'e Env, path: String, level: u32) -> Result<Object<'e>> {
+  spawn_promise(env, "leakprobe-redact", (), move |_| {
+    let r = crate::snapshot::redact::redact_file(std::path::Path::new(&path), level).map_err(|m| ("ERR_LEAKPROBE_WRITE", m))?;
+    Ok(serde_json::json!({ "strings": r.strings, "bytes": r.bytes, "compressedBytes": r.compressed_bytes }).to_string())
   })
 }

@@ -2,6 +2,7 @@
 pub mod error;
 pub mod model;
 pub mod reader;
+pub mod redact;
 mod scanner;
 
 pub use error::SnapshotError;

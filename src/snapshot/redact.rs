@@ -1,0 +1,248 @@
+//! Redaction: a snapshot holds every string the program had in memory (tokens, passwords,
+//! request bodies). `redact_file` rewrites a stored snapshot so that the contents of string
+//! objects are gone while everything the analysis reads stays: node and edge arrays are copied
+//! byte for byte (self sizes, ids, the graph), and only entries of the `strings` table that are
+//! nothing but string values are replaced. Property names, class and function names are kept,
+//! also when a string value happens to share them (V8 interns strings in one table).
+use super::reader::read_snapshot_path;
+use super::HeapSnapshot;
+use crate::capture::output_file::PendingFile;
+use flate2::read::MultiGzDecoder;
+use flate2::write::GzEncoder;
+use flate2::Compression;
+use std::fs::File;
+use std::io::{self, BufReader, BufWriter, Read, Write};
+use std::path::Path;
+
+pub const REDACTED: &str = "<redacted>";
+
+/// `true` for string-table entries that are only ever the contents of string objects.
+pub fn data_strings(s: &HeapSnapshot) -> Vec<bool> {
+  let n = s.strings.len();
+  let mut value = vec![false; n];
+  let mut keep = vec![false; n];
+  let string_types: Vec<u8> = ["string", "concatenated string", "sliced string"].iter().filter_map(|t| s.node_type_code(t)).collect();
+  for v in 0..s.node_count() {
+    let name = s.node_name[v] as usize;
+    if name < n {
+      if string_types.contains(&s.node_type[v]) {
+        value[name] = true;
+      } else {
+        keep[name] = true;
+      }
+    }
+  }
+  let element = s.edge_type_code("element");
+  let hidden = s.edge_type_code("hidden");
+  for e in 0..s.edge_count() {
+    let t = Some(s.edge_type[e]);
+    let name = s.edge_name_or_index[e] as usize;
+    if t != element && t != hidden && name < n {
+      keep[name] = true;
+    }
+  }
+  value.iter().zip(&keep).map(|(&v, &k)| v && !k).collect()
+}
+
+/// Copies the snapshot JSON from `input` to `out`, replacing `strings[i]` where `redact[i]`.
+/// Returns how many strings were replaced. Works on the raw bytes: one pass, no parse tree.
+pub fn redact_json<R: Read, W: Write>(input: R, out: &mut W, redact: &[bool]) -> io::Result<u64> {
+  let mut input = BufReader::with_capacity(1 << 20, input);
+  let mut depth = 0usize;
+  let mut in_string = false;
+  let mut escaped = false;
+  // the last string closed at depth 1 (a key candidate) and the key the next value belongs to
+  let mut text: Vec<u8> = Vec::new();
+  let mut key: Vec<u8> = Vec::new();
+  let mut in_strings = false;
+  let mut index = 0usize;
+  let mut element: Vec<u8> = Vec::new();
+  let mut replaced = 0u64;
+  let mut buf = [0u8; 1 << 16];
+  let mut pending: Vec<u8> = Vec::with_capacity(1 << 16);
+  loop {
+    let got = input.read(&mut buf)?;
+    if got == 0 {
+      break;
+    }
+    pending.clear();
+    for &b in &buf[..got] {
+      let collecting = in_strings && depth == 2;
+      if in_string {
+        if collecting {
+          element.push(b);
+        } else {
+          pending.push(b);
+          if depth == 1 {
+            text.push(b);
+          }
+        }
+        if escaped {
+          escaped = false;
+        } else if b == b'\\' {
+          escaped = true;
+        } else if b == b'"' {
+          in_string = false;
+          if collecting {
+            if redact.get(index).copied().unwrap_or(false) {
+              pending.push(b'"');
+              pending.extend_from_slice(REDACTED.as_bytes());
+              pending.push(b'"');
+              replaced += 1;
+            } else {
+              pending.extend_from_slice(&element);
+            }
+            element.clear();
+            index += 1;
+          } else if depth == 1 {
+            text.pop(); // the closing quote
+          }
+        }
+        continue;
+      }
+      match b {
+        b'"' => {
+          in_string = true;
+          if collecting {
+            element.clear();
+            element.push(b);
+            continue;
+          }
+          if depth == 1 {
+            text.clear();
+          }
+        }
+        b':' if depth == 1 => key = std::mem::take(&mut text),
+        b'{' | b'[' => {
+          depth += 1;
+          if depth == 2 && b == b'[' && key == b"strings" {
+            in_strings = true;
+            index = 0;
+          }
+        }
+        b'}' | b']' => {
+          if depth == 2 {
+            in_strings = false;
+          }
+          depth = depth.saturating_sub(1);
+        }
+        _ => {}
+      }
+      pending.push(b);
+    }
+    out.write_all(&pending)?;
+  }
+  Ok(replaced)
+}
+
+pub struct Redacted {
+  pub strings: u64,
+  pub bytes: u64,
+  pub compressed_bytes: u64,
+}
+
+/// Rewrites the snapshot at `path` (plain or gzip, kept as it was) in place: a 0600 temp file
+/// in the same directory, fsync, rename over the original. On any error the original stays.
+pub fn redact_file(path: &Path, level: u32) -> Result<Redacted, String> {
+  let snap = read_snapshot_path(path).map_err(|e| e.to_string())?;
+  let redact = data_strings(&snap);
+  drop(snap);
+  let dir = path.parent().ok_or_else(|| format!("{} has no directory", path.display()))?;
+  let name = path.file_name().and_then(|n| n.to_str()).ok_or_else(|| format!("{} has no usable file name", path.display()))?;
+  let gzip = {
+    let mut head = [0u8; 2];
+    let mut f = File::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+    f.read_exact(&mut head).is_ok() && head == [0x1f, 0x8b]
+  };
+  let input = File::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+  let (pending, out) = PendingFile::create(dir, &format!("{name}.redacting"))?;
+  let werr = |e: io::Error| format!("cannot write the redacted copy of {}: {e}", path.display());
+  let (strings, bytes, out) = if gzip {
+    let mut enc = GzEncoder::new(BufWriter::with_capacity(1 << 20, out), Compression::new(level.min(9)));
+    let mut counter = Counting { inner: &mut enc, count: 0 };
+    let strings = redact_json(MultiGzDecoder::new(input), &mut counter, &redact).map_err(werr)?;
+    let bytes = counter.count;
+    let out = enc.finish().map_err(werr)?.into_inner().map_err(|e| werr(e.into_error()))?;
+    (strings, bytes, out)
+  } else {
+    let mut w = BufWriter::with_capacity(1 << 20, out);
+    let mut counter = Counting { inner: &mut w, count: 0 };
+    let strings = redact_json(input, &mut counter, &redact).map_err(werr)?;
+    let bytes = counter.count;
+    (strings, bytes, w.into_inner().map_err(|e| werr(e.into_error()))?)
+  };
+  let compressed_bytes = out.metadata().map(|m| m.len()).unwrap_or(0);
+  let written = pending.commit(out).map_err(werr)?;
+  std::fs::rename(&written, path).map_err(|e| {
+    let _ = std::fs::remove_file(&written);
+    format!("cannot replace {} with its redacted copy: {e}", path.display())
+  })?;
+  Ok(Redacted { strings, bytes, compressed_bytes })
+}
+
+struct Counting<'a, W: Write> {
+  inner: &'a mut W,
+  count: u64,
+}
+
+impl<W: Write> Write for Counting<'_, W> {
+  fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+    let n = self.inner.write(buf)?;
+    self.count += n as u64;
+    Ok(n)
+  }
+  fn flush(&mut self) -> io::Result<()> {
+    self.inner.flush()
+  }
+}
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+  use crate::snapshot::read_snapshot_bytes;
+
+  const SNAP: &str = r#"{"snapshot":{"meta":{"node_fields":["type","name","id","self_size","edge_count"],"node_types":[["hidden","object","string"]],"edge_fields":["type","name_or_index","to_node"],"edge_types":[["property","element"]],"strings":"x"},"node_count":4,"edge_count":3},
+"nodes":[0,0,1,0,1, 1,1,3,32,2, 2,2,5,40,0, 2,3,7,24,0],
+"edges":[0,1,5, 0,3,10, 1,0,15],
+"strings":["","Session","hunter2 \"quoted\" \u00e9","token"]}"#;
+
+  #[test]
+  fn string_values_go_names_stay_graph_unchanged() {
+    let s = read_snapshot_bytes(SNAP.as_bytes()).unwrap();
+    // "token" is both a property name and a string value: kept
+    assert_eq!(data_strings(&s), vec![false, false, true, false]);
+    let mut out = Vec::new();
+    let n = redact_json(SNAP.as_bytes(), &mut out, &data_strings(&s)).unwrap();
+    assert_eq!(n, 1);
+    let text = String::from_utf8(out).unwrap();
+    assert!(!text.contains("hunter2"));
+    assert!(text.contains(r#""strings":["","Session","<redacted>","token"]"#), "{text}");
+    let r = read_snapshot_bytes(text.as_bytes()).unwrap();
+    assert_eq!((r.node_self_size.clone(), r.edge_to.clone(), r.node_id.clone()), (s.node_self_size.clone(), s.edge_to.clone(), s.node_id.clone()));
+    assert_eq!(r.strings.get(1), "Session");
+  }
+
+  #[test]
+  fn redact_file_rewrites_gzip_in_place() {
+    let dir = std::env::temp_dir().join(format!("leakprobe-redact-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("a.heapsnapshot.gz");
+    let mut enc = GzEncoder::new(File::create(&file).unwrap(), Compression::fast());
+    enc.write_all(SNAP.as_bytes()).unwrap();
+    enc.finish().unwrap();
+    let r = redact_file(&file, 3).unwrap();
+    assert_eq!(r.strings, 1);
+    let mut text = String::new();
+    MultiGzDecoder::new(File::open(&file).unwrap()).read_to_string(&mut text).unwrap();
+    assert!(!text.contains("hunter2") && text.contains("<redacted>"));
+    assert_eq!(r.bytes, text.len() as u64);
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1, "no temp file left");
+    // a broken snapshot is an error and the file stays as it was
+    std::fs::write(&file, b"{\"snapshot\":").unwrap();
+    assert!(redact_file(&file, 3).is_err());
+    assert_eq!(std::fs::read(&file).unwrap(), b"{\"snapshot\":");
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
+    std::fs::remove_dir_all(&dir).unwrap();
+  }
+}
