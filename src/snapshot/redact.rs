@@ -6,6 +6,7 @@
 //! also when a string value happens to share them (V8 interns strings in one table).
 use super::reader::read_snapshot_path;
 use super::HeapSnapshot;
+use crate::capture::encoder::CountingWriter;
 use crate::capture::output_file::PendingFile;
 use flate2::read::MultiGzDecoder;
 use flate2::write::GzEncoder;
@@ -159,14 +160,14 @@ pub fn redact_file(path: &Path, level: u32) -> Result<Redacted, String> {
   let werr = |e: io::Error| format!("cannot write the redacted copy of {}: {e}", path.display());
   let (strings, bytes, out) = if gzip {
     let mut enc = GzEncoder::new(BufWriter::with_capacity(1 << 20, out), Compression::new(level.min(9)));
-    let mut counter = Counting { inner: &mut enc, count: 0 };
+    let mut counter = CountingWriter { inner: &mut enc, count: 0 };
     let strings = redact_json(MultiGzDecoder::new(input), &mut counter, &redact).map_err(werr)?;
     let bytes = counter.count;
     let out = enc.finish().map_err(werr)?.into_inner().map_err(|e| werr(e.into_error()))?;
     (strings, bytes, out)
   } else {
     let mut w = BufWriter::with_capacity(1 << 20, out);
-    let mut counter = Counting { inner: &mut w, count: 0 };
+    let mut counter = CountingWriter { inner: &mut w, count: 0 };
     let strings = redact_json(input, &mut counter, &redact).map_err(werr)?;
     let bytes = counter.count;
     (strings, bytes, w.into_inner().map_err(|e| werr(e.into_error()))?)
@@ -178,22 +179,6 @@ pub fn redact_file(path: &Path, level: u32) -> Result<Redacted, String> {
     format!("cannot replace {} with its redacted copy: {e}", path.display())
   })?;
   Ok(Redacted { strings, bytes, compressed_bytes })
-}
-
-struct Counting<'a, W: Write> {
-  inner: &'a mut W,
-  count: u64,
-}
-
-impl<W: Write> Write for Counting<'_, W> {
-  fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-    let n = self.inner.write(buf)?;
-    self.count += n as u64;
-    Ok(n)
-  }
-  fn flush(&mut self) -> io::Result<()> {
-    self.inner.flush()
-  }
 }
 
 #[cfg(test)]
