@@ -221,7 +221,8 @@ export interface CheckOptions extends CompareOptions {
 /**
  * The three-snapshot leak test in this process: warm-up, baseline, `rounds` × action, target,
  * `rounds` × action, final, compare. Default threshold: `{ bytes: 1, count: rounds }` (one object
- * kept per round is a leak).
+ * kept per round is a leak). `round` counts from 0 over the whole check, warm-up rounds included:
+ * use it to make each round's work its own (new keys, new ids).
  */
 export function check(action: (round: number) => unknown | Promise<unknown>, options?: CheckOptions): Promise<Comparison>
 
@@ -327,4 +328,7 @@ export function handler(options: RouteOptions & { prefix?: string }): (req: Node
 /** The admin route as express (4 or 5) middleware: `app.use('/_leakprobe', leakprobe.express({ token }))`. */
 export function express(options: RouteOptions): (req: NodeRequest, res: NodeResponse, next: (err?: unknown) => void) => void
 /** The self-contained HTML report for a report and/or a comparison, with the monitor's samples. */
+/** The text the CLI prints for a report (analyze()) or a comparison (compare(), check()). */
+export function format(what: Report | Comparison): string
+
 export function renderHtml(what: { report?: Report; comparison?: Comparison; samples?: MonitorStats[]; title?: string }): string

@@ -13,14 +13,31 @@ commands:
                                  what grew between snapshots of one process and who holds it;
                                  exit 1 when a group of new objects keeps growing past the
                                  threshold (default 16kb,10), 0 when not
+  capture --url URL [--token T] [--out DIR] [--no-download] [--json | --html OUT]
+                                 capture and analyze through a running app's route
+                                 (leakprobe.express() / handler()); writes DIR/<id>.report.json and,
+                                 when the route allows it, DIR/<id>.heapsnapshot.gz
+  check (--url URL | --start CMD [--port P]) [--token T] [--rounds N] [--warmup CMD]
+        [--threshold BYTES[,COUNT]] [--json | --html OUT] [--out DIR] -- LOAD COMMAND
+                                 the leak test of a load test: baseline snapshot, LOAD COMMAND,
+                                 target, LOAD COMMAND, final, compared in the app; exit 1 on a
+                                 leak, 0 when clean. --start runs the app with $PORT and
+                                 $LEAKPROBE_TOKEN set and stops it at the end
   demo [--keep] [--requests N]   run a small leaky server on loopback, capture its heap, print the figures
   help                           this text
   --version                      the version
+
+exit codes: 0 done, no leak · 1 a leak (compare, check) · 2 an error (message on stderr)
+the token: --token or the LEAKPROBE_TOKEN environment variable (safer: not in \`ps\`)
 `
 
 function parseFlags(argv, spec) {
-  const out = { _: [] }
+  const out = { _: [], '--': null }
   for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--' && spec['--']) {
+      out['--'] = argv.slice(i + 1)
+      break
+    }
     const a = argv[i]
     if (!a.startsWith('--')) {
       if (out._.length >= (spec._ || 0)) throw usageError(`unexpected argument ${a}`)
@@ -83,6 +100,27 @@ async function main(argv) {
       if (f.json) process.stdout.write(JSON.stringify(c, null, 2) + '\n')
       else process.stdout.write(require('../lib/format').formatComparison(c) + '\n')
       return c.leak ? 1 : 0
+    }
+    case 'capture': {
+      const f = parseFlags(rest, { url: 'string', token: 'string', out: 'string', 'no-download': 'boolean', json: 'boolean', html: 'string', timeout: 'number' })
+      if (!f.url) throw usageError('capture needs --url, the address of a running app\'s leakprobe route (e.g. http://127.0.0.1:3000/_leakprobe); to capture this process, use capture() from the API')
+      const format = require('../lib/format')
+      return require('../lib/cli/remote-commands').captureCommand(f, { writeHtml, formatReport: format.formatReport })
+    }
+    case 'check': {
+      const f = parseFlags(rest, {
+        '--': true, url: 'string', start: 'string', port: 'number', route: 'string', token: 'string', rounds: 'number', warmup: 'string',
+        threshold: 'string', json: 'boolean', html: 'string', out: 'string', 'keep-snapshots': 'boolean', 'start-timeout': 'number', timeout: 'number',
+      })
+      if (f.threshold !== undefined && !/^\s*\d+(\.\d+)?\s*[kmg]?b?\s*(,\s*\d+\s*)?$/i.test(f.threshold)) throw usageError(`--threshold takes BYTES[,COUNT] such as 64kb,100; got ${f.threshold}`)
+      if (f.route !== undefined && !f.route.startsWith('/')) throw usageError('--route is the path the app mounts the route at, such as /_leakprobe')
+      const format = require('../lib/format')
+      try {
+        return await require('../lib/cli/remote-commands').checkCommand(f, f['--'] || [], { writeHtml, formatComparison: format.formatComparison })
+      } catch (e) {
+        if (e.code === 'ERR_LEAKPROBE_USAGE') throw usageError(e.message)
+        throw e
+      }
     }
     case 'demo': {
       const f = parseFlags(rest, { keep: 'boolean', requests: 'number' })

@@ -16,10 +16,12 @@ function wholeNumber(fn, name, v, dflt, min) {
   return v
 }
 
-async function runRounds(action, n, phase) {
+// `counter.n`: the round's number over the whole check (warm-ups included), so that an action
+// can make each round's work its own (new keys, new ids)
+async function runRounds(action, n, phase, counter) {
   for (let i = 0; i < n; i++) {
     try {
-      await action(i)
+      await action(counter.n++)
     } catch (e) {
       e.message = `check(): the action failed in the ${phase} (round ${i + 1} of ${n}): ${e.message}`
       throw e
@@ -42,10 +44,11 @@ async function check(action, options = {}) {
   const owned = !options.dir
   const files = []
   try {
-    await runRounds(action, warmup, 'warm-up')
+    const counter = { n: 0 }
+    await runRounds(action, warmup, 'warm-up', counter)
     const shots = []
     for (const phase of ['baseline', 'target', 'final']) {
-      if (phase !== 'baseline') await runRounds(action, rounds, `rounds before the ${phase} snapshot`)
+      if (phase !== 'baseline') await runRounds(action, rounds, `rounds before the ${phase} snapshot`, counter)
       const c = await capture({ dir })
       files.push(c.file)
       shots.push(c)

@@ -42,7 +42,7 @@ function checkOptions(o = {}) {
     checkToken: tokenChecker(token),
     allowed,
     trustProxy: trust === true ? () => true : Array.isArray(trust) ? allowList(trust) : () => false,
-    store: new Store(path.resolve(o.dir || path.join(DEFAULT_DIR, 'route')), { keep: num('keep', o.keep, 10), maxBytes: num('maxBytes', o.maxBytes, Infinity) }),
+    store: new Store(o.dir ? path.resolve(o.dir) : defaultDir(), { keep: num('keep', o.keep, 10), maxBytes: num('maxBytes', o.maxBytes, Infinity) }),
     allowDownload: o.allowDownload === true,
     redact: o.redact === true,
     minIntervalMs: num('minIntervalMs', o.minIntervalMs, 60_000),
@@ -51,6 +51,12 @@ function checkOptions(o = {}) {
     prefix: o.prefix ? o.prefix.replace(/\/+$/, '') : '',
     top: num('top', o.top, 20),
   }
+}
+
+// <tmp>/leakprobe/route: capture() creates one missing level only, so make the first here
+function defaultDir() {
+  require('node:fs').mkdirSync(DEFAULT_DIR, { recursive: true, mode: 0o700 })
+  return path.join(DEFAULT_DIR, 'route')
 }
 
 function send(res, status, body, headers = {}) {
@@ -162,7 +168,13 @@ function createHandler(options) {
         const entries = ids.map((id) => (id === null ? null : opts.store.find(id)))
         const missing = ids.findIndex((id, i) => id !== null && !entries[i])
         if (missing >= 0) return fail(res, 404, 'ERR_LEAKPROBE_NOT_FOUND', `no snapshot with the ${['baseline', 'target', 'final'][missing]} id`)
-        const threshold = url.searchParams.get('threshold') || undefined
+        // `threshold=BYTES[,COUNT]`, as the CLI's --threshold
+        const t = url.searchParams.get('threshold')
+        let threshold
+        if (t) {
+          const [b, c] = t.split(',')
+          threshold = { bytes: b, count: c === undefined ? undefined : Number(c) }
+        }
         const comparison = await compare(entries[0].file, entries[1].file, entries[2] ? entries[2].file : undefined, { threshold })
         if (wantsHtml(req)) return sendHtml(res, renderHtml({ comparison, samples: opts.monitor ? opts.monitor.samples : [] }))
         return send(res, 200, comparison)
