@@ -67,6 +67,15 @@ function writeHtml(out, what) {
   process.stderr.write(`leakprobe: wrote ${file}\n`)
 }
 
+// ` (242 MB)`, or nothing when the file cannot be read (analyze says why)
+function sizeOf(file) {
+  try {
+    return ` (${require('../lib/format').bytes(require('node:fs').statSync(file).size)})`
+  } catch {
+    return ''
+  }
+}
+
 function usageError(msg) {
   const e = new Error(`${msg}\n\n${USAGE}`)
   e.code = 'ERR_LEAKPROBE_USAGE'
@@ -80,7 +89,9 @@ async function main(argv) {
       const f = parseFlags(rest, { _: 1, json: 'boolean', html: 'string', top: 'number', paths: 'number', classes: 'number' })
       if (f._.length !== 1) throw usageError('analyze needs one snapshot file')
       const leakprobe = require('..')
-      const report = await leakprobe.analyze(f._[0], { top: f.top, paths: f.paths, classes: f.classes })
+      const progress = require('../lib/cli/progress').createProgress()
+      const report = await progress.run(`parsing and analyzing ${f._[0]}${sizeOf(f._[0])}`, () => leakprobe.analyze(f._[0], { top: f.top, paths: f.paths, classes: f.classes }),
+        (r) => `${r.snapshot.nodes.toLocaleString('en-US')} nodes`)
       if (f.html) writeHtml(f.html, { report })
       if (f.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n')
       else process.stdout.write(require('../lib/format').formatReport(report) + '\n')
@@ -95,7 +106,9 @@ async function main(argv) {
         const [b, c] = f.threshold.split(',')
         opts.threshold = { bytes: b, count: c === undefined ? undefined : Number(c) }
       }
-      const c = await leakprobe.compare(f._[0], f._[1], f._[2], opts)
+      const progress = require('../lib/cli/progress').createProgress()
+      const c = await progress.run(`parsing and comparing ${f._.length} snapshots`, () => leakprobe.compare(f._[0], f._[1], f._[2], opts),
+        (r) => (r.leak ? `LEAK: ${r.suspects[0].name}` : 'no leak'))
       if (f.html) writeHtml(f.html, { comparison: c })
       if (f.json) process.stdout.write(JSON.stringify(c, null, 2) + '\n')
       else process.stdout.write(require('../lib/format').formatComparison(c) + '\n')

@@ -37,6 +37,8 @@ function createProgress({ stream = process.stderr, quiet = false, tty = Boolean(
       },
       // what the step knows of its own progress: a sentence, or { done, total } in bytes
       update(d) {
+        // off a TTY a sentence is worth a line (a wait); byte counts are not
+        if (!tty && typeof d === 'string' && d !== detail) write(`leakprobe: ${label}: ${d}\n`)
         detail = typeof d === 'string' ? d : d.total ? `${bytes(d.done)} of ${bytes(d.total)} (${Math.floor((100 * d.done) / d.total)}%)` : bytes(d.done)
       },
       done(result) {

@@ -18,8 +18,8 @@ function routeUrl(raw) {
   }
   if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new LeakprobeError('ERR_LEAKPROBE_INVALID_ARG', `--url must be http: or https:, got ${u.protocol}`)
   if (u.search || u.hash) throw new LeakprobeError('ERR_LEAKPROBE_INVALID_ARG', '--url is the route\'s base address, without ?query or #fragment')
-  u.pathname = u.pathname.replace(/\/+$/, '')
-  return u
+  // the base without its trailing slash ('' at the root): paths are appended to it
+  return { origin: u.origin, path: u.pathname.replace(/\/+$/, '') }
 }
 
 class RouteClient {
@@ -34,7 +34,7 @@ class RouteClient {
   }
 
   where(rel) {
-    return `${this.base.origin}${this.base.pathname}${rel}`
+    return `${this.base.origin}${this.base.path}${rel || '/'}`
   }
 
   // one request; resolves { status, headers, res } with the body unread
@@ -73,7 +73,7 @@ class RouteClient {
 
   statusError(method, rel, status, headers, body) {
     const err = body && body.error ? body.error : null
-    const said = err ? `${err.code}: ${err.message}` : `HTTP ${status}`
+    const said = err ? `HTTP ${status} ${err.code}: ${err.message}` : `HTTP ${status}`
     let hint = ''
     if (status === 401) hint = ' — the token is wrong: pass the one the route was set up with (--token or LEAKPROBE_TOKEN)'
     else if (status === 403 && err && err.code === 'ERR_LEAKPROBE_FORBIDDEN') hint = ' — this machine\'s address is not in the route\'s `allow` list'
