@@ -72,9 +72,20 @@ export interface AnalyzeOptions {
   paths?: number
   /** keep only the first N classes (default: all) */
   classes?: number
+  /** called about every 100 ms while a file is read and analyzed, and once at the end ('done') */
+  onProgress?: (state: TaskProgressState) => void
 }
 
-export interface CaptureAnalyzeOptions extends CaptureOptions, AnalyzeOptions {
+/** How far analyze()/compare() is; `done`/`total` are bytes of the file while `reading`. */
+export interface TaskProgressState {
+  phase: 'starting' | 'reading' | 'analyzing' | 'comparing' | 'done'
+  /** which snapshot of a comparison (0: baseline, 1: target, 2: final) */
+  item: number
+  done: number
+  total: number
+}
+
+export interface CaptureAnalyzeOptions extends CaptureOptions, Omit<AnalyzeOptions, 'onProgress'> {
   /** analyze the snapshot in the same pass, as it streams out of V8 (default false) */
   analyze?: boolean
 }
@@ -146,6 +157,8 @@ export interface CompareOptions {
   suspects?: number
   /** Keep the first N class rows. Default: all classes whose objects changed. */
   classes?: number
+  /** called about every 100 ms while the snapshots are read and compared, and once at the end */
+  onProgress?: (state: TaskProgressState) => void
 }
 
 export interface Suspect {

@@ -119,5 +119,5 @@ test('leakprobe analyze FILE prints tables; --json the report; bad input exits 2
   fs.writeFileSync(bad, '{"snapshot":')
   const b = spawnSync(process.execPath, [BIN, 'analyze', bad], { encoding: 'utf8' })
   assert.equal(b.status, 2)
-  assert.match(b.stderr, /^leakprobe: ERR_LEAKPROBE_SNAPSHOT: invalid heap snapshot at byte \d+/)
+  assert.match(b.stderr, /^leakprobe: ERR_LEAKPROBE_SNAPSHOT: invalid heap snapshot at byte \d+/m)
 })

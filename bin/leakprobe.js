@@ -89,8 +89,9 @@ async function main(argv) {
       const f = parseFlags(rest, { _: 1, json: 'boolean', html: 'string', top: 'number', paths: 'number', classes: 'number' })
       if (f._.length !== 1) throw usageError('analyze needs one snapshot file')
       const leakprobe = require('..')
-      const progress = require('../lib/cli/progress').createProgress()
-      const report = await progress.run(`parsing and analyzing ${f._[0]}${sizeOf(f._[0])}`, () => leakprobe.analyze(f._[0], { top: f.top, paths: f.paths, classes: f.classes }),
+      const { createProgress, nativeProgress } = require('../lib/cli/progress')
+      const report = await createProgress().run(`analyze ${f._[0]}${sizeOf(f._[0])}`,
+        (s) => leakprobe.analyze(f._[0], { top: f.top, paths: f.paths, classes: f.classes, onProgress: nativeProgress(s) }),
         (r) => `${r.snapshot.nodes.toLocaleString('en-US')} nodes`)
       if (f.html) writeHtml(f.html, { report })
       if (f.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n')
@@ -106,8 +107,12 @@ async function main(argv) {
         const [b, c] = f.threshold.split(',')
         opts.threshold = { bytes: b, count: c === undefined ? undefined : Number(c) }
       }
-      const progress = require('../lib/cli/progress').createProgress()
-      const c = await progress.run(`parsing and comparing ${f._.length} snapshots`, () => leakprobe.compare(f._[0], f._[1], f._[2], opts),
+      const { createProgress, nativeProgress } = require('../lib/cli/progress')
+      const roles = f._.length === 3 ? ['baseline', 'target', 'final'] : ['baseline', 'target']
+      const c = await createProgress().run(`compare ${f._.length} snapshots`, (s) => {
+        opts.onProgress = nativeProgress(s, roles)
+        return leakprobe.compare(f._[0], f._[1], f._[2], opts)
+      },
         (r) => (r.leak ? `LEAK: ${r.suspects[0].name}` : 'no leak'))
       if (f.html) writeHtml(f.html, { comparison: c })
       if (f.json) process.stdout.write(JSON.stringify(c, null, 2) + '\n')

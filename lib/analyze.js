@@ -4,6 +4,7 @@ const fs = require('node:fs')
 const path = require('node:path')
 const native = require('./native')
 const { LeakprobeError, fromNative, invalidArg } = require('./errors')
+const { progressOption, withProgress } = require('./task-progress')
 
 function checkCount(fn, name, v, dflt) {
   if (v === undefined) return dflt
@@ -17,7 +18,7 @@ function analyzeOptions(opts, fn = 'analyze') {
   const top = checkCount(fn, 'top', opts.top, 20)
   const paths = checkCount(fn, 'paths', opts.paths, 5)
   const classes = checkCount(fn, 'classes', opts.classes, undefined)
-  return { top, paths, classes }
+  return { top, paths, classes, onProgress: progressOption(fn, opts.onProgress) }
 }
 
 // A file path, a capture() result, or the snapshot bytes (plain or gzip).
@@ -39,11 +40,13 @@ function resolveInput(input, fn) {
 }
 
 async function analyze(input, options) {
-  const opts = analyzeOptions(options)
+  const { onProgress, ...opts } = analyzeOptions(options)
   const src = resolveInput(input, 'analyze')
   let json
   try {
-    json = src.file ? await native.analyzeFile(src.file, opts) : await native.analyzeBuffer(src.buffer, opts)
+    json = src.file
+      ? await withProgress(onProgress, (p) => native.analyzeFile(src.file, opts, p))
+      : await native.analyzeBuffer(src.buffer, opts)
   } catch (e) {
     throw fromNative(e)
   }

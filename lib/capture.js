@@ -27,7 +27,11 @@ function checkOptions(opts) {
   if (!METHODS.includes(method)) throw invalidArg(`capture(): \`method\` must be one of ${METHODS.join(', ')}`)
   if (typeof analyze !== 'boolean') throw invalidArg('capture(): `analyze` must be true or false')
   if (typeof redact !== 'boolean') throw invalidArg('capture(): `redact` must be true or false')
-  const analyzeOpts = analyze ? analyzeOptions({ top: opts.top, paths: opts.paths, classes: opts.classes }, 'capture') : undefined
+  let analyzeOpts
+  if (analyze) {
+    const { onProgress, ...a } = analyzeOptions({ top: opts.top, paths: opts.paths, classes: opts.classes }, 'capture')
+    analyzeOpts = a
+  }
   return { dir: path.resolve(dir), gzip, level, method, analyze: analyzeOpts, redact }
 }
 

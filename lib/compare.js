@@ -4,6 +4,7 @@
 const native = require('./native')
 const { fromNative, invalidArg } = require('./errors')
 const { resolveInput } = require('./analyze')
+const { progressOption, withProgress } = require('./task-progress')
 
 const UNITS = { b: 1, kb: 1024, k: 1024, mb: 1024 ** 2, m: 1024 ** 2, gb: 1024 ** 3, g: 1024 ** 3 }
 const DEFAULT_THRESHOLD = { bytes: 16 * 1024, count: 10 }
@@ -36,7 +37,7 @@ function compareOptions(opts, fn = 'compare') {
   if (!Number.isInteger(suspects) || suspects < 0 || suspects > 10000) throw invalidArg(`${fn}(): \`suspects\` must be a whole number from 0 to 10000`)
   const classes = opts.classes
   if (classes !== undefined && (!Number.isInteger(classes) || classes < 0)) throw invalidArg(`${fn}(): \`classes\` must be a whole number`)
-  return { thresholdBytes: threshold.bytes, thresholdCount: threshold.count, suspects, classes }
+  return { thresholdBytes: threshold.bytes, thresholdCount: threshold.count, suspects, classes, onProgress: progressOption(fn, opts.onProgress) }
 }
 
 function isSnapshotArg(v) {
@@ -57,12 +58,12 @@ async function compare(baseline, target, final, options) {
     options = final
     final = undefined
   }
-  const opts = compareOptions(options)
+  const { onProgress, ...opts } = compareOptions(options)
   const files = [snapshotPath(baseline, 'baseline'), snapshotPath(target, 'target')]
   if (final !== undefined && final !== null) files.push(snapshotPath(final, 'final'))
   let json
   try {
-    json = await native.compareFiles(files, opts)
+    json = await withProgress(onProgress, (p) => native.compareFiles(files, opts, p))
   } catch (e) {
     throw fromNative(e)
   }

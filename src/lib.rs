@@ -4,6 +4,7 @@ pub mod analysis;
 pub mod capture;
 pub mod graph;
 pub mod pipeline;
+pub mod progress;
 pub mod snapshot;
 
 // Registered with Node at load time; unit tests never call it.

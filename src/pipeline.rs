@@ -2,6 +2,7 @@
 use crate::analysis::census::Census;
 use crate::analysis::compare::{self, CompareOptions};
 use crate::analysis::{self, Analysis, AnalyzeOptions};
+use crate::progress::{Phase, Progress};
 use crate::snapshot::{self, HeapSnapshot, SnapshotError};
 use std::io::Read;
 use std::path::Path;
@@ -29,9 +30,16 @@ pub fn analyze_reader<R: Read>(input: R, opts: &AnalyzeOptions) -> Result<String
 }
 
 pub fn analyze_path(path: &Path, opts: &AnalyzeOptions) -> Result<String, (&'static str, String)> {
+  analyze_path_with(path, opts, &Progress::default())
+}
+
+pub fn analyze_path_with(path: &Path, opts: &AnalyzeOptions, progress: &Progress) -> Result<String, (&'static str, String)> {
   let t = Instant::now();
-  let mut snap = snapshot::read_snapshot_path(path).map_err(snapshot_err)?;
-  report_json(&mut snap, t.elapsed().as_secs_f64() * 1000.0, opts)
+  let mut snap = snapshot::read_snapshot_path_with(path, progress, 0).map_err(snapshot_err)?;
+  progress.start(Phase::Analyzing, 0, 0);
+  let out = report_json(&mut snap, t.elapsed().as_secs_f64() * 1000.0, opts);
+  progress.start(Phase::Done, 0, 0);
+  out
 }
 
 pub fn analyze_bytes(buf: &[u8], opts: &AnalyzeOptions) -> Result<String, (&'static str, String)> {
@@ -44,30 +52,39 @@ pub fn analyze_bytes(buf: &[u8], opts: &AnalyzeOptions) -> Result<String, (&'sta
 /// `leakprobe-compare/1` JSON. The earlier snapshots are reduced to a census as soon as they are
 /// read, so only the last one is held in full.
 pub fn compare_paths(paths: &[&Path], opts: &CompareOptions) -> Result<String, (&'static str, String)> {
+  compare_paths_with(paths, opts, &Progress::default())
+}
+
+pub fn compare_paths_with(paths: &[&Path], opts: &CompareOptions, progress: &Progress) -> Result<String, (&'static str, String)> {
   if !(2..=3).contains(&paths.len()) {
     return Err(("ERR_LEAKPROBE_INVALID_ARG", format!("compare needs 2 or 3 snapshots, got {}", paths.len())));
   }
   let mut parse_ms = 0.0;
   let mut analyze_ms = 0.0;
-  let mut census_of = |p: &Path| -> Result<Census, (&'static str, String)> {
+  let mut census_of = |p: &Path, item: u8| -> Result<Census, (&'static str, String)> {
     let t = Instant::now();
-    let mut snap = snapshot::read_snapshot_path(p).map_err(snapshot_err)?;
+    let mut snap = snapshot::read_snapshot_path_with(p, progress, item).map_err(snapshot_err)?;
+    progress.start(Phase::Comparing, item, 0);
     let t2 = Instant::now();
     parse_ms += (t2 - t).as_secs_f64() * 1000.0;
     let c = Census::of_snapshot(&mut snap);
     analyze_ms += t2.elapsed().as_secs_f64() * 1000.0;
     Ok(c)
   };
-  let base = census_of(paths[0])?;
-  let target = if paths.len() == 3 { Some(census_of(paths[1])?) } else { None };
+  let base = census_of(paths[0], 0)?;
+  let target = if paths.len() == 3 { Some(census_of(paths[1], 1)?) } else { None };
   let t = Instant::now();
-  let mut last = snapshot::read_snapshot_path(paths[paths.len() - 1]).map_err(snapshot_err)?;
+  let last_item = (paths.len() - 1) as u8;
+  let mut last = snapshot::read_snapshot_path_with(paths[paths.len() - 1], progress, last_item).map_err(snapshot_err)?;
+  progress.start(Phase::Analyzing, last_item, 0);
   let t2 = Instant::now();
   parse_ms += (t2 - t).as_secs_f64() * 1000.0;
   let a = Analysis::compute(&mut last);
+  progress.start(Phase::Comparing, last_item, 0);
   let mut cmp = compare::compare(&base, target.as_ref(), &last, &a, opts);
   analyze_ms += t2.elapsed().as_secs_f64() * 1000.0;
   cmp.timings.parse_ms = parse_ms;
   cmp.timings.analyze_ms = analyze_ms;
+  progress.start(Phase::Done, last_item, 0);
   serde_json::to_string(&cmp).map_err(|e| ("ERR_LEAKPROBE_INTERNAL", format!("cannot serialize the comparison: {e}")))
 }

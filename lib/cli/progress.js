@@ -35,11 +35,12 @@ function createProgress({ stream = process.stderr, quiet = false, tty = Boolean(
       draw() {
         write(`\r\x1b[K${FRAMES[frame++ % FRAMES.length]} ${label}… ${seconds(Date.now() - started)}${detail ? `  ${detail}` : ''}`)
       },
-      // what the step knows of its own progress: a sentence, or { done, total } in bytes
+      // what the step knows of its own progress: a sentence, or { text, done, total } in bytes
       update(d) {
         // off a TTY a sentence is worth a line (a wait); byte counts are not
         if (!tty && typeof d === 'string' && d !== detail) write(`leakprobe: ${label}: ${d}\n`)
-        detail = typeof d === 'string' ? d : d.total ? `${bytes(d.done)} of ${bytes(d.total)} (${Math.floor((100 * d.done) / d.total)}%)` : bytes(d.done)
+        detail = typeof d === 'string' ? d
+          : `${d.text ? `${d.text} ` : ''}${d.total ? `${bytes(d.done)} of ${bytes(d.total)} (${Math.floor((100 * d.done) / d.total)}%)` : bytes(d.done)}`
       },
       done(result) {
         s.end()
@@ -83,4 +84,18 @@ function createProgress({ stream = process.stderr, quiet = false, tty = Boolean(
   return { step, run, log, tty }
 }
 
-module.exports = { createProgress, seconds }
+// onProgress for analyze()/compare(): a line per phase, the bytes read on a TTY
+function nativeProgress(s, names = []) {
+  let phase = ''
+  return (p) => {
+    const what = names[p.item] ? `${p.phase} ${names[p.item]}` : p.phase
+    if (p.phase === 'done' || p.phase === 'starting') return
+    if (what !== phase) {
+      phase = what
+      s.update(what)
+    }
+    if (p.phase === 'reading' && p.total) s.update({ text: what, done: p.done, total: p.total })
+  }
+}
+
+module.exports = { createProgress, nativeProgress, seconds }

@@ -1,5 +1,6 @@
 //! `analyzeFile` / `analyzeBuffer`: the report JSON, computed on a thread of ours.
 use crate::analysis::AnalyzeOptions;
+use crate::napi::progress::{self, TaskProgress};
 use crate::napi::thread_task::spawn_promise;
 use crate::pipeline;
 use napi::bindgen_prelude::*;
@@ -20,9 +21,10 @@ impl From<NativeAnalyzeOptions> for AnalyzeOptions {
 }
 
 #[napi(ts_return_type = "Promise<string>")]
-pub fn analyze_file<'e>(env: &'e Env, path: String, opts: NativeAnalyzeOptions) -> Result<Object<'e>> {
+pub fn analyze_file<'e>(env: &'e Env, path: String, opts: NativeAnalyzeOptions, progress: Option<&TaskProgress>) -> Result<Object<'e>> {
   let opts: AnalyzeOptions = opts.into();
-  spawn_promise(env, "leakprobe-analyze", (), move |_| pipeline::analyze_path(std::path::Path::new(&path), &opts))
+  let cell = progress::cell(progress);
+  spawn_promise(env, "leakprobe-analyze", (), move |_| pipeline::analyze_path_with(std::path::Path::new(&path), &opts, &cell))
 }
 
 /// Reads the Buffer in place (no copy); it stays referenced until the Promise settles.

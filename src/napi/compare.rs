@@ -1,5 +1,6 @@
 //! `compareFiles`: the `leakprobe-compare/1` JSON for 2 or 3 snapshot files, on a thread of ours.
 use crate::analysis::compare::CompareOptions;
+use crate::napi::progress::{self, TaskProgress};
 use crate::napi::thread_task::spawn_promise;
 use crate::pipeline;
 use napi::bindgen_prelude::*;
@@ -15,7 +16,8 @@ pub struct NativeCompareOptions {
 }
 
 #[napi(ts_return_type = "Promise<string>")]
-pub fn compare_files<'e>(env: &'e Env, paths: Vec<String>, opts: NativeCompareOptions) -> Result<Object<'e>> {
+pub fn compare_files<'e>(env: &'e Env, paths: Vec<String>, opts: NativeCompareOptions, progress: Option<&TaskProgress>) -> Result<Object<'e>> {
+  let cell = progress::cell(progress);
   let opts = CompareOptions {
     threshold_bytes: opts.threshold_bytes.max(0.0) as u64,
     threshold_count: opts.threshold_count as u64,
@@ -24,6 +26,6 @@ pub fn compare_files<'e>(env: &'e Env, paths: Vec<String>, opts: NativeCompareOp
   };
   spawn_promise(env, "leakprobe-compare", (), move |_| {
     let p: Vec<&std::path::Path> = paths.iter().map(std::path::Path::new).collect();
-    pipeline::compare_paths(&p, &opts)
+    pipeline::compare_paths_with(&p, &opts, &cell)
   })
 }

@@ -4,5 +4,6 @@ mod analyze;
 mod capture;
 mod compare;
 mod files;
+mod progress;
 pub(crate) mod errors;
 mod thread_task;

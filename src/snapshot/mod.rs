@@ -7,4 +7,4 @@ mod scanner;
 
 pub use error::SnapshotError;
 pub use model::{HeapSnapshot, Location, StringTable};
-pub use reader::{read_snapshot, read_snapshot_auto, read_snapshot_bytes, read_snapshot_path};
+pub use reader::{read_snapshot, read_snapshot_auto, read_snapshot_bytes, read_snapshot_path, read_snapshot_path_with};

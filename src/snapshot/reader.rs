@@ -6,6 +6,7 @@ use super::scanner::{Res, Scanner};
 use serde::Deserialize;
 use std::io::{Cursor, Read};
 use std::path::Path;
+use crate::progress::{CountingReader, Phase, Progress};
 
 #[derive(Deserialize)]
 struct Header {
@@ -97,9 +98,15 @@ pub fn read_snapshot_auto<R: Read>(mut input: R) -> Result<HeapSnapshot, Snapsho
 }
 
 pub fn read_snapshot_path(path: &Path) -> Result<HeapSnapshot, SnapshotError> {
+  read_snapshot_path_with(path, &Progress::default(), 0)
+}
+
+/// As `read_snapshot_path`, counting the file's bytes into `progress` (as snapshot `item`).
+pub fn read_snapshot_path_with(path: &Path, progress: &Progress, item: u8) -> Result<HeapSnapshot, SnapshotError> {
   let f = std::fs::File::open(path)
     .map_err(|e| SnapshotError::general(format!("cannot open {}: {e}", path.display())))?;
-  read_snapshot_auto(f).map_err(|mut e| {
+  progress.start(Phase::Reading, item, f.metadata().map(|m| m.len()).unwrap_or(0));
+  read_snapshot_auto(CountingReader::new(f, progress)).map_err(|mut e| {
     e.message = format!("{} ({})", e.message, path.display());
     e
   })
