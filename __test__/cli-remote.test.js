@@ -176,10 +176,20 @@ test('capture --url downloads the report and, when allowed, the snapshot', async
 test('check waits out the route\'s minimum interval between captures (429 + Retry-After)', async (t) => {
   const app = await startRouteApp({ minIntervalMs: 1200 })
   t.after(app.stop)
-  const r = await cli(['check', '--url', app.url, '--token', TOKEN, '--', process.execPath, '-e', '0'])
+  // the warm-up runs once before the baseline, the load --rounds times before each later snapshot;
+  // both get PORT and LEAKPROBE_URL
+  const log = path.join(work, 'runs.log')
+  const append = (what) => `require('fs').appendFileSync(${JSON.stringify(log)}, '${what} ' + process.env.PORT + ' ' + process.env.LEAKPROBE_URL + '\\n')`
+  const warmup = `${JSON.stringify(process.execPath)} -e ${JSON.stringify(append('warmup'))}`
+  const r = await cli(['check', '--url', app.url, '--token', TOKEN, '--warmup', warmup, '--rounds', '2', '--', process.execPath, '-e', append('load')])
   assert.equal(r.code, 0, r.stderr)
   assert.match(r.stdout, /compared 3 snapshots/)
   assert.match(r.stderr, /retrying in \d+ s/)
+  const port = new URL(app.url).port
+  const runs = fs.readFileSync(log, 'utf8').trim().split('\n')
+  assert.deepEqual(runs.map((l) => l.split(' ')[0]), ['warmup', 'load', 'load', 'load', 'load'])
+  for (const l of runs) assert.equal(l.split(' ').slice(1).join(' '), `${port} ${app.url}`)
+  assert.match(r.stderr, /load before the target snapshot \(round 2 of 2\)/)
   assert.deepEqual(storedSnapshots(app.dir), [], 'the snapshots were deleted after the comparison')
 })
 
