@@ -25,8 +25,13 @@ const TOOLS = {
     return { topRetained: Number(groups[0].retained_size) }
   },
   async memlab(file) {
-    const { utils } = require('@memlab/core')
+    const { utils, TraceFinder } = require('@memlab/core')
     const heap = await utils.getSnapshotFromFile(file, { buildNodeIdIndex: true })
+    // what memlab's own analyses do first (HeapAnalyzer.preparePathFinder): distances, then
+    // dominators and retained sizes; without it every retainedSize stays 0
+    const finder = new TraceFinder()
+    finder.annotateShortestPaths(heap)
+    finder.calculateAllNodesRetainedSizes(heap)
     let best = 0
     heap.nodes.forEach((n) => { if (n.retainedSize > best && n.type !== 'synthetic') best = n.retainedSize })
     return { nodes: heap.nodes.length, topRetained: best }

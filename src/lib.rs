@@ -10,3 +10,5 @@ pub mod snapshot;
 // Registered with Node at load time; unit tests never call it.
 #[cfg_attr(test, allow(dead_code))]
 mod napi;
+#[cfg(test)]
+mod profile_tests;

@@ -70,17 +70,13 @@ pub struct Aggregates {
   pub row_of_node: Vec<u32>,
 }
 
-pub fn aggregates(
-  s: &HeapSnapshot,
-  k: &Kinds,
-  classes: &ClassNames,
-  self_sizes: &[u64],
-  distances: &[i32],
-  retained: &[u64],
-  idom: &[u32],
-) -> Aggregates {
+/// Count, self size and distance per class key; class retained sizes come after the dominator
+/// tree (`add_retained`), so this half runs beside it.
+pub fn aggregate_rows(s: &HeapSnapshot, k: &Kinds, classes: &ClassNames, self_sizes: &[u64], distances: &[i32]) -> Aggregates {
   let n = s.node_count();
   let mut loc_iter = s.locations.iter().peekable();
+  // most keys are a bare class: a direct index; only located ones go through the map
+  let mut by_class: Vec<u32> = vec![u32::MAX; classes.names.len()];
   let mut index: HashMap<ClassKey, u32> = HashMap::new();
   let mut keys = Vec::new();
   let mut rows: Vec<Aggregate> = Vec::new();
@@ -107,19 +103,35 @@ pub fn aggregates(
     if size == 0 {
       continue; // not in the Summary, and never counted by the retained-size walk
     }
-    let r = *index.entry(key).or_insert_with(|| {
+    let mut new_row = || {
       keys.push(key);
       rows.push(Aggregate { count: 0, self_size: 0, retained_size: 0, distance: i32::MAX });
       (rows.len() - 1) as u32
-    });
+    };
+    let r = match key {
+      ClassKey::Class(c) => {
+        let slot = &mut by_class[c as usize];
+        if *slot == u32::MAX {
+          *slot = new_row();
+        }
+        *slot
+      }
+      ClassKey::Located(..) => *index.entry(key).or_insert_with(new_row),
+    };
     let a = &mut rows[r as usize];
     a.count += 1;
     a.self_size += size;
     a.distance = a.distance.min(distances[v]);
     row_of_node[v] = r;
   }
-  class_retained_sizes(n, &mut rows, &row_of_node, retained, idom);
   Aggregates { keys, rows, row_of_node }
+}
+
+impl Aggregates {
+  /// DevTools' class retained sizes, from the dominator tree.
+  pub fn add_retained(&mut self, retained: &[u64], idom: &[u32]) {
+    class_retained_sizes(self.row_of_node.len(), &mut self.rows, &self.row_of_node, retained, idom);
+  }
 }
 
 /// Walks the dominator tree from the root; a node adds its retained size to its class unless a

@@ -40,29 +40,35 @@ impl Analysis {
     dom_state::propagate(s);
     let s: &HeapSnapshot = s;
     let kinds = Kinds::of(s);
-    // Two independent halves on two threads: distances and class names need neither
-    // retainers nor dominators.
-    let ((self_sizes, retainers, doms), (distances, classes)) = std::thread::scope(|scope| {
-      let side = scope.spawn(|| (distances::compute(s, &kinds), classes::class_names(s, &kinds)));
-      let self_sizes = shallow::moved_self_sizes(s, &kinds);
+    // Two halves on two threads. The dominator tree needs only the graph; everything per node
+    // (self sizes, distances, classes, the Summary rows) needs no dominators, and meets it after.
+    let ((retainers, doms), (self_sizes, distances, classes, mut aggregates)) = std::thread::scope(|scope| {
+      let side = scope.spawn(|| {
+        let self_sizes = shallow::moved_self_sizes(s, &kinds);
+        let distances = distances::compute(s, &kinds);
+        let classes = classes::class_names(s, &kinds);
+        let rows = classes::aggregate_rows(s, &kinds, &classes, &self_sizes, &distances);
+        (self_sizes, distances, classes, rows)
+      });
       let essential = essential_edges(s, &kinds, &page_owned(s, &kinds));
       let retainers = Retainers::build(s, &essential);
-      let doms = dominators::compute(s, &retainers, &essential, &self_sizes);
+      let doms = dominators::compute(s, &retainers, &essential);
       let side = match side.join() {
         Ok(v) => v,
         Err(p) => std::panic::resume_unwind(p),
       };
-      ((self_sizes, retainers, doms), side)
+      ((retainers, doms), side)
     });
-    let aggregates = classes::aggregates(s, &kinds, &classes, &self_sizes, &distances, &doms.retained, &doms.idom);
+    let retained = doms.retained_sizes(&self_sizes);
+    aggregates.add_retained(&retained, &doms.idom);
     let unreachable_size = (0..s.node_count()).filter(|&v| doms.unreachable.get(v)).map(|v| self_sizes[v]).sum();
-    let total_size = doms.retained.first().copied().unwrap_or(0) + s.extra_native_bytes;
+    let total_size = retained.first().copied().unwrap_or(0) + s.extra_native_bytes;
     Analysis {
       kinds,
       self_sizes,
       retainers,
       idom: doms.idom,
-      retained: doms.retained,
+      retained,
       distances,
       unreachable: doms.unreachable,
       classes,

@@ -9,13 +9,27 @@ use crate::snapshot::HeapSnapshot;
 pub struct Dominators {
   /// immediate dominator of each node (the root's is itself)
   pub idom: Vec<u32>,
-  /// self size plus everything the node dominates
-  pub retained: Vec<u64>,
+  /// node ordinals in DFS order (the root first): children come after their dominators
+  pub order: Vec<u32>,
   /// nodes not reachable from the root over essential edges (DevTools attaches them to the root)
   pub unreachable: BitSet,
 }
 
-pub fn compute(s: &HeapSnapshot, ret: &Retainers, essential: &BitSet, self_sizes: &[u64]) -> Dominators {
+impl Dominators {
+  /// Self size plus everything each node dominates, summed up the tree in reverse DFS order.
+  pub fn retained_sizes(&self, self_sizes: &[u64]) -> Vec<u64> {
+    let mut retained: Vec<u64> = self_sizes.to_vec();
+    for &o in self.order.iter().skip(1).rev() {
+      let d = self.idom[o as usize] as usize;
+      retained[d] += retained[o as usize];
+    }
+    retained
+  }
+}
+
+/// The dominator tree; retained sizes follow from it with `Dominators::retained_sizes` (the
+/// self sizes are computed meanwhile on another thread).
+pub fn compute(s: &HeapSnapshot, ret: &Retainers, essential: &BitSet) -> Dominators {
   let n = s.node_count();
   let len = n + 1;
   let mut parent = vec![0u32; len];
@@ -155,14 +169,15 @@ pub fn compute(s: &HeapSnapshot, ret: &Retainers, essential: &BitSet, self_sizes
     }
   }
 
-  let idom: Vec<u32> = (0..n).map(|o| dom[o + 1].saturating_sub(1)).collect();
-  let mut retained: Vec<u64> = self_sizes.to_vec();
-  for i in (2..=count).rev() {
-    let o = (vertex[i as usize] - 1) as usize;
-    let d = idom[o] as usize;
-    retained[d] += retained[o];
+  drop((parent, ancestor, label, semi, bucket_head, bucket_next));
+  // in place: dom[o + 1] (ordinal + 1) becomes idom[o] (ordinal)
+  for o in 0..n {
+    dom[o] = dom[o + 1].saturating_sub(1);
   }
-  Dominators { idom, retained, unreachable }
+  dom.truncate(n);
+  // vertex[1..=count] are ordinal + 1 in DFS order
+  let order: Vec<u32> = vertex[1..=count as usize].iter().map(|&v| v - 1).collect();
+  Dominators { idom: dom, order, unreachable }
 }
 
 fn only_weak_retainers(ret: &Retainers, node: u32) -> bool {

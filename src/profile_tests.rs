@@ -1,0 +1,63 @@
+//! Where the time and memory of an analysis go, phase by phase (not a test; a profiling tool):
+//!   LEAKPROBE_PROFILE=bench-out/gen-300mb.heapsnapshot cargo test --release --lib profile_phases -- --ignored --nocapture
+use std::time::Instant;
+
+fn mem() -> String {
+  let s = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+  let get = |k: &str| {
+    s.lines().find(|l| l.starts_with(k)).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0) / 1024
+  };
+  format!("RSS {} MB, peak {} MB", get("VmRSS:"), get("VmHWM:"))
+}
+
+#[test]
+#[ignore]
+fn profile_phases() {
+  let Ok(path) = std::env::var("LEAKPROBE_PROFILE") else {
+    eprintln!("set LEAKPROBE_PROFILE to a snapshot file");
+    return;
+  };
+  let t = Instant::now();
+  let mut snap = crate::snapshot::read_snapshot_path(std::path::Path::new(&path)).unwrap();
+  println!("parse    {:>8.0} ms  {}  ({} nodes, {} edges, {} string bytes)", t.elapsed().as_secs_f64() * 1e3, mem(), snap.node_count(), snap.edge_count(), snap.strings.data.len());
+  {
+    // the parts of Analysis::compute one after another (it runs two halves side by side)
+    use crate::analysis::{classes, shallow};
+    use crate::graph::{distances, dominators, essential, retainers::Retainers, Kinds};
+    let lap = |what: &str, t: &mut Instant| {
+      println!("  {what:<22} {:>6.0} ms  {}", t.elapsed().as_secs_f64() * 1e3, mem());
+      *t = Instant::now();
+    };
+    let mut s2 = snap.clone();
+    let mut t = Instant::now();
+    crate::analysis::dom_state::propagate(&mut s2);
+    let k = Kinds::of(&s2);
+    lap("dom state, kinds", &mut t);
+    let d = distances::compute(&s2, &k);
+    lap("distances", &mut t);
+    let c = classes::class_names(&s2, &k);
+    lap("class names", &mut t);
+    let ss = shallow::moved_self_sizes(&s2, &k);
+    lap("moved self sizes", &mut t);
+    let owned = essential::page_owned(&s2, &k);
+    let ess = essential::essential_edges(&s2, &k, &owned);
+    lap("essential edges", &mut t);
+    let r = Retainers::build(&s2, &ess);
+    lap("retainers", &mut t);
+    let doms = dominators::compute(&s2, &r, &ess);
+    lap("dominators", &mut t);
+    let retained = doms.retained_sizes(&ss);
+    lap("retained sizes", &mut t);
+    let mut rows = classes::aggregate_rows(&s2, &k, &c, &ss, &d);
+    lap("summary rows", &mut t);
+    rows.add_retained(&retained, &doms.idom);
+    lap("class retained sizes", &mut t);
+  }
+  let t = Instant::now();
+  let a = crate::analysis::Analysis::compute(&mut snap);
+  println!("analysis {:>8.0} ms  {}", t.elapsed().as_secs_f64() * 1e3, mem());
+  let t = Instant::now();
+  let r = crate::analysis::report::build(&snap, &a, &crate::analysis::AnalyzeOptions { top: 20, paths: 5, classes: None });
+  let json = serde_json::to_string(&r).unwrap();
+  println!("report   {:>8.0} ms  {}  ({} bytes of JSON)", t.elapsed().as_secs_f64() * 1e3, mem(), json.len());
+}
