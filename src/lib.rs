@@ -3,6 +3,7 @@
 pub mod analysis;
 pub mod capture;
 pub mod graph;
+pub mod huge_pages;
 pub mod pipeline;
 pub mod progress;
 pub mod snapshot;

@@ -2,6 +2,13 @@
 //!   LEAKPROBE_PROFILE=bench-out/gen-300mb.heapsnapshot cargo test --release --lib profile_phases -- --ignored --nocapture
 use std::time::Instant;
 
+fn cpu_ms() -> f64 {
+  let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+  unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut u) };
+  let t = |v: libc::timeval| v.tv_sec as f64 * 1e3 + v.tv_usec as f64 / 1e3;
+  t(u.ru_utime) + t(u.ru_stime)
+}
+
 fn mem() -> String {
   let s = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
   let get = |k: &str| {
@@ -18,7 +25,9 @@ fn profile_phases() {
     return;
   };
   let t = Instant::now();
+  let c0 = cpu_ms();
   let mut snap = crate::snapshot::read_snapshot_path(std::path::Path::new(&path)).unwrap();
+  println!("parse cpu {:.0} ms", cpu_ms() - c0);
   println!("parse    {:>8.0} ms  {}  ({} nodes, {} edges, {} string bytes)", t.elapsed().as_secs_f64() * 1e3, mem(), snap.node_count(), snap.edge_count(), snap.strings.data.len());
   {
     // the parts of Analysis::compute one after another (it runs two halves side by side)

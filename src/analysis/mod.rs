@@ -12,7 +12,7 @@ pub mod shallow;
 
 pub use report::{AnalyzeOptions, Report};
 
-use crate::graph::essential::{essential_edges, page_owned, BitSet};
+use crate::graph::essential::{page_owned, BitSet, EssentialRule};
 use crate::graph::retainers::Retainers;
 use crate::graph::{distances, dominators, Kinds};
 use crate::snapshot::HeapSnapshot;
@@ -50,8 +50,8 @@ impl Analysis {
         let rows = classes::aggregate_rows(s, &kinds, &classes, &self_sizes, &distances);
         (self_sizes, distances, classes, rows)
       });
-      let essential = essential_edges(s, &kinds, &page_owned(s, &kinds));
-      let retainers = Retainers::build(s, &essential);
+      let owned = page_owned(s, &kinds);
+      let (retainers, essential) = Retainers::build_with_essential(s, &mut EssentialRule::new(s, &kinds, &owned));
       let doms = dominators::compute(s, &retainers, &essential);
       let side = match side.join() {
         Ok(v) => v,

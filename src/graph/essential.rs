@@ -55,42 +55,75 @@ pub fn page_owned(s: &HeapSnapshot, k: &Kinds) -> BitSet {
   flags
 }
 
+/// DevTools' rule for one edge at a time, for passes that visit every edge anyway
+/// (`Retainers::build_with_essential` sets the bits as it fills the index: one pass over the edges, not two).
+pub struct EssentialRule<'a> {
+  s: &'a HeapSnapshot,
+  k: &'a Kinds,
+  owned: &'a BitSet,
+  /// per string: 0 = unknown, 1 = not an ephemeron name, else table id + 2
+  name_cache: Vec<u64>,
+}
+
+impl<'a> EssentialRule<'a> {
+  pub fn new(s: &'a HeapSnapshot, k: &'a Kinds, owned: &'a BitSet) -> Self {
+    EssentialRule { s, k, owned, name_cache: vec![0; s.strings.len()] }
+  }
+
+  /// Does edge `e` of node `v` count for dominators? `v_owned`: `owned.get(v)`, hoisted.
+  #[inline]
+  pub fn check(&mut self, v: u32, e: usize, v_owned: bool) -> bool {
+    let (s, k) = (self.s, self.k);
+    let t = s.edge_type[e];
+    if t == k.e_weak {
+      return false;
+    }
+    if t == k.e_internal {
+      let idx = s.edge_name_or_index[e] as usize;
+      if let Some(slot) = self.name_cache.get_mut(idx) {
+        if *slot == 0 {
+          *slot = weakmap::parse(s.strings.get(idx as u32)).map(|m| m.table_id.saturating_add(2)).unwrap_or(1);
+        }
+        if *slot > 1 && *slot - 2 == s.node_id[v as usize] as u64 {
+          return false;
+        }
+      }
+    }
+    let to = s.edge_to[e];
+    if to == v {
+      return false;
+    }
+    if v != 0 {
+      if t == k.e_shortcut {
+        return false;
+      }
+      if self.owned.get(to as usize) && !v_owned {
+        return false;
+      }
+    }
+    true
+  }
+
+  pub fn owned(&self, v: u32) -> bool {
+    self.owned.get(v as usize)
+  }
+
+  /// The page-owned set itself (outlives the borrow of the rule).
+  pub fn owned_set(&self) -> &'a BitSet {
+    self.owned
+  }
+}
+
 /// One bit per edge: does it count for dominators?
 pub fn essential_edges(s: &HeapSnapshot, k: &Kinds, owned: &BitSet) -> BitSet {
   let mut bits = BitSet::new(s.edge_count());
-  // per string: 0 = unknown, 1 = not an ephemeron name, else table id + 2
-  let mut name_cache: Vec<u64> = vec![0; s.strings.len()];
+  let mut rule = EssentialRule::new(s, k, owned);
   for v in 0..s.node_count() as u32 {
-    let v_owned = owned.get(v as usize);
+    let v_owned = rule.owned(v);
     for e in s.edges_of(v) {
-      let t = s.edge_type[e];
-      if t == k.e_weak {
-        continue;
+      if rule.check(v, e, v_owned) {
+        bits.set(e);
       }
-      if t == k.e_internal {
-        let idx = s.edge_name_or_index[e] as usize;
-        if let Some(slot) = name_cache.get_mut(idx) {
-          if *slot == 0 {
-            *slot = weakmap::parse(s.strings.get(idx as u32)).map(|m| m.table_id.saturating_add(2)).unwrap_or(1);
-          }
-          if *slot > 1 && *slot - 2 == s.node_id[v as usize] as u64 {
-            continue;
-          }
-        }
-      }
-      let to = s.edge_to[e];
-      if to == v {
-        continue;
-      }
-      if v != 0 {
-        if t == k.e_shortcut {
-          continue;
-        }
-        if owned.get(to as usize) && !v_owned {
-          continue;
-        }
-      }
-      bits.set(e);
     }
   }
   bits

@@ -1,6 +1,7 @@
 //! Reading `.heapsnapshot` files (plain or gzip) into compact arrays. Knows nothing of N-API.
 pub mod error;
 pub mod model;
+mod parallel_array;
 pub mod reader;
 pub mod redact;
 mod scanner;

@@ -2,6 +2,7 @@
 //! (and `locations`) laid straight into the columnar arrays of `HeapSnapshot`.
 use super::error::SnapshotError;
 use super::model::{HeapSnapshot, Location, StringTable};
+use super::parallel_array::{read_uint_columns, Columns};
 use super::scanner::{Res, Scanner};
 use serde::Deserialize;
 use std::io::{Cursor, Read};
@@ -210,6 +211,23 @@ fn read_header<R: Read>(sc: &mut Scanner<R>, snap: &mut HeapSnapshot) -> Res<Lay
   Ok(Layout { node_roles, edge_roles, location_fields: h.meta.location_fields, node_count: h.node_count, edge_count: h.edge_count })
 }
 
+/// The node fields of whole records, as the workers convert them.
+#[derive(Default)]
+struct NodeCols {
+  t: Vec<u8>,
+  name: Vec<u32>,
+  id: Vec<u32>,
+  size: Vec<u64>,
+  edges: Vec<u32>,
+  det: Vec<u8>,
+}
+
+impl Columns for NodeCols {
+  fn clear(&mut self) {
+    (self.t.clear(), self.name.clear(), self.id.clear(), self.size.clear(), self.edges.clear(), self.det.clear());
+  }
+}
+
 fn read_nodes<R: Read>(sc: &mut Scanner<R>, l: &Layout, s: &mut HeapSnapshot) -> Res<()> {
   let n = l.node_count.unwrap_or(0).min(MAX_PREALLOC) as usize;
   s.node_type.reserve(n);
@@ -219,11 +237,9 @@ fn read_nodes<R: Read>(sc: &mut Scanner<R>, l: &Layout, s: &mut HeapSnapshot) ->
   s.first_edge.reserve(n + 1);
   s.first_edge.clear();
   s.first_edge.push(0);
-  let has_det = l.node_roles.contains(&Role::Detachedness);
   let types = s.node_type_names.len() as u64;
   let roles = &l.node_roles;
   let width = roles.len();
-  let mut edges_so_far: u64 = 0;
   let at_of = |role: Role| roles.iter().position(|r| *r == role);
   let (ti, ni_, ii, si, ei) = (
     at_of(Role::Type).unwrap_or(0),
@@ -233,14 +249,10 @@ fn read_nodes<R: Read>(sc: &mut Scanner<R>, l: &Layout, s: &mut HeapSnapshot) ->
     at_of(Role::EdgeCount).unwrap_or(0),
   );
   let di = at_of(Role::Detachedness);
-  let (nt, nn, ni, ns, fe, nd) =
-    (&mut s.node_type, &mut s.node_name, &mut s.node_id, &mut s.node_self_size, &mut s.first_edge, &mut s.node_detachedness);
-  let mut tail = 0usize;
-  sc.uint_batches("in \"nodes\"", width * 4096, |vals, offs| {
-    let whole = vals.len() / width * width;
-    tail = vals.len() - whole;
-    for (r, rec) in vals[..whole].chunks_exact(width).enumerate() {
-      let bad = |i: usize, what: String| Err(SnapshotError::at(offs[r * width + i], what));
+  let too_many_edges = "edge counts add up to more than 2^32 edges";
+  let convert = move |vals: &[u64], at: &dyn Fn(usize) -> u64, c: &mut NodeCols| -> Res<()> {
+    for (r, rec) in vals.chunks_exact(width).enumerate() {
+      let bad = |i: usize, what: String| Err(SnapshotError::at(at(r * width + i), what));
       let (t, name, id) = (rec[ti], rec[ni_], rec[ii]);
       if t >= types {
         return bad(ti, format!("node type {t} is not in meta.node_types ({types} types)"));
@@ -248,31 +260,61 @@ fn read_nodes<R: Read>(sc: &mut Scanner<R>, l: &Layout, s: &mut HeapSnapshot) ->
       if name > u32::MAX as u64 || id > u32::MAX as u64 {
         return bad(if name > u32::MAX as u64 { ni_ } else { ii }, "node field value does not fit in 32 bits".into());
       }
-      edges_so_far += rec[ei];
-      if edges_so_far > u32::MAX as u64 {
-        return bad(ei, "edge counts add up to more than 2^32 edges".into());
+      if rec[ei] > u32::MAX as u64 {
+        return bad(ei, too_many_edges.into());
       }
-      nt.push(t as u8);
-      nn.push(name as u32);
-      ni.push(id as u32);
-      ns.push(rec[si]);
-      fe.push(edges_so_far as u32);
+      c.t.push(t as u8);
+      c.name.push(name as u32);
+      c.id.push(id as u32);
+      c.size.push(rec[si]);
+      c.edges.push(rec[ei] as u32);
       if let Some(di) = di {
-        nd.push(rec[di].min(255) as u8);
+        c.det.push(rec[di].min(255) as u8);
       }
     }
-    if nt.len() >= u32::MAX as usize {
-      return Err(SnapshotError::at(offs[0], "more than 2^32 nodes"));
+    Ok(())
+  };
+  let mut edges_so_far: u64 = 0;
+  let tail = read_uint_columns(sc, "in \"nodes\"", width, &convert, |c: &NodeCols| {
+    for &k in &c.edges {
+      edges_so_far += k as u64;
+      if edges_so_far > u32::MAX as u64 {
+        let node = s.first_edge.len() - 1;
+        return Err(SnapshotError::general(format!("in \"nodes\", node {node} (field {}): {too_many_edges}", node * width + ei)));
+      }
+      s.first_edge.push(edges_so_far as u32);
+    }
+    s.node_type.extend_from_slice(&c.t);
+    s.node_name.extend_from_slice(&c.name);
+    s.node_id.extend_from_slice(&c.id);
+    s.node_self_size.extend_from_slice(&c.size);
+    s.node_detachedness.extend_from_slice(&c.det);
+    if s.node_type.len() >= u32::MAX as usize {
+      return Err(SnapshotError::general("more than 2^32 nodes"));
     }
     Ok(())
   })?;
   if tail != 0 {
     return sc.err(format!("the \"nodes\" array ends mid-record: its length is not a multiple of {width} node fields"));
   }
-  if !has_det {
+  if di.is_none() {
     s.node_detachedness.clear();
   }
   Ok(())
+}
+
+/// The edge fields of whole records, as the workers convert them.
+#[derive(Default)]
+struct EdgeCols {
+  t: Vec<u8>,
+  name: Vec<u32>,
+  to: Vec<u32>,
+}
+
+impl Columns for EdgeCols {
+  fn clear(&mut self) {
+    (self.t.clear(), self.name.clear(), self.to.clear());
+  }
 }
 
 fn read_edges<R: Read>(sc: &mut Scanner<R>, l: &Layout, s: &mut HeapSnapshot) -> Res<()> {
@@ -286,13 +328,9 @@ fn read_edges<R: Read>(sc: &mut Scanner<R>, l: &Layout, s: &mut HeapSnapshot) ->
   let width = roles.len();
   let at_of = |role: Role| roles.iter().position(|r| *r == role).unwrap_or(0);
   let (ti, ni, oi) = (at_of(Role::Type), at_of(Role::Name), at_of(Role::ToNode));
-  let (et, en, eto) = (&mut s.edge_type, &mut s.edge_name_or_index, &mut s.edge_to);
-  let mut tail = 0usize;
-  sc.uint_batches("in \"edges\"", width * 8192, |vals, offs| {
-    let whole = vals.len() / width * width;
-    tail = vals.len() - whole;
-    for (r, rec) in vals[..whole].chunks_exact(width).enumerate() {
-      let bad = |i: usize, what: String| Err(SnapshotError::at(offs[r * width + i], what));
+  let convert = move |vals: &[u64], at: &dyn Fn(usize) -> u64, c: &mut EdgeCols| -> Res<()> {
+    for (r, rec) in vals.chunks_exact(width).enumerate() {
+      let bad = |i: usize, what: String| Err(SnapshotError::at(at(r * width + i), what));
       let (t, name, to) = (rec[ti], rec[ni], rec[oi]);
       if t >= types {
         return bad(ti, format!("edge type {t} is not in meta.edge_types ({types} types)"));
@@ -303,10 +341,16 @@ fn read_edges<R: Read>(sc: &mut Scanner<R>, l: &Layout, s: &mut HeapSnapshot) ->
       if to % node_width != 0 || to / node_width > u32::MAX as u64 {
         return bad(oi, format!("edge to_node {to} is not a multiple of the {node_width} node fields"));
       }
-      et.push(t as u8);
-      en.push(name as u32);
-      eto.push((to / node_width) as u32);
+      c.t.push(t as u8);
+      c.name.push(name as u32);
+      c.to.push((to / node_width) as u32);
     }
+    Ok(())
+  };
+  let tail = read_uint_columns(sc, "in \"edges\"", width, &convert, |c: &EdgeCols| {
+    s.edge_type.extend_from_slice(&c.t);
+    s.edge_name_or_index.extend_from_slice(&c.name);
+    s.edge_to.extend_from_slice(&c.to);
     Ok(())
   })?;
   if tail != 0 {

@@ -18,7 +18,18 @@ pub struct Scanner<R: Read> {
 
 pub type Res<T> = Result<T, SnapshotError>;
 
-fn describe(b: Option<u8>) -> String {
+/// How a piece of an array's text ends (`Scanner::array_chunk`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChunkEnd {
+  /// after a ',': more follows
+  More,
+  /// at the array's closing ']'
+  Closed,
+  /// at the end of the input, with the array still open
+  CutShort,
+}
+
+pub(crate) fn describe(b: Option<u8>) -> String {
   match b {
     None => "the end of the input".into(),
     Some(c) if c.is_ascii_graphic() => format!("'{}'", c as char),
@@ -29,6 +40,54 @@ fn describe(b: Option<u8>) -> String {
 impl<R: Read> Scanner<R> {
   pub fn new(r: R, gzip: bool) -> Self {
     Scanner { r, buf: vec![0u8; BUF].into_boxed_slice(), pos: 0, len: 0, base: 0, eof: false, gzip }
+  }
+
+  /// A scanner over text that starts at stream offset `base` (errors name stream offsets).
+  pub fn at_offset(r: R, base: u64) -> Self {
+    let mut sc = Scanner::new(r, false);
+    sc.base = base;
+    sc
+  }
+
+  /// The next piece of an integer array's text, to be parsed elsewhere: into `out`, up to and
+  /// including the last ',' buffered once at least `want` bytes are in, or up to and including
+  /// the closing ']'. Returns the stream offset of its first byte and how the piece ends. Text
+  /// with no separator at all is handed over as it is, at most 4 × `want` at a time, for the
+  /// parser to reject. At the end of the input, what was read is handed over (`CutShort`): the
+  /// parser reports an error in it first, as a sequential reader would.
+  pub fn array_chunk(&mut self, want: usize, out: &mut Vec<u8>, context: &str) -> Res<(u64, ChunkEnd)> {
+    out.clear();
+    let start = self.offset();
+    loop {
+      if self.pos == self.len && !self.fill()? {
+        if out.is_empty() {
+          return self.err(format!("the input is cut short {context}: expected more values or the array's closing ']'"));
+        }
+        return Ok((start, ChunkEnd::CutShort));
+      }
+      let avail = &self.buf[self.pos..self.len];
+      if let Some(i) = memchr::memchr(b']', avail) {
+        out.extend_from_slice(&avail[..=i]);
+        self.pos += i + 1;
+        return Ok((start, ChunkEnd::Closed));
+      }
+      match memchr::memrchr(b',', avail) {
+        Some(j) => {
+          out.extend_from_slice(&avail[..=j]);
+          self.pos += j + 1;
+          if out.len() >= want {
+            return Ok((start, ChunkEnd::More));
+          }
+        }
+        None => {
+          out.extend_from_slice(avail);
+          self.pos = self.len;
+          if out.len() >= 4 * want {
+            return Ok((start, ChunkEnd::More));
+          }
+        }
+      }
+    }
   }
 
   pub fn offset(&self) -> u64 {

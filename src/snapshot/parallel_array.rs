@@ -1,0 +1,378 @@
+//! The two big integer arrays (`nodes` and `edges`, nearly all of a snapshot's bytes) parsed on
+//! two worker threads while this thread reads (and gunzips) the input: the text is cut into
+//! chunks after a ',', parsed side by side, and handed to the caller in order, in whole records.
+//! Only text crosses threads; the input stays here.
+use super::error::SnapshotError;
+use super::scanner::{describe, swar_digits, ChunkEnd, Res, Scanner};
+use crossbeam_channel::{bounded, unbounded};
+use std::collections::BTreeMap;
+use std::io::Read;
+
+const CHUNK: usize = 512 << 10;
+const IN_FLIGHT: u64 = 4;
+const WORKERS: usize = 2;
+
+/// Per-chunk output of the workers: the records' fields, already split into columns.
+pub trait Columns: Default + Send {
+  fn clear(&mut self);
+}
+
+#[derive(Default)]
+struct Buffers<C> {
+  bytes: Vec<u8>,
+  vals: Vec<u64>,
+  /// stream offsets of the head values, then of the tail values (records that straddle chunks)
+  edge_offs: Vec<u64>,
+  cols: C,
+}
+
+struct Chunk<C> {
+  seq: u64,
+  /// stream offset of `bytes[0]`
+  base: u64,
+  /// values before this chunk's first whole record (the end of a record begun earlier)
+  head: usize,
+  buf: Buffers<C>,
+  /// index in `bytes` of the value that did not parse
+  bad: Option<usize>,
+  /// a record the converter refused
+  refused: Option<SnapshotError>,
+}
+
+#[inline]
+fn is_ws(b: u8) -> bool {
+  matches!(b, b' ' | b'\n' | b'\r' | b'\t')
+}
+
+/// Parses `n,n,…,` or `n,…,n]` into values; on anything else, the index of the value where it
+/// went wrong (the careful path then says what is wrong). Offsets are found again only when a
+/// message needs one (`value_start`).
+fn parse_chunk(bytes: &[u8], vals: &mut Vec<u64>) -> Option<usize> {
+  vals.clear();
+  let len = bytes.len();
+  let mut p = 0;
+  loop {
+    while p < len && is_ws(bytes[p]) {
+      p += 1;
+    }
+    if p == len {
+      return None; // the chunk ended after a ','
+    }
+    let start = p;
+    let mut v: u64 = 0;
+    if p + 8 <= len {
+      let (x, n) = swar_digits(&bytes[p..p + 8]);
+      v = x;
+      p += n;
+    }
+    if p - start == 8 || p + 8 > len {
+      // long numbers, and the last few bytes of the chunk, digit by digit
+      while p < len && bytes[p].is_ascii_digit() {
+        v = match v.checked_mul(10).and_then(|v| v.checked_add((bytes[p] - b'0') as u64)) {
+          Some(v) => v,
+          None => return Some(start), // too large: the careful path says so
+        };
+        p += 1;
+      }
+    }
+    if p == start || p == len || matches!(bytes[p], b'0'..=b'9' | b'.' | b'e' | b'E') {
+      return Some(start);
+    }
+    while p < len && is_ws(bytes[p]) {
+      p += 1;
+    }
+    match bytes.get(p) {
+      Some(b',') => {}
+      Some(b']') if p + 1 == len => {
+        vals.push(v);
+        return None;
+      }
+      _ => return Some(start),
+    }
+    vals.push(v);
+    p += 1;
+  }
+}
+
+/// Where value `i` of a chunk that parsed starts (for error messages: a scan from the start).
+fn value_start(bytes: &[u8], i: usize) -> usize {
+  let mut p = 0;
+  let mut seen = 0;
+  loop {
+    while p < bytes.len() && is_ws(bytes[p]) {
+      p += 1;
+    }
+    if seen == i || p >= bytes.len() {
+      return p;
+    }
+    while p < bytes.len() && bytes[p] != b',' {
+      p += 1;
+    }
+    p += 1;
+    seen += 1;
+  }
+}
+
+/// Where the last `k` values of a chunk that parsed start, in order (a scan from the end).
+fn last_value_starts(bytes: &[u8], k: usize, out: &mut Vec<u64>, base: u64) {
+  let mark = out.len();
+  let mut p = bytes.len();
+  if p > 0 && bytes[p - 1] == b']' {
+    p -= 1;
+  }
+  for _ in 0..k {
+    while p > 0 && (is_ws(bytes[p - 1]) || bytes[p - 1] == b',') {
+      p -= 1;
+    }
+    while p > 0 && bytes[p - 1].is_ascii_digit() {
+      p -= 1;
+    }
+    out.push(base + p as u64);
+  }
+  out[mark..].reverse();
+}
+
+/// What the sequential reader says about the text at `bytes` (a bad value, or what follows it).
+fn careful_error(bytes: &[u8], base: u64, context: &str) -> SnapshotError {
+  let mut sc = Scanner::at_offset(bytes, base);
+  loop {
+    if let Err(e) = sc.uint(context) {
+      return e;
+    }
+    match sc.peek_ws() {
+      Ok(Some(b',')) => sc.bump(),
+      Ok(other) => return SnapshotError::at(sc.offset(), format!("expected ',' or ']' {context}, found {}", describe(other))),
+      Err(e) => return e,
+    }
+  }
+}
+
+/// Reads an integer array (`[` … `]`) of records of `width` values. The workers parse the text
+/// and `convert` whole records into columns (`C`); this thread hands each chunk's columns to
+/// `append`, in order, converting records that straddle two chunks itself. Returns how many
+/// values are left over past the last whole record (non-zero: the array ends mid-record).
+pub fn read_uint_columns<R: Read, C: Columns>(
+  sc: &mut Scanner<R>,
+  context: &str,
+  width: usize,
+  convert: &(dyn Fn(&[u64], &dyn Fn(usize) -> u64, &mut C) -> Res<()> + Sync),
+  mut append: impl FnMut(&C) -> Res<()>,
+) -> Res<usize> {
+  sc.expect(b'[', context)?;
+  if sc.peek_ws()? == Some(b']') {
+    sc.bump();
+    return Ok(0);
+  }
+  let width = width.max(1);
+  std::thread::scope(|scope| {
+    let (job_tx, job_rx) = bounded::<Chunk<C>>(IN_FLIGHT as usize);
+    let (done_tx, done_rx) = unbounded::<Chunk<C>>();
+    for _ in 0..WORKERS {
+      let (rx, tx) = (job_rx.clone(), done_tx.clone());
+      scope.spawn(move || {
+        for mut c in rx {
+          let b = &mut c.buf;
+          c.bad = parse_chunk(&b.bytes, &mut b.vals);
+          b.cols.clear();
+          b.edge_offs.clear();
+          let head = c.head.min(b.vals.len());
+          let whole = (b.vals.len() - head) / width * width;
+          if c.bad.is_none() {
+            let (bytes, base) = (&b.bytes, c.base);
+            b.edge_offs.extend((0..head).map(|i| base + value_start(bytes, i) as u64));
+            last_value_starts(bytes, b.vals.len() - head - whole, &mut b.edge_offs, base);
+            if whole > 0 {
+              let at = |i: usize| base + value_start(bytes, head + i) as u64;
+              c.refused = convert(&b.vals[head..head + whole], &at, &mut b.cols).err();
+            }
+          }
+          if tx.send(c).is_err() {
+            break;
+          }
+        }
+      });
+    }
+    drop((job_rx, done_tx));
+
+    let mut carry_v: Vec<u64> = Vec::with_capacity(width);
+    let mut carry_o: Vec<u64> = Vec::with_capacity(width);
+    let mut stitched = C::default();
+    let mut run = || -> Res<()> {
+      let mut pool: Vec<Buffers<C>> = Vec::new();
+      let mut pending: BTreeMap<u64, Chunk<C>> = BTreeMap::new();
+      let (mut sent, mut next, mut closed) = (0u64, 0u64, false);
+      // the input failed or ended: reported once the text before it is checked
+      let mut input_error: Option<SnapshotError> = None;
+      // values dispatched so far: where each chunk starts within its records
+      let mut values: u64 = 0;
+      let lost = || SnapshotError::general("internal error: a parser thread stopped");
+      while !closed || next < sent {
+        while !closed && sent - next < IN_FLIGHT {
+          let mut buf = pool.pop().unwrap_or_default();
+          let (base, end) = match sc.array_chunk(CHUNK, &mut buf.bytes, context) {
+            Ok(r) => r,
+            Err(e) => {
+              input_error = Some(e);
+              closed = true;
+              break;
+            }
+          };
+          closed = end != ChunkEnd::More;
+          if end == ChunkEnd::CutShort {
+            input_error = Some(SnapshotError::at(sc.offset(), format!("the input is cut short {context}: expected more values or the array's closing ']'")));
+          }
+          let head = ((width as u64 - values % width as u64) % width as u64) as usize;
+          values += count_commas(&buf.bytes) + (end == ChunkEnd::Closed) as u64;
+          job_tx.send(Chunk { seq: sent, base, head, buf, bad: None, refused: None }).map_err(|_| lost())?;
+          sent += 1;
+        }
+        if next == sent {
+          break; // nothing in flight: the input failed before any more text
+        }
+        let c = done_rx.recv().map_err(|_| lost())?;
+        pending.insert(c.seq, c);
+        while let Some(c) = pending.remove(&next) {
+          let b = &c.buf;
+          let parsed = c.bad.map_or(b.vals.len(), |_| 0);
+          // the record begun in earlier chunks
+          let head = c.head.min(parsed);
+          carry_v.extend_from_slice(&b.vals[..head]);
+          carry_o.extend_from_slice(&b.edge_offs[..head]);
+          if carry_v.len() == width {
+            stitched.clear();
+            let at = |i: usize| carry_o[i];
+            convert(&carry_v, &at, &mut stitched)?;
+            append(&stitched)?;
+            carry_v.clear();
+            carry_o.clear();
+          }
+          if let Some(i) = c.bad {
+            return Err(careful_error(&b.bytes[i..], c.base + i as u64, context));
+          }
+          if let Some(e) = c.refused {
+            return Err(e);
+          }
+          if head == c.head {
+            // whole records, then the start of the next one
+            let whole = (b.vals.len() - head) / width * width;
+            if whole > 0 {
+              append(&b.cols)?;
+            }
+            carry_v.extend_from_slice(&b.vals[head + whole..]);
+            carry_o.extend_from_slice(&b.edge_offs[head..]);
+          }
+          pool.push(c.buf);
+          next += 1;
+        }
+      }
+      input_error.map_or(Ok(()), Err)
+    };
+    let out = run();
+    drop(job_tx); // the workers finish their last chunk and stop
+    out?;
+    Ok(carry_v.len())
+  })
+}
+
+/// Values in a chunk: one per ',' (plus the last one before ']'). Compiles to a vector loop.
+fn count_commas(bytes: &[u8]) -> u64 {
+  bytes.iter().map(|&b| (b == b',') as u64).sum()
+}
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+
+  #[derive(Default)]
+  struct Recs(Vec<Vec<u64>>);
+  impl Columns for Recs {
+    fn clear(&mut self) {
+      self.0.clear();
+    }
+  }
+
+  fn records(text: &str, width: usize) -> Result<Vec<Vec<u64>>, String> {
+    let mut sc = Scanner::new(text.as_bytes(), false);
+    let mut out = Vec::new();
+    let convert = move |v: &[u64], _: &dyn Fn(usize) -> u64, c: &mut Recs| {
+      c.0.extend(v.chunks(width).map(|r| r.to_vec()));
+      Ok(())
+    };
+    let tail = read_uint_columns(&mut sc, "in \"test\"", width, &convert, |c: &Recs| {
+      out.extend(c.0.iter().cloned());
+      Ok(())
+    })
+    .map_err(|e| e.to_string())?;
+    if tail > 0 {
+      out.push(vec![u64::MAX; tail]);
+    }
+    Ok(out)
+  }
+
+  #[test]
+  fn parses_across_chunks_in_order_and_in_whole_records() {
+    // far more than one chunk, with whitespace and long numbers
+    let n = 600_000u64;
+    let text = format!("[{}]", (0..n).map(|i| format!("{}", i * 1_000_003 % 99_999_999_999)).collect::<Vec<_>>().join(",\n"));
+    let got = records(&text, 3).unwrap();
+    assert_eq!(got.len(), (n / 3) as usize);
+    let flat: Vec<u64> = got.into_iter().flatten().collect();
+    assert!(flat.iter().enumerate().all(|(i, &v)| v == i as u64 * 1_000_003 % 99_999_999_999));
+    assert_eq!(records("[]", 3).unwrap().len(), 0);
+    assert_eq!(records("[ 1 , 2 ,3 ]", 3).unwrap(), vec![vec![1, 2, 3]]);
+    // a tail that is not a whole record is counted for the caller
+    assert_eq!(records("[1,2,3,4]", 3).unwrap(), vec![vec![1, 2, 3], vec![u64::MAX]]);
+    // records straddling chunks, with every phase
+    for w in [2, 5, 7] {
+      let n = 300_000u64 / w as u64 * w as u64;
+      let text = format!("[{}]", (0..n).map(|i| i.to_string()).collect::<Vec<_>>().join(","));
+      let got = records(&text, w).unwrap();
+      assert_eq!(got.len() as u64, n / w as u64);
+      assert!(got.iter().flatten().enumerate().all(|(i, &v)| v == i as u64), "width {w}");
+    }
+  }
+
+  #[test]
+  fn a_refused_record_names_the_offset_of_its_value_wherever_the_chunks_cut() {
+    // width 3; the value 999 is refused. Each position lands in the middle of a chunk, at its
+    // head or its tail for some cut: try many, and check the offset is where "999" is.
+    let filler: Vec<String> = (0..400_002).map(|i| (i % 97).to_string()).collect();
+    for at in [0usize, 1, 2, 3, 131_071, 131_072, 131_073, 262_145, 399_998, 399_999, 400_001] {
+      let mut vals = filler.clone();
+      vals[at] = "999".into();
+      let text = format!("[{}]", vals.join(", "));
+      let want = text.find("999").unwrap() as u64;
+      let mut sc = Scanner::new(text.as_bytes(), false);
+      let convert = |v: &[u64], pos: &dyn Fn(usize) -> u64, _: &mut Recs| -> Res<()> {
+        match v.iter().position(|&x| x == 999) {
+          Some(i) => Err(SnapshotError::at(pos(i), "refused")),
+          None => Ok(()),
+        }
+      };
+      let r = read_uint_columns(&mut sc, "in \"test\"", 3, &convert, |_: &Recs| Ok(()));
+      let Err(e) = r else { panic!("value {at}: no error") };
+      assert_eq!(e.to_string(), SnapshotError::at(want, "refused").to_string(), "value {at}");
+    }
+  }
+
+  #[test]
+  fn errors_name_the_offset_as_the_sequential_reader_does() {
+    let big = format!("[{}", "12345,".repeat(200_000));
+    for (text, want) in [
+      (format!("{big}7x,1]"), "found 'x'"),
+      (format!("{big}1.5,1]"), "fraction or exponent"),
+      (format!("{big}-1]"), "expected a non-negative integer"),
+      (format!("{big}99999999999999999999999]"), "integer too large"),
+      (format!("{big}18446744073709551615,x]"), "found 'x'"),
+      (format!("{big}1,2"), "found the end of the input"),
+      (format!("{big}1,2,"), "cut short"),
+      (format!("{big}x,{big}1,2,"), "found 'x'"),
+      (format!("{big},]"), "expected a non-negative integer"),
+    ] {
+      let e = records(&text, 1).unwrap_err();
+      assert!(e.contains(want), "{want}: {e}");
+      let at: u64 = e.split("byte ").nth(1).unwrap().split(|c: char| !c.is_ascii_digit()).next().unwrap().parse().unwrap();
+      assert!(at >= big.len() as u64 - 1 && at <= text.len() as u64, "{e}");
+    }
+  }
+}
