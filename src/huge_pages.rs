@@ -31,3 +31,4 @@ pub fn filled<T: Clone>(len: usize, value: T) -> Vec<T> {
   v.resize(len, value);
   v
 }
+

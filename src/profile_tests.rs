@@ -1,5 +1,6 @@
 //! Where the time and memory of an analysis go, phase by phase (not a test; a profiling tool):
 //!   LEAKPROBE_PROFILE=bench-out/gen-300mb.heapsnapshot cargo test --release --lib profile_phases -- --ignored --nocapture
+//! (LEAKPROBE_PROFILE_PARSE_ONLY=1: stop after parsing, e.g. under `perf record`)
 use std::time::Instant;
 
 fn cpu_ms() -> f64 {
@@ -27,8 +28,11 @@ fn profile_phases() {
   let t = Instant::now();
   let c0 = cpu_ms();
   let mut snap = crate::snapshot::read_snapshot_path(std::path::Path::new(&path)).unwrap();
-  println!("parse cpu {:.0} ms", cpu_ms() - c0);
+  println!("parse: {:.0} ms of CPU on all threads", cpu_ms() - c0);
   println!("parse    {:>8.0} ms  {}  ({} nodes, {} edges, {} string bytes)", t.elapsed().as_secs_f64() * 1e3, mem(), snap.node_count(), snap.edge_count(), snap.strings.data.len());
+  if std::env::var("LEAKPROBE_PROFILE_PARSE_ONLY").is_ok() {
+    return;
+  }
   {
     // the parts of Analysis::compute one after another (it runs two halves side by side)
     use crate::analysis::{classes, shallow};

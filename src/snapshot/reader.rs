@@ -385,7 +385,10 @@ fn read_locations<R: Read>(sc: &mut Scanner<R>, l: &Layout, s: &mut HeapSnapshot
   if tail != 0 {
     return sc.err(format!("the \"locations\" array ends mid-record: its length is not a multiple of {width}"));
   }
-  s.locations.sort_by_key(|(n, _)| *n);
+  // V8 writes them in node order; sort only when they are not
+  if !s.locations.is_sorted_by_key(|(n, _)| *n) {
+    s.locations.sort_by_key(|(n, _)| *n);
+  }
   Ok(())
 }
 
@@ -436,17 +439,27 @@ fn validate(s: &HeapSnapshot, l: &Layout) -> Res<()> {
   if declared != edges {
     return err(format!("the nodes' edge_count fields add up to {declared} edges but the \"edges\" array holds {edges}"));
   }
-  if let Some((i, t)) = s.edge_to.iter().enumerate().find(|(_, t)| **t as usize >= nodes) {
-    return err(format!("edge {i} points to node {t}, past the {nodes} nodes"));
+  // a vectorized max first; the slow scan only to name the culprit
+  if s.edge_to.iter().copied().max().unwrap_or(0) as usize >= nodes {
+    if let Some((i, t)) = s.edge_to.iter().enumerate().find(|(_, t)| **t as usize >= nodes) {
+      return err(format!("edge {i} points to node {t}, past the {nodes} nodes"));
+    }
   }
   let strings = s.strings.len();
-  if let Some((i, n)) = s.node_name.iter().enumerate().find(|(_, n)| **n as usize >= strings) {
-    return err(format!("node {i} has name string {n}, past the {strings} strings"));
+  if s.node_name.iter().copied().max().unwrap_or(0) as usize >= strings {
+    if let Some((i, n)) = s.node_name.iter().enumerate().find(|(_, n)| **n as usize >= strings) {
+      return err(format!("node {i} has name string {n}, past the {strings} strings"));
+    }
   }
-  let numeric: Vec<bool> = s.edge_type_names.iter().map(|t| t == "element" || t == "hidden").collect();
-  for (i, (t, n)) in s.edge_type.iter().zip(&s.edge_name_or_index).enumerate() {
-    if !numeric[*t as usize] && *n as usize >= strings {
-      return err(format!("edge {i} has name string {n}, past the {strings} strings"));
+  // element and hidden edges carry an index, the others a string: per type, the largest allowed
+  let limit: Vec<u32> =
+    s.edge_type_names.iter().map(|t| if t == "element" || t == "hidden" { u32::MAX } else { strings.saturating_sub(1) as u32 }).collect();
+  let over = s.edge_type.iter().zip(&s.edge_name_or_index).fold(false, |acc, (t, n)| acc | (*n > limit[*t as usize]));
+  if over || strings == 0 {
+    for (i, (t, n)) in s.edge_type.iter().zip(&s.edge_name_or_index).enumerate() {
+      if *n > limit[*t as usize] || (strings == 0 && limit[*t as usize] != u32::MAX) {
+        return err(format!("edge {i} has name string {n}, past the {strings} strings"));
+      }
     }
   }
   if let Some((n, _)) = s.locations.last() {
