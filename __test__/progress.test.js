@@ -90,3 +90,12 @@ test('nativeProgress turns task states into a phase line and, while reading, the
     'comparing target',
   ])
 })
+
+test('the CLI warns when the token would cross the network in clear text', () => {
+  const { RouteClient } = require('../lib/cli/route-client')
+  const token = 'x'.repeat(20)
+  for (const url of ['http://127.0.0.1:3000/_leakprobe', 'http://localhost:3000/', 'http://[::1]:3000/', 'https://app.example.com/_leakprobe']) {
+    assert.equal(new RouteClient(url, token).warning, null, url)
+  }
+  assert.match(new RouteClient('http://10.0.0.5:3000/_leakprobe', token).warning, /plain http: the token .* unencrypted/)
+})

@@ -41,6 +41,7 @@ async function downloadTo(client, progress, id, dir) {
 async function captureCommand(f, { writeHtml, formatReport }) {
   const progress = createProgress()
   const client = new RouteClient(f.url, f.token || process.env.LEAKPROBE_TOKEN, { timeoutMs: (f.timeout || 600) * 1000 })
+  if (client.warning) progress.log(`warning: ${client.warning}`)
   const snap = await progress.run('capturing and analyzing in the app', (s) => client.capture({ analyze: true, onWait: (m) => s.update(m) }), describeCapture)
   const report = snap.report || (await progress.run(`analyzing ${snap.id} in the app`, () => client.report(snap.id)))
   const dir = ensureDir(f.out || '.')
@@ -91,6 +92,7 @@ async function checkCommand(f, load, { writeHtml, formatComparison }) {
     if (port) env.PORT = port
   }
   const client = new RouteClient(url, token, { timeoutMs: (f.timeout || 600) * 1000 })
+  if (client.warning) progress.log(`warning: ${client.warning}`)
   env.LEAKPROBE_URL = client.where('')
   const ids = []
   const stopAll = async () => {

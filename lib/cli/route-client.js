@@ -19,7 +19,17 @@ function routeUrl(raw) {
   if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new LeakprobeError('ERR_LEAKPROBE_INVALID_ARG', `--url must be http: or https:, got ${u.protocol}`)
   if (u.search || u.hash) throw new LeakprobeError('ERR_LEAKPROBE_INVALID_ARG', '--url is the route\'s base address, without ?query or #fragment')
   // the base without its trailing slash ('' at the root): paths are appended to it
-  return { origin: u.origin, path: u.pathname.replace(/\/+$/, '') }
+  return { origin: u.origin, path: u.pathname.replace(/\/+$/, ''), protocol: u.protocol, hostname: u.hostname }
+}
+
+const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\]|\[::ffff:127(\.\d{1,3}){3}\])$/i
+
+// a bearer token over plain http to another machine can be read on the way
+function cleartextWarning(base) {
+  if (base.protocol === 'http:' && !LOOPBACK.test(base.hostname)) {
+    return `${base.origin} is plain http: the token and the report cross the network unencrypted; use https (or an SSH tunnel to 127.0.0.1)`
+  }
+  return null
 }
 
 class RouteClient {
@@ -31,6 +41,7 @@ class RouteClient {
     }
     this.token = token
     this.timeoutMs = timeoutMs
+    this.warning = cleartextWarning(this.base)
   }
 
   where(rel) {
@@ -174,4 +185,4 @@ function artifactPath(dir, id, suffix) {
   return path.join(dir, `${id}${suffix}`)
 }
 
-module.exports = { RouteClient, routeUrl, artifactPath }
+module.exports = { RouteClient, routeUrl, artifactPath, cleartextWarning }
