@@ -3,7 +3,6 @@
 pub mod analysis;
 pub mod capture;
 pub mod graph;
-pub mod huge_pages;
 pub mod pipeline;
 pub mod progress;
 pub mod snapshot;

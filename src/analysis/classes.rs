@@ -80,7 +80,7 @@ pub fn aggregate_rows(s: &HeapSnapshot, k: &Kinds, classes: &ClassNames, self_si
   let mut index: HashMap<ClassKey, u32> = HashMap::new();
   let mut keys = Vec::new();
   let mut rows: Vec<Aggregate> = Vec::new();
-  let mut row_of_node = crate::huge_pages::filled(n, u32::MAX);
+  let mut row_of_node = vec![u32::MAX; n];
   for v in 0..n {
     // locations are sorted by node: advance alongside
     let mut loc = None;

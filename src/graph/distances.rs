@@ -78,7 +78,7 @@ impl<'a> Filter<'a> {
 
 pub fn compute(s: &HeapSnapshot, k: &Kinds) -> Vec<i32> {
   let n = s.node_count();
-  let mut dist = crate::huge_pages::filled(n, NO_DISTANCE);
+  let mut dist = vec![NO_DISTANCE; n];
   let mut queue: Vec<u32> = Vec::with_capacity(n);
   let mut filter = Filter::new(s, k);
   for e in s.edges_of(0) {

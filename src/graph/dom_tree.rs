@@ -10,7 +10,7 @@ impl DomChildren {
   /// `idom[v]` for every node; node 0 is the root (its own dominator, not its own child).
   pub fn of(idom: &[u32]) -> DomChildren {
     let n = idom.len();
-    let mut first = crate::huge_pages::filled(n + 1, 0u32);
+    let mut first = vec![0u32; n + 1];
     for &d in &idom[1.min(n)..] {
       first[d as usize + 1] += 1;
     }
@@ -18,7 +18,7 @@ impl DomChildren {
       first[i + 1] += first[i];
     }
     let mut fill = first.clone();
-    let mut children = crate::huge_pages::filled(n.saturating_sub(1), 0u32);
+    let mut children = vec![0u32; n.saturating_sub(1)];
     for (v, &d) in idom.iter().enumerate().skip(1) {
       children[fill[d as usize] as usize] = v as u32;
       fill[d as usize] += 1;

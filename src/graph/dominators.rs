@@ -32,12 +32,12 @@ impl Dominators {
 pub fn compute(s: &HeapSnapshot, ret: &Retainers, essential: &BitSet) -> Dominators {
   let n = s.node_count();
   let len = n + 1;
-  let mut parent = crate::huge_pages::filled(len, 0u32);
-  let mut ancestor = crate::huge_pages::filled(len, 0u32);
-  let mut vertex = crate::huge_pages::filled(len, 0u32);
-  let mut label = crate::huge_pages::filled(len, 0u32);
-  let mut semi = crate::huge_pages::filled(len, 0u32);
-  let mut next_edge = crate::huge_pages::filled(len, 0u32);
+  let mut parent = vec![0u32; len];
+  let mut ancestor = vec![0u32; len];
+  let mut vertex = vec![0u32; len];
+  let mut label = vec![0u32; len];
+  let mut semi = vec![0u32; len];
+  let mut next_edge = vec![0u32; len];
   let mut count: u32 = 0;
 
   // DFS over essential edges, resuming each node's edge scan where it stopped.
@@ -103,9 +103,9 @@ pub fn compute(s: &HeapSnapshot, ret: &Retainers, essential: &BitSet) -> Dominat
   drop(next_edge);
 
   // buckets as singly linked lists (head per node, next per member): no per-node allocations
-  let mut bucket_head = crate::huge_pages::filled(len, 0u32);
-  let mut bucket_next = crate::huge_pages::filled(len, 0u32);
-  let mut dom = crate::huge_pages::filled(len, 0u32);
+  let mut bucket_head = vec![0u32; len];
+  let mut bucket_next = vec![0u32; len];
+  let mut dom = vec![0u32; len];
   let mut stack: Vec<u32> = Vec::new();
   let evaluate = |v: u32, ancestor: &mut Vec<u32>, label: &mut Vec<u32>, semi: &Vec<u32>, stack: &mut Vec<u32>| -> u32 {
     if ancestor[v as usize] == 0 {

@@ -37,12 +37,12 @@ impl Retainers {
   fn fill(s: &HeapSnapshot, mut essential: impl FnMut(u32, usize, bool) -> bool, owned: impl Fn(u32) -> bool) -> Retainers {
     let n = s.node_count();
     let m = s.edge_count();
-    let mut first = crate::huge_pages::filled(n + 1, 0u32);
+    let mut first = vec![0u32; n + 1];
     for &to in &s.edge_to {
       first[to as usize] += 1;
     }
     // exclusive prefix sums; `fill` counts down from each node's end, like DevTools
-    let mut fill = crate::huge_pages::filled(n, 0u32);
+    let mut fill = vec![0u32; n];
     let mut acc = 0u32;
     for i in 0..n {
       let c = first[i];
@@ -51,7 +51,7 @@ impl Retainers {
       fill[i] = c;
     }
     first[n] = acc;
-    let mut node = crate::huge_pages::filled(m, 0u32);
+    let mut node = vec![0u32; m];
     for src in 0..n as u32 {
       let src_owned = owned(src);
       for e in s.edges_of(src) {
