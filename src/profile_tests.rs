@@ -53,10 +53,9 @@ fn profile_phases() {
     let ss = shallow::moved_self_sizes(&s2, &k);
     lap("moved self sizes", &mut t);
     let owned = essential::page_owned(&s2, &k);
-    let ess = essential::essential_edges(&s2, &k, &owned);
-    lap("essential edges", &mut t);
-    let r = Retainers::build(&s2, &ess);
-    lap("retainers", &mut t);
+    lap("page-owned nodes", &mut t);
+    let (r, ess) = Retainers::build_with_essential(&s2, &mut essential::EssentialRule::new(&s2, &k, &owned));
+    lap("retainers + essential", &mut t);
     let doms = dominators::compute(&s2, &r, &ess);
     lap("dominators", &mut t);
     let retained = doms.retained_sizes(&ss);
