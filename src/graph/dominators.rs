@@ -104,8 +104,10 @@ pub fn compute(s: &HeapSnapshot, ret: &Retainers, essential: &BitSet) -> Dominat
 
   // buckets as singly linked lists (head per node, next per member): no per-node allocations
   let mut bucket_head = vec![0u32; len];
-  let mut bucket_next = vec![0u32; len];
-  let mut dom = vec![0u32; len];
+  // `next` links a bucket's members until the bucket is emptied; from then on the same slot
+  // holds the member's dominator (every vertex sits in exactly one bucket, emptied once): one
+  // array instead of two at the pass's peak
+  let mut next_or_dom = vec![0u32; len];
   let mut stack: Vec<u32> = Vec::new();
   let evaluate = |v: u32, ancestor: &mut Vec<u32>, label: &mut Vec<u32>, semi: &Vec<u32>, stack: &mut Vec<u32>| -> u32 {
     if ancestor[v as usize] == 0 {
@@ -148,18 +150,20 @@ pub fn compute(s: &HeapSnapshot, ret: &Retainers, essential: &BitSet) -> Dominat
     }
     let b = vertex[semi[w as usize] as usize] as usize;
     // a Set in DevTools: membership is what matters, and w is added once
-    bucket_next[w as usize] = bucket_head[b];
+    next_or_dom[w as usize] = bucket_head[b];
     bucket_head[b] = w;
     let p = parent[w as usize];
     ancestor[w as usize] = p; // link
     let mut v = bucket_head[p as usize];
     while v != 0 {
       let u = evaluate(v, &mut ancestor, &mut label, &semi, &mut stack);
-      dom[v as usize] = if semi[u as usize] < semi[v as usize] { u } else { p };
-      v = bucket_next[v as usize];
+      let next = next_or_dom[v as usize];
+      next_or_dom[v as usize] = if semi[u as usize] < semi[v as usize] { u } else { p };
+      v = next;
     }
     bucket_head[p as usize] = 0;
   }
+  let mut dom = next_or_dom;
   dom[0] = r;
   dom[r as usize] = r;
   for i in 2..=count {
@@ -169,14 +173,18 @@ pub fn compute(s: &HeapSnapshot, ret: &Retainers, essential: &BitSet) -> Dominat
     }
   }
 
-  drop((parent, ancestor, label, semi, bucket_head, bucket_next));
+  drop((parent, ancestor, label, semi, bucket_head));
   // in place: dom[o + 1] (ordinal + 1) becomes idom[o] (ordinal)
   for o in 0..n {
     dom[o] = dom[o + 1].saturating_sub(1);
   }
   dom.truncate(n);
-  // vertex[1..=count] are ordinal + 1 in DFS order
-  let order: Vec<u32> = vertex[1..=count as usize].iter().map(|&v| v - 1).collect();
+  // vertex[1..=count] are ordinal + 1 in DFS order: shifted down in place
+  let mut order = vertex;
+  for i in 0..count as usize {
+    order[i] = order[i + 1] - 1;
+  }
+  order.truncate(count as usize);
   Dominators { idom: dom, order, unreachable }
 }
 
