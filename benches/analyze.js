@@ -76,8 +76,10 @@ function runTool(tool, file, args) {
     cmd = [process.execPath, ['--max-old-space-size=16000', __filename, '--child', tool, file]]
   }
   const t = performance.now()
-  // /usr/bin/time gives every tool's peak RSS the same way, including DevTools' script
-  const r = spawnSync('/usr/bin/time', ['-f', '__TIME__ %e %M', cmd[0], ...cmd[1]], { encoding: 'utf8', timeout, maxBuffer: 1 << 30, cwd: __dirname })
+  // /usr/bin/time gives every tool's peak RSS the same way, including DevTools' script;
+  // timeout(1) kills the tool itself when its time is up (a timed-out tool left running would
+  // slow down the ones after it)
+  const r = spawnSync('/usr/bin/time', ['-f', '__TIME__ %e %M', 'timeout', '-s', 'KILL', String(args.timeoutS), cmd[0], ...cmd[1]], { encoding: 'utf8', timeout: timeout + 30_000, maxBuffer: 1 << 30, cwd: __dirname })
   const wall = performance.now() - t
   const m = /__TIME__ ([\d.]+) (\d+)/.exec(r.stderr || '')
   const peakMb = m ? Number(m[2]) / 1024 : null
@@ -85,7 +87,8 @@ function runTool(tool, file, args) {
     // the error line itself, not the stack under it
     const lines = (r.stderr || '').split('\n').filter((l) => l && !l.startsWith('__TIME__') && !/^\s+at /.test(l) && !/exited with non-zero status/.test(l))
     const said = lines.find((l) => /Error|error:|trap|unreachable/.test(l)) || lines.slice(-2).join(' / ')
-    const why = r.error && r.error.code === 'ETIMEDOUT' ? `timed out after ${args.timeoutS} s` : `exit ${r.status ?? r.signal}: ${said.trim().slice(0, 200)}`
+    const timedOut = (r.error && r.error.code === 'ETIMEDOUT') || /Command terminated by signal 9/.test(r.stderr || '')
+    const why = timedOut ? `timed out after ${args.timeoutS} s` : `exit ${r.status ?? r.signal}: ${said.trim().slice(0, 200)}`
     return { tool, ok: false, wallMs: wall, peakMb, why }
   }
   let extra = {}
