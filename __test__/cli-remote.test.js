@@ -228,3 +228,14 @@ test('check --start gives up on an app whose route never answers, and stops it',
   assert.match(r.stderr, /did not answer on its leakprobe route within 2 s/)
   assert.equal(await portOpen(port), false, 'the app is stopped')
 })
+
+test('check --start stops the app when its route refuses the token', async () => {
+  const port = await freePort()
+  // an app whose route has its own token: leakprobe's --token is not it
+  const app = `${JSON.stringify(process.execPath)} -e "const l=require('leakprobe');require('http').createServer(l.handler({token:'the-apps-own-token-123'})).listen(process.env.PORT,'127.0.0.1')"`
+  const r = await cli(['check', '--start', app, '--port', String(port), '--token', TOKEN, '--', process.execPath, '-e', '0'])
+  assert.equal(r.code, 2, r.stderr)
+  assert.match(r.stderr, /401 .*the token is wrong/)
+  assert.equal(await portOpen(port), false, 'the app is stopped')
+})
+

@@ -59,11 +59,8 @@ function parseFlags(argv, spec) {
 
 // the page, written whole or not at all
 function writeHtml(out, what) {
-  const fs = require('node:fs')
   const file = path.resolve(out)
-  const tmp = `${file}.${process.pid}.tmp`
-  fs.writeFileSync(tmp, require('../lib/html-report').renderHtml(what))
-  fs.renameSync(tmp, file)
+  require('../lib/cli/files').writeFileAtomic(file, require('../lib/html-report').renderHtml(what))
   process.stderr.write(`leakprobe: wrote ${file}\n`)
 }
 

@@ -77,7 +77,14 @@ async function startApp(command, env, ready, timeoutMs) {
   const until = Date.now() + timeoutMs
   for (;;) {
     if (gone) throw runError(`the app \`${command}\` ${describeExit(gone)} before its leakprobe route answered`)
-    if (await ready()) return p
+    let up
+    try {
+      up = await ready()
+    } catch (e) {
+      await stop(p) // the route answered with a refusal (wrong token, address not allowed)
+      throw e
+    }
+    if (up) return p
     if (Date.now() > until) {
       await stop(p)
       throw runError(`the app \`${command}\` did not answer on its leakprobe route within ${Math.round(timeoutMs / 1000)} s (--start-timeout); does it listen on $PORT and mount leakprobe.express()?`)

@@ -10,6 +10,7 @@ const { freePort, runToEnd, startApp, stop } = require('./processes')
 const { createProgress } = require('./progress')
 const { bytes, int } = require('../format')
 const { LeakprobeError } = require('../errors')
+const { writeFileAtomic } = require('./files')
 
 const ROUTE_PATH = '/_leakprobe'
 
@@ -21,12 +22,6 @@ function ensureDir(dir) {
   const d = path.resolve(dir)
   fs.mkdirSync(d, { recursive: true })
   return d
-}
-
-function writeFileAtomic(file, text) {
-  const tmp = `${file}.${process.pid}.tmp`
-  fs.writeFileSync(tmp, text)
-  fs.renameSync(tmp, file)
 }
 
 async function downloadTo(client, progress, id, dir) {
