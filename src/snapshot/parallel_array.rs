@@ -147,6 +147,25 @@ fn careful_error(bytes: &[u8], base: u64, context: &str) -> SnapshotError {
   }
 }
 
+/// A worker's part for one chunk: parse, then convert the whole records.
+fn work<C: Columns>(c: &mut Chunk<C>, width: usize, convert: &(dyn Fn(&[u64], &dyn Fn(usize) -> u64, &mut C) -> Res<()> + Sync)) {
+  let b = &mut c.buf;
+  c.bad = parse_chunk(&b.bytes, &mut b.vals);
+  b.cols.clear();
+  b.edge_offs.clear();
+  let head = c.head.min(b.vals.len());
+  let whole = (b.vals.len() - head) / width * width;
+  if c.bad.is_none() {
+    let (bytes, base) = (&b.bytes, c.base);
+    b.edge_offs.extend((0..head).map(|i| base + value_start(bytes, i) as u64));
+    last_value_starts(bytes, b.vals.len() - head - whole, &mut b.edge_offs, base);
+    if whole > 0 {
+      let at = |i: usize| base + value_start(bytes, head + i) as u64;
+      c.refused = convert(&b.vals[head..head + whole], &at, &mut b.cols).err();
+    }
+  }
+}
+
 /// Reads an integer array (`[` … `]`) of records of `width` values. The workers parse the text
 /// and `convert` whole records into columns (`C`); this thread hands each chunk's columns to
 /// `append`, in order, converting records that straddle two chunks itself. Returns how many
@@ -171,20 +190,12 @@ pub fn read_uint_columns<R: Read, C: Columns>(
       let (rx, tx) = (job_rx.clone(), done_tx.clone());
       let spawned = std::thread::Builder::new().name("leakprobe-parse".into()).spawn_scoped(scope, move || {
         for mut c in rx {
-          let b = &mut c.buf;
-          c.bad = parse_chunk(&b.bytes, &mut b.vals);
-          b.cols.clear();
-          b.edge_offs.clear();
-          let head = c.head.min(b.vals.len());
-          let whole = (b.vals.len() - head) / width * width;
-          if c.bad.is_none() {
-            let (bytes, base) = (&b.bytes, c.base);
-            b.edge_offs.extend((0..head).map(|i| base + value_start(bytes, i) as u64));
-            last_value_starts(bytes, b.vals.len() - head - whole, &mut b.edge_offs, base);
-            if whole > 0 {
-              let at = |i: usize| base + value_start(bytes, head + i) as u64;
-              c.refused = convert(&b.vals[head..head + whole], &at, &mut b.cols).err();
-            }
+          // a panic here must come back as an error: the reader waits for every chunk in order
+          let worked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(&mut c, width, convert)));
+          if let Err(p) = worked {
+            c.bad = None;
+            c.buf.vals.clear(); // nothing of this chunk is used
+            c.refused = Some(SnapshotError::general(format!("internal error while parsing (please report it): {}", crate::capture::panic_message(&p))));
           }
           if tx.send(c).is_err() {
             break;
@@ -357,6 +368,20 @@ mod tests {
       let Err(e) = r else { panic!("value {at}: no error") };
       assert_eq!(e.to_string(), SnapshotError::at(want, "refused").to_string(), "value {at}");
     }
+  }
+
+  #[test]
+  fn a_panic_on_a_parser_thread_is_an_error_not_a_hang() {
+    let text = format!("[{}]", (0..300_000).map(|i| (i % 50).to_string()).collect::<Vec<_>>().join(","));
+    let mut sc = Scanner::new(text.as_bytes(), false);
+    let convert = |v: &[u64], _: &dyn Fn(usize) -> u64, _: &mut Recs| -> Res<()> {
+      if v.len() > 1000 {
+        panic!("boom");
+      }
+      Ok(())
+    };
+    let e = read_uint_columns(&mut sc, "in \"test\"", 1, &convert, |_: &Recs| Ok(())).unwrap_err();
+    assert!(e.to_string().contains("internal error while parsing") && e.to_string().contains("boom"), "{e}");
   }
 
   #[test]
