@@ -100,10 +100,7 @@ async function main(argv) {
       if (f._.length < 2) throw usageError('compare needs a baseline and a target snapshot (and optionally a final one)')
       const leakprobe = require('..')
       const opts = { suspects: f.suspects, classes: f.classes }
-      if (f.threshold !== undefined) {
-        const [b, c] = f.threshold.split(',')
-        opts.threshold = { bytes: b, count: c === undefined ? undefined : Number(c) }
-      }
+      if (f.threshold !== undefined) opts.threshold = require('../lib/compare').thresholdFromText(f.threshold)
       const { createProgress, nativeProgress } = require('../lib/cli/progress')
       const roles = f._.length === 3 ? ['baseline', 'target', 'final'] : ['baseline', 'target']
       const c = await createProgress().run(`compare ${f._.length} snapshots`, (s) => {
@@ -127,7 +124,15 @@ async function main(argv) {
         '--': true, url: 'string', start: 'string', port: 'number', route: 'string', token: 'string', rounds: 'number', warmup: 'string',
         threshold: 'string', json: 'boolean', html: 'string', out: 'string', 'keep-snapshots': 'boolean', 'start-timeout': 'number', timeout: 'number',
       })
-      if (f.threshold !== undefined && !/^\s*\d+(\.\d+)?\s*[kmg]?b?\s*(,\s*\d+\s*)?$/i.test(f.threshold)) throw usageError(`--threshold takes BYTES[,COUNT] such as 64kb,100; got ${f.threshold}`)
+      if (f.threshold !== undefined) {
+        // checked here, before anything starts: the app compares with it at the very end
+        const { thresholdOf, thresholdFromText } = require('../lib/compare')
+        try {
+          thresholdOf(thresholdFromText(f.threshold), 'check')
+        } catch {
+          throw usageError(`--threshold takes BYTES[,COUNT] such as 64kb,100; got ${f.threshold}`)
+        }
+      }
       if (f.route !== undefined && !f.route.startsWith('/')) throw usageError('--route is the path the app mounts the route at, such as /_leakprobe')
       const format = require('../lib/format')
       try {

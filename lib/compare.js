@@ -29,6 +29,12 @@ function thresholdOf(t, fn) {
   return { bytes, count }
 }
 
+// `'64kb,100'` (the CLI's --threshold, the route's ?threshold=) → `{ bytes, count }` for thresholdOf
+function thresholdFromText(text) {
+  const [bytes, count] = String(text).split(',')
+  return { bytes, count: count === undefined ? undefined : Number(count) }
+}
+
 function compareOptions(opts, fn = 'compare') {
   if (opts === undefined || opts === null) opts = {}
   if (typeof opts !== 'object') throw invalidArg(`${fn}(): options must be an object`)
@@ -70,4 +76,4 @@ async function compare(baseline, target, final, options) {
   return JSON.parse(json)
 }
 
-module.exports = { compare, compareOptions, parseBytes, thresholdOf, DEFAULT_THRESHOLD }
+module.exports = { compare, compareOptions, parseBytes, thresholdOf, thresholdFromText, DEFAULT_THRESHOLD }

@@ -29,11 +29,8 @@ pub fn analyze_reader<R: Read>(input: R, opts: &AnalyzeOptions) -> Result<String
   report_json(&mut snap, t.elapsed().as_secs_f64() * 1000.0, opts)
 }
 
-pub fn analyze_path(path: &Path, opts: &AnalyzeOptions) -> Result<String, (&'static str, String)> {
-  analyze_path_with(path, opts, &Progress::default())
-}
-
-pub fn analyze_path_with(path: &Path, opts: &AnalyzeOptions, progress: &Progress) -> Result<String, (&'static str, String)> {
+/// `progress` gets the bytes read and the phase (`Progress::default()` when nobody watches).
+pub fn analyze_path(path: &Path, opts: &AnalyzeOptions, progress: &Progress) -> Result<String, (&'static str, String)> {
   let t = Instant::now();
   let mut snap = snapshot::read_snapshot_path_with(path, progress, 0).map_err(snapshot_err)?;
   progress.start(Phase::Analyzing, 0, 0);
@@ -51,11 +48,7 @@ pub fn analyze_bytes(buf: &[u8], opts: &AnalyzeOptions) -> Result<String, (&'sta
 /// Compares two or three snapshot files (baseline, target[, final]) into the
 /// `leakprobe-compare/1` JSON. The earlier snapshots are reduced to a census as soon as they are
 /// read, so only the last one is held in full.
-pub fn compare_paths(paths: &[&Path], opts: &CompareOptions) -> Result<String, (&'static str, String)> {
-  compare_paths_with(paths, opts, &Progress::default())
-}
-
-pub fn compare_paths_with(paths: &[&Path], opts: &CompareOptions, progress: &Progress) -> Result<String, (&'static str, String)> {
+pub fn compare_paths(paths: &[&Path], opts: &CompareOptions, progress: &Progress) -> Result<String, (&'static str, String)> {
   if !(2..=3).contains(&paths.len()) {
     return Err(("ERR_LEAKPROBE_INVALID_ARG", format!("compare needs 2 or 3 snapshots, got {}", paths.len())));
   }

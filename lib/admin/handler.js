@@ -6,7 +6,7 @@ const path = require('node:path')
 const v8 = require('node:v8')
 const { capture, DEFAULT_DIR } = require('../capture')
 const { analyze } = require('../analyze')
-const { compare } = require('../compare')
+const { compare, thresholdFromText } = require('../compare')
 const { LeakprobeError } = require('../errors')
 const { allowList, parseAddress } = require('./netmask')
 const { tokenChecker } = require('./auth')
@@ -170,11 +170,7 @@ function createHandler(options) {
         if (missing >= 0) return fail(res, 404, 'ERR_LEAKPROBE_NOT_FOUND', `no snapshot with the ${['baseline', 'target', 'final'][missing]} id`)
         // `threshold=BYTES[,COUNT]`, as the CLI's --threshold
         const t = url.searchParams.get('threshold')
-        let threshold
-        if (t) {
-          const [b, c] = t.split(',')
-          threshold = { bytes: b, count: c === undefined ? undefined : Number(c) }
-        }
+        const threshold = t ? thresholdFromText(t) : undefined
         const comparison = await compare(entries[0].file, entries[1].file, entries[2] ? entries[2].file : undefined, { threshold })
         if (wantsHtml(req)) return sendHtml(res, renderHtml({ comparison, samples: opts.monitor ? opts.monitor.samples : [] }))
         return send(res, 200, comparison)

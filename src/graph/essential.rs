@@ -70,9 +70,9 @@ impl<'a> EssentialRule<'a> {
     EssentialRule { s, k, owned, name_cache: vec![0; s.strings.len()] }
   }
 
-  /// Does edge `e` of node `v` count for dominators? `v_owned`: `owned.get(v)`, hoisted.
+  /// Does edge `e` of node `v` count for dominators?
   #[inline]
-  pub fn check(&mut self, v: u32, e: usize, v_owned: bool) -> bool {
+  pub fn check(&mut self, v: u32, e: usize) -> bool {
     let (s, k) = (self.s, self.k);
     let t = s.edge_type[e];
     if t == k.e_weak {
@@ -97,34 +97,10 @@ impl<'a> EssentialRule<'a> {
       if t == k.e_shortcut {
         return false;
       }
-      if self.owned.get(to as usize) && !v_owned {
+      if self.owned.get(to as usize) && !self.owned.get(v as usize) {
         return false;
       }
     }
     true
   }
-
-  pub fn owned(&self, v: u32) -> bool {
-    self.owned.get(v as usize)
-  }
-
-  /// The page-owned set itself (outlives the borrow of the rule).
-  pub fn owned_set(&self) -> &'a BitSet {
-    self.owned
-  }
-}
-
-/// One bit per edge: does it count for dominators?
-pub fn essential_edges(s: &HeapSnapshot, k: &Kinds, owned: &BitSet) -> BitSet {
-  let mut bits = BitSet::new(s.edge_count());
-  let mut rule = EssentialRule::new(s, k, owned);
-  for v in 0..s.node_count() as u32 {
-    let v_owned = rule.owned(v);
-    for e in s.edges_of(v) {
-      if rule.check(v, e, v_owned) {
-        bits.set(e);
-      }
-    }
-  }
-  bits
 }

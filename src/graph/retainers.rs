@@ -15,26 +15,10 @@ pub struct Retainers {
 }
 
 impl Retainers {
-  /// The index and the essential-edge bits (DevTools' `computeIsEssentialEdge`) in one pass.
+  /// The index and the essential-edge bits (DevTools' `computeIsEssentialEdge`) in one pass
+  /// over the edges. Node ordinals must stay below 2^31 (the top bit is the flag).
   pub fn build_with_essential(s: &HeapSnapshot, rule: &mut EssentialRule) -> (Retainers, BitSet) {
     let mut bits = BitSet::new(s.edge_count());
-    let owned = rule.owned_set();
-    let r = Self::fill(s, |v, e, v_owned| {
-      let yes = rule.check(v, e, v_owned);
-      if yes {
-        bits.set(e);
-      }
-      yes
-    }, |v| owned.get(v as usize));
-    (r, bits)
-  }
-
-  /// Node ordinals must stay below 2^31 (the top bit is the flag).
-  pub fn build(s: &HeapSnapshot, essential: &BitSet) -> Retainers {
-    Self::fill(s, |_, e, _| essential.get(e), |_| false)
-  }
-
-  fn fill(s: &HeapSnapshot, mut essential: impl FnMut(u32, usize, bool) -> bool, owned: impl Fn(u32) -> bool) -> Retainers {
     let n = s.node_count();
     let m = s.edge_count();
     let mut first = vec![0u32; n + 1];
@@ -53,15 +37,18 @@ impl Retainers {
     first[n] = acc;
     let mut node = vec![0u32; m];
     for src in 0..n as u32 {
-      let src_owned = owned(src);
       for e in s.edges_of(src) {
         let to = s.edge_to[e] as usize;
         fill[to] -= 1;
         let slot = (first[to] + fill[to]) as usize;
-        node[slot] = src | if essential(src, e, src_owned) { ESSENTIAL } else { 0 };
+        let essential = rule.check(src, e);
+        if essential {
+          bits.set(e);
+        }
+        node[slot] = src | if essential { ESSENTIAL } else { 0 };
       }
     }
-    Retainers { first, node }
+    (Retainers { first, node }, bits)
   }
 
   #[inline]

@@ -24,7 +24,7 @@ impl From<NativeAnalyzeOptions> for AnalyzeOptions {
 pub fn analyze_file<'e>(env: &'e Env, path: String, opts: NativeAnalyzeOptions, progress: Option<&TaskProgress>) -> Result<Object<'e>> {
   let opts: AnalyzeOptions = opts.into();
   let cell = progress::cell(progress);
-  spawn_promise(env, "leakprobe-analyze", (), move |_| pipeline::analyze_path_with(std::path::Path::new(&path), &opts, &cell))
+  spawn_promise(env, "leakprobe-analyze", (), move |_| pipeline::analyze_path(std::path::Path::new(&path), &opts, &cell))
 }
 
 /// Reads the Buffer in place (no copy); it stays referenced until the Promise settles.

@@ -26,6 +26,6 @@ pub fn compare_files<'e>(env: &'e Env, paths: Vec<String>, opts: NativeCompareOp
   };
   spawn_promise(env, "leakprobe-compare", (), move |_| {
     let p: Vec<&std::path::Path> = paths.iter().map(std::path::Path::new).collect();
-    pipeline::compare_paths_with(&p, &opts, &cell)
+    pipeline::compare_paths(&p, &opts, &cell)
   })
 }

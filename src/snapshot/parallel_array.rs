@@ -233,7 +233,7 @@ pub fn read_uint_columns<R: Read, C: Columns>(
           };
           closed = end != ChunkEnd::More;
           if end == ChunkEnd::CutShort {
-            input_error = Some(SnapshotError::at(sc.offset(), format!("the input is cut short {context}: expected more values or the array's closing ']'")));
+            input_error = Some(sc.cut_short(context));
           }
           let head = ((width as u64 - values % width as u64) % width as u64) as usize;
           values += count_commas(&buf.bytes) + (end == ChunkEnd::Closed) as u64;

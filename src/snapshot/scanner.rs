@@ -49,6 +49,11 @@ impl<R: Read> Scanner<R> {
     sc
   }
 
+  /// The input ended inside an array.
+  pub fn cut_short(&self, context: &str) -> SnapshotError {
+    SnapshotError::at(self.offset(), format!("the input is cut short {context}: expected more values or the array's closing ']'"))
+  }
+
   /// The next piece of an integer array's text, to be parsed elsewhere: into `out`, up to and
   /// including the last ',' buffered once at least `want` bytes are in, or up to and including
   /// the closing ']'. Returns the stream offset of its first byte and how the piece ends. Text
@@ -61,7 +66,7 @@ impl<R: Read> Scanner<R> {
     loop {
       if self.pos == self.len && !self.fill()? {
         if out.is_empty() {
-          return self.err(format!("the input is cut short {context}: expected more values or the array's closing ']'"));
+          return Err(self.cut_short(context));
         }
         return Ok((start, ChunkEnd::CutShort));
       }
