@@ -128,6 +128,27 @@ fn an_unreachable_island_hangs_off_the_root() {
 }
 
 #[test]
+fn a_clique_retained_only_by_itself_hangs_off_the_root() {
+  // X <-> Y, X <-> Z, W -> Y, W -> Z, X -> W: no path from the root, and every member has an
+  // essential retainer, so DevTools attaches each member straight to the root (retained = self)
+  let (mut b, _) = with_global();
+  let x = b.node("object", "X", 100);
+  let y = b.node("object", "Y", 200);
+  let z = b.node("object", "Z", 300);
+  let w = b.node("object", "W", 50);
+  for (from, to) in [(x, y), (x, z), (x, w), (y, x), (y, w), (z, x), (w, y), (w, z)] {
+    b.edge(from, "property", "p", to);
+  }
+  let mut s = b.build();
+  let a = Analysis::compute(&mut s);
+  for (v, size) in [(x, 100), (y, 200), (z, 300), (w, 50)] {
+    assert_eq!(a.idom[v as usize], 0, "node {v}");
+    assert_eq!(a.retained[v as usize], size, "node {v}");
+    assert!(a.unreachable.get(v as usize));
+  }
+}
+
+#[test]
 fn a_shortcut_edge_from_a_non_root_node_does_not_dominate() {
   let (mut b, g) = with_global();
   let s1 = b.node("object", "S", 300);

@@ -173,6 +173,18 @@ pub fn compute(s: &HeapSnapshot, ret: &Retainers, essential: &BitSet) -> Dominat
     }
     bucket_head[p as usize] = 0;
   }
+  // A bucket whose vertex has no DFS children is never emptied (a clique retained only by
+  // itself: its members' semidominator is another member). DevTools leaves such a member's
+  // dominator at its initial 0, which resolves to the root below; here the slot still holds the
+  // bucket link, so reset it — else the member would get a sibling as its dominator.
+  for b in 0..len {
+    let mut v = bucket_head[b];
+    while v != 0 {
+      let next = next_or_dom[v as usize];
+      next_or_dom[v as usize] = 0;
+      v = next;
+    }
+  }
   let mut dom = next_or_dom;
   dom[0] = r;
   dom[r as usize] = r;
