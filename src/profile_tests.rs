@@ -50,7 +50,8 @@ fn profile_phases() {
     lap("distances", &mut t);
     let c = classes::class_names(&s2, &k);
     lap("class names", &mut t);
-    let ss = shallow::moved_self_sizes(&s2, &k);
+    shallow::move_owned_sizes(&mut s2, &k);
+    let ss = &s2.node_self_size;
     lap("moved self sizes", &mut t);
     let owned = essential::page_owned(&s2, &k);
     lap("page-owned nodes", &mut t);
@@ -58,9 +59,9 @@ fn profile_phases() {
     lap("retainers + essential", &mut t);
     let doms = dominators::compute(&s2, &r, &ess);
     lap("dominators", &mut t);
-    let retained = doms.retained_sizes(&ss);
+    let retained = doms.retained_sizes(ss);
     lap("retained sizes", &mut t);
-    let mut rows = classes::aggregate_rows(&s2, &k, &c, &ss, &d);
+    let mut rows = classes::aggregate_rows(&s2, &k, &c, ss, &d);
     lap("summary rows", &mut t);
     rows.add_retained(&retained, &doms.idom);
     lap("class retained sizes", &mut t);

@@ -40,19 +40,21 @@ impl Census {
     dom_state::propagate(s);
     let k = Kinds::of(s);
     let classes = classes::class_names(s, &k);
-    let sizes = shallow::moved_self_sizes(s, &k);
-    Census::build(s, &k, &classes, &sizes)
+    shallow::move_owned_sizes(s, &k);
+    Census::build(s, &k, &classes)
   }
 
   /// From an analysis already at hand (class names and moved self sizes computed once).
-  pub fn build(s: &HeapSnapshot, k: &Kinds, classes: &ClassNames, self_sizes: &[u64]) -> Census {
+  /// `s` with its self sizes moved (`shallow::move_owned_sizes`, or after `Analysis::compute`).
+  pub fn build(s: &HeapSnapshot, k: &Kinds, classes: &ClassNames) -> Census {
+    let self_sizes = &s.node_self_size;
     let n = s.node_count();
     let mut ids = s.node_id.clone();
     ids.sort_unstable();
-    let mut order: Vec<u32> = (0..n as u32).filter(|&v| self_sizes[v as usize] > 0).collect();
+    let mut order: Vec<u32> = (0..n as u32).filter(|&v| self_sizes.get(v as usize) > 0).collect();
     order.sort_unstable_by_key(|&v| s.node_id[v as usize]);
     let sized = order.iter().map(|&v| (s.node_id[v as usize], classes.of_node[v as usize])).collect();
-    let sizes = order.iter().map(|&v| self_sizes[v as usize]).collect();
+    let sizes = order.iter().map(|&v| self_sizes.get(v as usize)).collect();
     let mut label_counts: HashMap<String, u64> = HashMap::new();
     // labels repeat across millions of nodes: count per (class, closure name) pair first
     let mut by_key: HashMap<(u32, u32), u64> = HashMap::new();
@@ -69,7 +71,7 @@ impl Census {
       };
       *label_counts.entry(label).or_default() += c;
     }
-    let total_bytes = s.node_self_size.iter().sum::<u64>() + s.extra_native_bytes;
+    let total_bytes = self_sizes.iter().sum::<u64>() + s.extra_native_bytes;
     Census {
       ids,
       sized,

@@ -3,7 +3,7 @@
 use super::interfaces;
 use super::names::base_class_name;
 use crate::graph::Kinds;
-use crate::snapshot::{HeapSnapshot, Location};
+use crate::snapshot::{HeapSnapshot, Location, SelfSizes};
 use std::collections::HashMap;
 
 /// Interned class names; `of_node[n]` is node n's class.
@@ -72,7 +72,7 @@ pub struct Aggregates {
 
 /// Count, self size and distance per class key; class retained sizes come after the dominator
 /// tree (`add_retained`), so this half runs beside it.
-pub fn aggregate_rows(s: &HeapSnapshot, k: &Kinds, classes: &ClassNames, self_sizes: &[u64], distances: &[i32]) -> Aggregates {
+pub fn aggregate_rows(s: &HeapSnapshot, k: &Kinds, classes: &ClassNames, self_sizes: &SelfSizes, distances: &[i32]) -> Aggregates {
   let n = s.node_count();
   let mut loc_iter = s.locations.iter().peekable();
   // most keys are a bare class: a direct index; only located ones go through the map
@@ -94,7 +94,7 @@ pub fn aggregate_rows(s: &HeapSnapshot, k: &Kinds, classes: &ClassNames, self_si
         break;
       }
     }
-    let size = self_sizes[v];
+    let size = self_sizes.get(v);
     let class = classes.of_node[v];
     let key = match loc {
       Some(l) if s.node_type[v] == k.object => ClassKey::Located(class, l),

@@ -108,7 +108,7 @@ pub struct ClassDiff {
 
 /// Compares `base` (and `target`, with three snapshots) with `last`, which is analyzed in full.
 pub fn compare(base: &Census, target: Option<&Census>, last: &HeapSnapshot, a: &Analysis, opts: &CompareOptions) -> Comparison {
-  let cur = Census::build(last, &a.kinds, &a.classes, &a.self_sizes);
+  let cur = Census::build(last, &a.kinds, &a.classes);
   let classes = class_diff(base, &cur, opts.classes);
   let mut suspects = find_suspects(base, target, last, a);
   for sp in &mut suspects {
@@ -354,7 +354,7 @@ fn find_suspects(base: &Census, target: Option<&Census>, s: &HeapSnapshot, a: &A
     *g.edges.entry(edge).or_default() += 1;
     let r = a.retained[v as usize];
     g.count += 1;
-    g.self_size += a.self_sizes[v as usize];
+    g.self_size += s.node_self_size.get(v as usize);
     g.retained += r;
     if g.best.len() < SAMPLES || r > g.best[SAMPLES - 1].0 {
       let at = g.best.partition_point(|b| b.0 >= r);

@@ -26,7 +26,7 @@ fn fixture_matches_devtools_exactly() {
       let v = by_id[&id];
       let dom_id = o["dominatorId"].as_u64().map(|d| d as u32);
       let mine = (
-        a.self_sizes[v],
+        s.node_self_size.get(v),
         a.retained[v],
         a.distances[v] as i64,
         Some(s.node_id[a.idom[v] as usize]),

@@ -176,8 +176,9 @@ fn singly_owned_backing_store_moves_its_size_to_the_owner() {
   b.edge(o2, "internal", "elements", shared);
   let mut s = b.build();
   let x = Analysis::compute(&mut s);
-  assert_eq!((x.self_sizes[o as usize], x.self_sizes[store as usize]), (832, 0));
-  assert_eq!(x.self_sizes[shared as usize], 400, "two owners: keeps its size");
+  let size = |v: u32| s.node_self_size.get(v as usize);
+  assert_eq!((size(o), size(store)), (832, 0));
+  assert_eq!(size(shared), 400, "two owners: keeps its size");
   assert_eq!(x.retained[o as usize], 832);
   assert_eq!(x.retained[o1 as usize], 16);
 }
@@ -218,4 +219,27 @@ fn a_million_long_linked_list_needs_no_recursion() {
   assert_eq!(x.distances[prev as usize], n as i32 + 1);
   let path = super::paths::retainer_path(&s, &x, prev);
   assert_eq!(path.len(), n as usize + 1);
+}
+
+#[test]
+fn self_sizes_of_4_gib_and_more_are_kept_whole() {
+  // sizes are stored in 4 bytes with a side table above that: a 5 GiB owner plus a 3 GiB backing
+  // store moved onto it, and a size of exactly u32::MAX
+  let (mut b, g) = with_global();
+  let o = b.node("object", "Big", 5 << 30);
+  let store = b.node("array", "(object elements)", 3 << 30);
+  let edge = b.node("object", "Edge", u32::MAX as u64);
+  b.edge(g, "property", "o", o);
+  b.edge(o, "internal", "elements", store);
+  b.edge(g, "property", "e", edge);
+  let mut s = b.build();
+  let x = Analysis::compute(&mut s);
+  assert_eq!(s.node_self_size.get(o as usize), 8 << 30);
+  assert_eq!(s.node_self_size.get(store as usize), 0);
+  assert_eq!(s.node_self_size.get(edge as usize), u32::MAX as u64);
+  assert_eq!(x.retained[g as usize], 10 + (8 << 30) + u32::MAX as u64);
+  assert_eq!(x.total_size, 10 + (8 << 30) + u32::MAX as u64);
+  // a second analysis does not move the sizes again
+  let y = Analysis::compute(&mut s);
+  assert_eq!(y.retained[o as usize], 8 << 30);
 }

@@ -15,14 +15,12 @@ pub use report::{AnalyzeOptions, Report};
 use crate::graph::essential::{page_owned, BitSet, EssentialRule};
 use crate::graph::retainers::Retainers;
 use crate::graph::{distances, dominators, Kinds};
-use crate::snapshot::HeapSnapshot;
+use crate::snapshot::{HeapSnapshot, SelfSizes};
 
 /// Per-node figures (shallow, retained, distance, dominator, class) and the class aggregates,
 /// kept together so reports and snapshot comparison reuse them.
 pub struct Analysis {
   pub kinds: Kinds,
-  /// self sizes after DevTools moves owned backing stores onto their owners
-  pub self_sizes: Vec<u64>,
   pub retainers: Retainers,
   pub idom: Vec<u32>,
   pub retained: Vec<u64>,
@@ -35,20 +33,29 @@ pub struct Analysis {
 }
 
 impl Analysis {
-  /// Renames detached native nodes first (as DevTools does on load), hence `&mut`.
+  /// Renames detached native nodes first (as DevTools does on load) and moves owned backing
+  /// stores' self sizes onto their owners (as the Memory panel shows them), hence `&mut`.
   pub fn compute(s: &mut HeapSnapshot) -> Analysis {
     dom_state::propagate(s);
-    let s: &HeapSnapshot = s;
     let kinds = Kinds::of(s);
+    // the size column is moved in place on the side thread, out of the snapshot meanwhile
+    let mut self_sizes = std::mem::take(&mut s.node_self_size);
+    let analysis = Analysis::compute_with(s, kinds, &mut self_sizes);
+    s.node_self_size = self_sizes;
+    s.self_sizes_moved = true;
+    analysis
+  }
+
+  fn compute_with(s: &HeapSnapshot, kinds: Kinds, self_sizes: &mut SelfSizes) -> Analysis {
     // Two halves on two threads. The dominator tree needs only the graph; everything per node
     // (self sizes, distances, classes, the Summary rows) needs no dominators, and meets it after.
-    let ((retainers, doms), (self_sizes, distances, classes, mut aggregates)) = std::thread::scope(|scope| {
+    let ((retainers, doms), (distances, classes, mut aggregates)) = std::thread::scope(|scope| {
       let side = scope.spawn(|| {
-        let self_sizes = shallow::moved_self_sizes(s, &kinds);
+        shallow::move_owned_sizes_in(s, &kinds, self_sizes);
         let distances = distances::compute(s, &kinds);
         let classes = classes::class_names(s, &kinds);
-        let rows = classes::aggregate_rows(s, &kinds, &classes, &self_sizes, &distances);
-        (self_sizes, distances, classes, rows)
+        let rows = classes::aggregate_rows(s, &kinds, &classes, self_sizes, &distances);
+        (distances, classes, rows)
       });
       let owned = page_owned(s, &kinds);
       let (retainers, essential) = Retainers::build_with_essential(s, &mut EssentialRule::new(s, &kinds, &owned));
@@ -59,13 +66,12 @@ impl Analysis {
       };
       ((retainers, doms), side)
     });
-    let retained = doms.retained_sizes(&self_sizes);
+    let retained = doms.retained_sizes(self_sizes);
     aggregates.add_retained(&retained, &doms.idom);
-    let unreachable_size = (0..s.node_count()).filter(|&v| doms.unreachable.get(v)).map(|v| self_sizes[v]).sum();
+    let unreachable_size = (0..s.node_count()).filter(|&v| doms.unreachable.get(v)).map(|v| self_sizes.get(v)).sum();
     let total_size = retained.first().copied().unwrap_or(0) + s.extra_native_bytes;
     Analysis {
       kinds,
-      self_sizes,
       retainers,
       idom: doms.idom,
       retained,

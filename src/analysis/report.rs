@@ -170,7 +170,7 @@ pub fn build(s: &HeapSnapshot, a: &Analysis, opts: &AnalyzeOptions) -> Report {
       id: s.node_id[v as usize] as u64,
       name: cut_name(display_name(s, &a.kinds, v)),
       node_type: s.node_type_name(v).to_string(),
-      self_size: a.self_sizes[v as usize],
+      self_size: s.node_self_size.get(v as usize),
       retained_size: a.retained[v as usize],
       distance: a.distances[v as usize] as i64,
       path: if i < opts.paths { path_steps(s, a, v) } else { Vec::new() },

@@ -2,7 +2,7 @@
 //! `hidden` or `array` node, or `system / ExternalStringData`) reachable from exactly one owner
 //! gives its size to that owner, as the Memory panel shows it.
 use crate::graph::Kinds;
-use crate::snapshot::HeapSnapshot;
+use crate::snapshot::{HeapSnapshot, SelfSizes};
 
 const UNVISITED: u32 = u32::MAX;
 const MULTIPLE: u32 = u32::MAX - 1;
@@ -14,11 +14,18 @@ pub fn has_user_roots(s: &HeapSnapshot, k: &Kinds) -> bool {
   })
 }
 
-/// Self sizes with owned backing stores moved onto their owners.
-pub fn moved_self_sizes(s: &HeapSnapshot, k: &Kinds) -> Vec<u64> {
-  let mut sizes = s.node_self_size.clone();
-  if !has_user_roots(s, k) {
-    return sizes;
+/// Moves the size of each owned backing store onto its owner, in place (once per snapshot).
+pub fn move_owned_sizes(s: &mut HeapSnapshot, k: &Kinds) {
+  let mut sizes = std::mem::take(&mut s.node_self_size);
+  move_owned_sizes_in(s, k, &mut sizes);
+  s.node_self_size = sizes;
+  s.self_sizes_moved = true;
+}
+
+/// The same on a column taken out of `s` (so another thread may read the rest of `s` meanwhile).
+pub fn move_owned_sizes_in(s: &HeapSnapshot, k: &Kinds, sizes: &mut SelfSizes) {
+  if s.self_sizes_moved || !has_user_roots(s, k) {
+    return;
   }
   let n = s.node_count();
   let ext = (0..s.strings.len() as u32).find(|&i| s.strings.get(i) == "system / ExternalStringData");
@@ -59,9 +66,8 @@ pub fn moved_self_sizes(s: &HeapSnapshot, k: &Kinds) -> Vec<u64> {
     if o == 0 || s.node_type[o as usize] == k.synthetic {
       continue;
     }
-    let moved = sizes[i];
-    sizes[i] = 0;
-    sizes[o as usize] += moved;
+    let moved = sizes.get(i);
+    sizes.set(i, 0);
+    sizes.set(o as usize, sizes.get(o as usize) + moved);
   }
-  sizes
 }

@@ -4,7 +4,7 @@
 //! ordinal + 1 with 0 meaning "none", as in the original.
 use super::essential::BitSet;
 use super::retainers::Retainers;
-use crate::snapshot::HeapSnapshot;
+use crate::snapshot::{HeapSnapshot, SelfSizes};
 
 pub struct Dominators {
   /// immediate dominator of each node (the root's is itself)
@@ -17,7 +17,7 @@ pub struct Dominators {
 
 impl Dominators {
   /// Self size plus everything each node dominates, summed up the tree in reverse DFS order.
-  pub fn retained_sizes(&self, self_sizes: &[u64]) -> Vec<u64> {
+  pub fn retained_sizes(&self, self_sizes: &SelfSizes) -> Vec<u64> {
     let mut retained: Vec<u64> = self_sizes.to_vec();
     for &o in self.order.iter().skip(1).rev() {
       let d = self.idom[o as usize] as usize;

@@ -1,5 +1,6 @@
 //! The in-memory heap snapshot: columnar, compact arrays straight from the file.
 //! Node and edge ordinals are `u32` (V8 snapshots stay far below 4 G nodes/edges).
+use std::collections::HashMap;
 
 /// An interned-strings table: one buffer plus offsets, instead of millions of `String`s.
 #[derive(Debug, Default, Clone)]
@@ -33,6 +34,62 @@ impl StringTable {
   }
 }
 
+/// Node self sizes in 4 bytes each. A size of 4 GiB or more is legal but never seen in practice:
+/// it is kept in a side table, so the column costs half of a `u64` one.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct SelfSizes {
+  small: Vec<u32>,
+  /// node ordinal → size, for the nodes whose `small` entry is `BIG`
+  big: HashMap<u32, u64>,
+}
+
+const BIG: u32 = u32::MAX;
+
+impl SelfSizes {
+  pub fn len(&self) -> usize {
+    self.small.len()
+  }
+  pub fn is_empty(&self) -> bool {
+    self.small.is_empty()
+  }
+  pub fn reserve(&mut self, n: usize) {
+    self.small.reserve(n);
+  }
+  #[inline]
+  pub fn get(&self, v: usize) -> u64 {
+    match self.small[v] {
+      BIG => self.big[&(v as u32)],
+      x => x as u64,
+    }
+  }
+  pub fn set(&mut self, v: usize, size: u64) {
+    if size < BIG as u64 {
+      self.small[v] = size as u32;
+      self.big.remove(&(v as u32));
+    } else {
+      self.small[v] = BIG;
+      self.big.insert(v as u32, size);
+    }
+  }
+  pub fn push(&mut self, size: u64) {
+    self.small.push(0);
+    self.set(self.small.len() - 1, size);
+  }
+  pub fn extend_from_slice(&mut self, sizes: &[u64]) {
+    if sizes.iter().all(|&x| x < BIG as u64) {
+      self.small.extend(sizes.iter().map(|&x| x as u32));
+    } else {
+      sizes.iter().for_each(|&x| self.push(x));
+    }
+  }
+  pub fn iter(&self) -> impl Iterator<Item = u64> + '_ {
+    (0..self.small.len()).map(|v| self.get(v))
+  }
+  pub fn to_vec(&self) -> Vec<u64> {
+    self.iter().collect()
+  }
+}
+
 /// A source location of a node (from the snapshot's `locations` array).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Location {
@@ -54,7 +111,9 @@ pub struct HeapSnapshot {
   /// index into `strings`
   pub node_name: Vec<u32>,
   pub node_id: Vec<u32>,
-  pub node_self_size: Vec<u64>,
+  /// as in the file until the analysis moves owned backing stores onto their owners
+  /// (`analysis::shallow`, once: `self_sizes_moved`)
+  pub node_self_size: SelfSizes,
   /// CSR: the edges of node `i` are `first_edge[i]..first_edge[i + 1]`; `len() == nodes + 1`.
   pub first_edge: Vec<u32>,
   /// `detachedness` field when present (0 = unknown), else empty.
@@ -74,6 +133,8 @@ pub struct HeapSnapshot {
   pub extra_native_bytes: u64,
   /// set once detached native nodes were renamed `Detached …` (analysis::dom_state)
   pub dom_state_applied: bool,
+  /// set once owned backing stores gave their self sizes to their owners (analysis::shallow)
+  pub self_sizes_moved: bool,
 }
 
 impl HeapSnapshot {

@@ -498,7 +498,7 @@ mod tests {
     assert_eq!(s.node_type_name(1), "object");
     assert_eq!(s.node_name_str(1), "A");
     assert_eq!(s.node_name_str(2), "sé😀");
-    assert_eq!(s.node_self_size, vec![0, 16, 24]);
+    assert_eq!(s.node_self_size.to_vec(), vec![0, 16, 24]);
     assert_eq!(s.node_id, vec![1, 3, 5]);
     assert_eq!(s.first_edge, vec![0, 1, 2, 3]);
     assert_eq!(s.edge_to, vec![1, 2, 1]);
