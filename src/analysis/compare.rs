@@ -243,10 +243,10 @@ fn shortest_parent_edges(s: &HeapSnapshot, a: &Analysis) -> Vec<u32> {
       continue;
     }
     for e in s.edges_of(src).rev() {
-      if s.edge_type[e] == a.kinds.e_weak {
+      if s.edge_type(e) == a.kinds.e_weak {
         continue;
       }
-      let to = s.edge_to[e] as usize;
+      let to = s.edge_to(e) as usize;
       let dt = a.distances[to];
       if parent[to] == NO_EDGE && dt > 1 && dt == ds + 1 {
         parent[to] = e as u32;
@@ -453,7 +453,7 @@ fn edge_label(s: &HeapSnapshot, k: &Kinds, edges: &[u32], fallback: bool) -> Str
     .iter()
     .rev()
     .filter(|&&e| {
-      let t = s.edge_type[e as usize];
+      let t = s.edge_type(e as usize);
       t != k.e_internal && t != k.e_element && t != k.e_hidden && t != k.e_weak
     })
     .map(|&e| edge_name(s, k, e as usize))

@@ -55,8 +55,8 @@ pub fn propagate(s: &mut HeapSnapshot) {
   }
   while let Some(v) = attached.pop() {
     for e in s.edges_of(v) {
-      if passes(s.edge_type[e]) {
-        process(s, s.edge_to[e], ATTACHED, &mut state, &mut attached, &mut detached);
+      if passes(s.edge_type(e)) {
+        process(s, s.edge_to(e), ATTACHED, &mut state, &mut attached, &mut detached);
       }
     }
   }
@@ -65,8 +65,8 @@ pub fn propagate(s: &mut HeapSnapshot) {
       continue;
     }
     for e in s.edges_of(v) {
-      if passes(s.edge_type[e]) {
-        process(s, s.edge_to[e], DETACHED, &mut state, &mut attached, &mut detached);
+      if passes(s.edge_type(e)) {
+        process(s, s.edge_to(e), DETACHED, &mut state, &mut attached, &mut detached);
       }
     }
   }

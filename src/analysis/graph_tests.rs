@@ -57,9 +57,8 @@ impl Builder {
     }
     for (_, t, name, to) in &self.edges {
       let code = EDGE_TYPES.iter().position(|x| x == t).unwrap() as u8;
-      s.edge_type.push(code);
       s.edge_name_or_index.push(if *t == "element" || *t == "hidden" { name.parse().unwrap() } else { intern(name, &mut strings) });
-      s.edge_to.push(*to);
+      s.edges.push(crate::snapshot::model::pack_edge(*to, code));
     }
     s.strings = strings;
     s

@@ -9,7 +9,7 @@ const MULTIPLE: u32 = u32::MAX - 1;
 
 pub fn has_user_roots(s: &HeapSnapshot, k: &Kinds) -> bool {
   s.edges_of(0).any(|e| {
-    let to = s.edge_to[e];
+    let to = s.edge_to(e);
     s.node_type[to as usize] != k.synthetic || s.node_name_str(to) == "(Document DOM trees)"
   })
 }
@@ -43,10 +43,10 @@ pub fn move_owned_sizes_in(s: &HeapSnapshot, k: &Kinds, sizes: &mut SelfSizes) {
   while let Some(id) = work.pop() {
     let owner = owners[id as usize];
     for e in s.edges_of(id) {
-      if s.edge_type[e] == k.e_weak {
+      if s.edge_type(e) == k.e_weak {
         continue;
       }
-      let target = s.edge_to[e];
+      let target = s.edge_to(e);
       let cur = owners[target as usize];
       if cur == UNVISITED {
         owners[target as usize] = owner;

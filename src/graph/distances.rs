@@ -51,7 +51,7 @@ impl<'a> Filter<'a> {
     let (s, k) = (self.s, self.k);
     let nt = s.node_type[node as usize];
     let name = Some(s.node_name[node as usize]);
-    let et = s.edge_type[e];
+    let et = s.edge_type(e);
     let en = s.edge_name_or_index[e];
     if nt == k.hidden && name == self.native_context && k.edge_has_string_name(et) && Some(en) == self.sloppy_function_map {
       return false;
@@ -82,7 +82,7 @@ pub fn compute(s: &HeapSnapshot, k: &Kinds) -> Vec<i32> {
   let mut queue: Vec<u32> = Vec::with_capacity(n);
   let mut filter = Filter::new(s, k);
   for e in s.edges_of(0) {
-    let to = s.edge_to[e];
+    let to = s.edge_to(e);
     // user roots: non-synthetic children of the root, and `(Document DOM trees)`
     let t = s.node_type[to as usize];
     if t != k.synthetic || s.node_name_str(to) == "(Document DOM trees)" {
@@ -105,10 +105,10 @@ fn bfs(s: &HeapSnapshot, k: &Kinds, queue: &mut Vec<u32>, mut head: usize, dist:
     head += 1;
     let d = dist[v as usize] + 1;
     for e in s.edges_of(v) {
-      if s.edge_type[e] == k.e_weak {
+      if s.edge_type(e) == k.e_weak {
         continue;
       }
-      let to = s.edge_to[e];
+      let to = s.edge_to(e);
       if dist[to as usize] != NO_DISTANCE {
         continue;
       }

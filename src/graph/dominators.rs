@@ -67,7 +67,7 @@ pub fn compute(s: &HeapSnapshot, ret: &Retainers, essential: &BitSet) -> Dominat
       while next_edge[vo] < end {
         let e = next_edge[vo] as usize;
         if essential.get(e) {
-          let wo = s.edge_to[e];
+          let wo = s.edge_to(e);
           let w = wo + 1;
           if x[w as usize].semi == 0 {
             x[w as usize].parent = v;

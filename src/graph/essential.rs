@@ -30,8 +30,8 @@ pub fn page_owned(s: &HeapSnapshot, k: &Kinds) -> BitSet {
   let mut flags = BitSet::new(n);
   let mut stack: Vec<u32> = Vec::new();
   for e in s.edges_of(0) {
-    let t = s.edge_type[e];
-    let to = s.edge_to[e];
+    let t = s.edge_type(e);
+    let to = s.edge_to(e);
     if t == k.e_element {
       if !(s.node_type[to as usize] == k.synthetic && s.node_name_str(to) == "(Document DOM trees)") {
         continue;
@@ -44,8 +44,8 @@ pub fn page_owned(s: &HeapSnapshot, k: &Kinds) -> BitSet {
   }
   while let Some(v) = stack.pop() {
     for e in s.edges_of(v) {
-      let to = s.edge_to[e] as usize;
-      if flags.get(to) || s.edge_type[e] == k.e_weak {
+      let to = s.edge_to(e) as usize;
+      if flags.get(to) || s.edge_type(e) == k.e_weak {
         continue;
       }
       flags.set(to);
@@ -74,7 +74,7 @@ impl<'a> EssentialRule<'a> {
   #[inline]
   pub fn check(&mut self, v: u32, e: usize) -> bool {
     let (s, k) = (self.s, self.k);
-    let t = s.edge_type[e];
+    let t = s.edge_type(e);
     if t == k.e_weak {
       return false;
     }
@@ -89,7 +89,7 @@ impl<'a> EssentialRule<'a> {
         }
       }
     }
-    let to = s.edge_to[e];
+    let to = s.edge_to(e);
     if to == v {
       return false;
     }

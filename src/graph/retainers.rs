@@ -22,7 +22,7 @@ impl Retainers {
     let n = s.node_count();
     let m = s.edge_count();
     let mut first = vec![0u32; n + 1];
-    for &to in &s.edge_to {
+    for to in s.edge_targets() {
       first[to as usize] += 1;
     }
     // exclusive prefix sums; `fill` counts down from each node's end, like DevTools
@@ -38,7 +38,7 @@ impl Retainers {
     let mut node = vec![0u32; m];
     for src in 0..n as u32 {
       for e in s.edges_of(src) {
-        let to = s.edge_to[e] as usize;
+        let to = s.edge_to(e) as usize;
         fill[to] -= 1;
         let slot = (first[to] + fill[to]) as usize;
         let essential = rule.check(src, e);

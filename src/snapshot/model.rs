@@ -98,6 +98,18 @@ pub struct Location {
   pub column: u32,
 }
 
+/// The top bits of `HeapSnapshot::edges` hold the edge type: up to 16 edge types (V8 has 7) and
+/// up to 2^28 nodes (a heap of 268 M objects, a snapshot of some 30 GB).
+pub const EDGE_TYPE_SHIFT: u32 = 28;
+pub const MAX_EDGE_TYPES: usize = 1 << (32 - EDGE_TYPE_SHIFT);
+pub const MAX_NODES: usize = 1 << EDGE_TYPE_SHIFT;
+const EDGE_TO_MASK: u32 = (1 << EDGE_TYPE_SHIFT) - 1;
+
+#[inline]
+pub fn pack_edge(to: u32, edge_type: u8) -> u32 {
+  to | (edge_type as u32) << EDGE_TYPE_SHIFT
+}
+
 /// A parsed `.heapsnapshot`. Node 0 is the synthetic root.
 #[derive(Debug, Default, Clone)]
 pub struct HeapSnapshot {
@@ -120,11 +132,11 @@ pub struct HeapSnapshot {
   pub node_detachedness: Vec<u8>,
 
   // --- per edge (index = edge ordinal) ---
-  pub edge_type: Vec<u8>,
+  /// target node ordinal (already divided by the node field count) | type code << `EDGE_TYPE_SHIFT`:
+  /// one 4-byte word per edge instead of five bytes in two columns
+  pub edges: Vec<u32>,
   /// string index for named edge types, element/hidden index for `element` and `hidden`
   pub edge_name_or_index: Vec<u32>,
-  /// target node ordinal (already divided by the node field count)
-  pub edge_to: Vec<u32>,
 
   pub strings: StringTable,
   /// sorted by node ordinal
@@ -142,13 +154,29 @@ impl HeapSnapshot {
     self.node_type.len()
   }
   pub fn edge_count(&self) -> usize {
-    self.edge_to.len()
+    self.edges.len()
+  }
+  /// target node ordinal of edge `e`
+  #[inline]
+  pub fn edge_to(&self, e: usize) -> u32 {
+    self.edges[e] & EDGE_TO_MASK
+  }
+  /// type code of edge `e`
+  #[inline]
+  pub fn edge_type(&self, e: usize) -> u8 {
+    (self.edges[e] >> EDGE_TYPE_SHIFT) as u8
+  }
+  pub fn edge_targets(&self) -> impl Iterator<Item = u32> + '_ {
+    self.edges.iter().map(|&p| p & EDGE_TO_MASK)
+  }
+  pub fn edge_types(&self) -> impl Iterator<Item = u8> + '_ {
+    self.edges.iter().map(|&p| (p >> EDGE_TYPE_SHIFT) as u8)
   }
   pub fn node_type_name(&self, node: u32) -> &str {
     self.node_type_names.get(self.node_type[node as usize] as usize).map(|s| s.as_str()).unwrap_or("")
   }
   pub fn edge_type_name(&self, edge: u32) -> &str {
-    self.edge_type_names.get(self.edge_type[edge as usize] as usize).map(|s| s.as_str()).unwrap_or("")
+    self.edge_type_names.get(self.edge_type(edge as usize) as usize).map(|s| s.as_str()).unwrap_or("")
   }
   pub fn node_name_str(&self, node: u32) -> &str {
     self.strings.get(self.node_name[node as usize])

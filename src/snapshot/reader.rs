@@ -1,7 +1,7 @@
 //! The streaming `.heapsnapshot` reader: `snapshot.meta` first, then `nodes`, `edges`, `strings`
 //! (and `locations`) laid straight into the columnar arrays of `HeapSnapshot`.
 use super::error::SnapshotError;
-use super::model::{HeapSnapshot, Location, StringTable};
+use super::model::{pack_edge, HeapSnapshot, Location, StringTable, MAX_EDGE_TYPES, MAX_NODES};
 use super::parallel_array::{read_uint_columns, Columns};
 use super::scanner::{Res, Scanner};
 use serde::Deserialize;
@@ -289,8 +289,8 @@ fn read_nodes<R: Read>(sc: &mut Scanner<R>, l: &Layout, s: &mut HeapSnapshot) ->
     s.node_id.extend_from_slice(&c.id);
     s.node_self_size.extend_from_slice(&c.size);
     s.node_detachedness.extend_from_slice(&c.det);
-    if s.node_type.len() >= u32::MAX as usize {
-      return Err(SnapshotError::general("more than 2^32 nodes"));
+    if s.node_type.len() > MAX_NODES {
+      return Err(SnapshotError::general("more than 2^28 nodes (268 M objects): more than leakprobe reads"));
     }
     Ok(())
   })?;
@@ -306,24 +306,26 @@ fn read_nodes<R: Read>(sc: &mut Scanner<R>, l: &Layout, s: &mut HeapSnapshot) ->
 /// The edge fields of whole records, as the workers convert them.
 #[derive(Default)]
 struct EdgeCols {
-  t: Vec<u8>,
+  /// target | type (`model::pack_edge`)
+  to_type: Vec<u32>,
   name: Vec<u32>,
-  to: Vec<u32>,
 }
 
 impl Columns for EdgeCols {
   fn clear(&mut self) {
-    (self.t.clear(), self.name.clear(), self.to.clear());
+    (self.to_type.clear(), self.name.clear());
   }
 }
 
 fn read_edges<R: Read>(sc: &mut Scanner<R>, l: &Layout, s: &mut HeapSnapshot) -> Res<()> {
   let n = l.edge_count.unwrap_or(0).min(MAX_PREALLOC * 4) as usize;
-  s.edge_type.reserve(n);
+  s.edges.reserve(n);
   s.edge_name_or_index.reserve(n);
-  s.edge_to.reserve(n);
   let node_width = l.node_roles.len() as u64;
   let types = s.edge_type_names.len() as u64;
+  if types as usize > MAX_EDGE_TYPES {
+    return Err(SnapshotError::general(format!("meta.edge_types lists {types} edge types; leakprobe reads up to {MAX_EDGE_TYPES}")));
+  }
   let roles = &l.edge_roles;
   let width = roles.len();
   let at_of = |role: Role| roles.iter().position(|r| *r == role).unwrap_or(0);
@@ -338,19 +340,20 @@ fn read_edges<R: Read>(sc: &mut Scanner<R>, l: &Layout, s: &mut HeapSnapshot) ->
       if name > u32::MAX as u64 {
         return bad(ni, format!("edge name_or_index {name} does not fit in 32 bits"));
       }
-      if to % node_width != 0 || to / node_width > u32::MAX as u64 {
+      if to % node_width != 0 {
         return bad(oi, format!("edge to_node {to} is not a multiple of the {node_width} node fields"));
       }
-      c.t.push(t as u8);
+      if to / node_width >= MAX_NODES as u64 {
+        return bad(oi, format!("edge to_node {to} points past node 2^28, more nodes than leakprobe reads"));
+      }
+      c.to_type.push(pack_edge((to / node_width) as u32, t as u8));
       c.name.push(name as u32);
-      c.to.push((to / node_width) as u32);
     }
     Ok(())
   };
   let tail = read_uint_columns(sc, "in \"edges\"", width, &convert, |c: &EdgeCols| {
-    s.edge_type.extend_from_slice(&c.t);
+    s.edges.extend_from_slice(&c.to_type);
     s.edge_name_or_index.extend_from_slice(&c.name);
-    s.edge_to.extend_from_slice(&c.to);
     Ok(())
   })?;
   if tail != 0 {
@@ -440,8 +443,8 @@ fn validate(s: &HeapSnapshot, l: &Layout) -> Res<()> {
     return err(format!("the nodes' edge_count fields add up to {declared} edges but the \"edges\" array holds {edges}"));
   }
   // a vectorized max first; the slow scan only to name the culprit
-  if s.edge_to.iter().copied().max().unwrap_or(0) as usize >= nodes {
-    if let Some((i, t)) = s.edge_to.iter().enumerate().find(|(_, t)| **t as usize >= nodes) {
+  if s.edge_targets().max().unwrap_or(0) as usize >= nodes {
+    if let Some((i, t)) = s.edge_targets().enumerate().find(|(_, t)| *t as usize >= nodes) {
       return err(format!("edge {i} points to node {t}, past the {nodes} nodes"));
     }
   }
@@ -454,10 +457,10 @@ fn validate(s: &HeapSnapshot, l: &Layout) -> Res<()> {
   // element and hidden edges carry an index, the others a string: per type, the largest allowed
   let limit: Vec<u32> =
     s.edge_type_names.iter().map(|t| if t == "element" || t == "hidden" { u32::MAX } else { strings.saturating_sub(1) as u32 }).collect();
-  let over = s.edge_type.iter().zip(&s.edge_name_or_index).fold(false, |acc, (t, n)| acc | (*n > limit[*t as usize]));
+  let over = s.edge_types().zip(&s.edge_name_or_index).fold(false, |acc, (t, n)| acc | (*n > limit[t as usize]));
   if over || strings == 0 {
-    for (i, (t, n)) in s.edge_type.iter().zip(&s.edge_name_or_index).enumerate() {
-      if *n > limit[*t as usize] || (strings == 0 && limit[*t as usize] != u32::MAX) {
+    for (i, (t, n)) in s.edge_types().zip(&s.edge_name_or_index).enumerate() {
+      if *n > limit[t as usize] || (strings == 0 && limit[t as usize] != u32::MAX) {
         return err(format!("edge {i} has name string {n}, past the {strings} strings"));
       }
     }
@@ -501,7 +504,7 @@ mod tests {
     assert_eq!(s.node_self_size.to_vec(), vec![0, 16, 24]);
     assert_eq!(s.node_id, vec![1, 3, 5]);
     assert_eq!(s.first_edge, vec![0, 1, 2, 3]);
-    assert_eq!(s.edge_to, vec![1, 2, 1]);
+    assert_eq!(s.edge_targets().collect::<Vec<_>>(), vec![1, 2, 1]);
     assert_eq!(s.edge_type_name(2), "weak");
     assert_eq!(s.strings.get(s.edge_name_or_index[1]), "child");
     assert_eq!(s.locations, vec![(1, Location { script_id: 7, line: 8, column: 9 })]);
@@ -519,7 +522,7 @@ mod tests {
     let a = read_snapshot(TINY.as_bytes()).unwrap();
     let b = read_snapshot(t.as_bytes()).unwrap();
     assert_eq!((a.node_type, a.node_name, a.node_id, a.node_self_size), (b.node_type, b.node_name, b.node_id, b.node_self_size));
-    assert_eq!((a.edge_type, a.edge_name_or_index, a.edge_to), (b.edge_type, b.edge_name_or_index, b.edge_to));
+    assert_eq!((a.edges, a.edge_name_or_index), (b.edges, b.edge_name_or_index));
   }
 
   #[test]
@@ -559,6 +562,11 @@ mod tests {
     // edge past the node array / not a multiple of the node width
     assert!(err_of(&TINY.replace("2,4,12", "2,4,18")).message.contains("past the 3 nodes"));
     assert!(err_of(&TINY.replace("2,4,12", "2,4,13")).message.contains("not a multiple"));
+    // more nodes or edge types than the packed edge word holds
+    assert!(err_of(&TINY.replace("2,4,12", "2,4,1610612736")).message.contains("past node 2^28"));
+    let many = (0..17).map(|i| format!("\"t{i}\"")).collect::<Vec<_>>().join(",");
+    let e = err_of(&TINY.replace(r#""context","element","property","internal","hidden","shortcut","weak""#, &many));
+    assert!(e.message.contains("17 edge types"), "{e}");
     // edge counts that do not add up
     assert!(err_of(&TINY.replace("2,2,5,24,1,0]", "2,2,5,24,2,0]")).message.contains("add up"));
     // node array cut mid-record

@@ -36,7 +36,7 @@ pub fn data_strings(s: &HeapSnapshot) -> Vec<bool> {
   let element = s.edge_type_code("element");
   let hidden = s.edge_type_code("hidden");
   for e in 0..s.edge_count() {
-    let t = Some(s.edge_type[e]);
+    let t = Some(s.edge_type(e));
     let name = s.edge_name_or_index[e] as usize;
     if t != element && t != hidden && name < n {
       keep[name] = true;
@@ -203,7 +203,7 @@ mod tests {
     assert!(!text.contains("hunter2"));
     assert!(text.contains(r#""strings":["","Session","<redacted>","token"]"#), "{text}");
     let r = read_snapshot_bytes(text.as_bytes()).unwrap();
-    assert_eq!((r.node_self_size.clone(), r.edge_to.clone(), r.node_id.clone()), (s.node_self_size.clone(), s.edge_to.clone(), s.node_id.clone()));
+    assert_eq!((r.node_self_size.clone(), r.edges.clone(), r.node_id.clone()), (s.node_self_size.clone(), s.edges.clone(), s.node_id.clone()));
     assert_eq!(r.strings.get(1), "Session");
   }
 
