@@ -57,7 +57,7 @@ fn profile_phases() {
     lap("page-owned nodes", &mut t);
     let (r, ess) = Retainers::build_with_essential(&s2, &mut essential::EssentialRule::new(&s2, &k, &owned));
     lap("retainers + essential", &mut t);
-    let doms = dominators::compute(&s2, &r, &ess);
+    let mut doms = dominators::compute(&s2, &r, &ess);
     lap("dominators", &mut t);
     let retained = doms.retained_sizes(ss);
     lap("retained sizes", &mut t);
@@ -73,4 +73,45 @@ fn profile_phases() {
   let r = crate::analysis::report::build(&snap, &a, &crate::analysis::AnalyzeOptions { top: 20, paths: 5, classes: None });
   let json = serde_json::to_string(&r).unwrap();
   println!("report   {:>8.0} ms  {}  ({} bytes of JSON)", t.elapsed().as_secs_f64() * 1e3, mem(), json.len());
+}
+
+#[test]
+#[ignore]
+fn rss_timeline_tmp() {
+  let path = std::env::var("LEAKPROBE_PROFILE").unwrap();
+  let mut snap = crate::snapshot::read_snapshot_path(std::path::Path::new(&path)).unwrap();
+  let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+  let st = stop.clone();
+  let t0 = Instant::now();
+  let h = std::thread::spawn(move || {
+    let mut out = vec![];
+    while !st.load(std::sync::atomic::Ordering::Relaxed) {
+      let s = std::fs::read_to_string("/proc/self/statm").unwrap();
+      let rss: u64 = s.split_whitespace().nth(1).unwrap().parse().unwrap();
+      out.push((t0.elapsed().as_millis(), rss * 4096 >> 20));
+      std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    out
+  });
+  let a = crate::analysis::Analysis::compute(&mut snap);
+  let t1 = t0.elapsed().as_millis();
+  let r = crate::analysis::report::build(&snap, &a, &crate::analysis::AnalyzeOptions { top: 20, paths: 5, classes: None });
+  let t2 = t0.elapsed().as_millis();
+  drop(r);
+  stop.store(true, std::sync::atomic::Ordering::Relaxed);
+  let out = h.join().unwrap();
+  for (t, m) in out.iter().step_by(3) { println!("{t:>5} ms {m:>5} MiB"); }
+  println!("compute done at {t1} ms, report at {t2} ms; max {:?}", out.iter().map(|x| x.1).max());
+}
+
+#[test]
+#[ignore]
+fn column_sizes_tmp() {
+  let path = std::env::var("LEAKPROBE_PROFILE").unwrap();
+  let s = crate::snapshot::read_snapshot_path(std::path::Path::new(&path)).unwrap();
+  let mb = |b: usize| b as f64 / 1048576.0;
+  println!("node_type {:.1} name {:.1} id {:.1} first {:.1} det {:.1}", mb(s.node_type.capacity()), mb(s.node_name.capacity()*4), mb(s.node_id.capacity()*4), mb(s.first_edge.capacity()*4), mb(s.node_detachedness.capacity()));
+  println!("edges {:.1} names {:.1} strings data {:.1} offsets {:.1} locations {} = {:.1}", mb(s.edges.capacity()*4), mb(s.edge_name_or_index.capacity()*4), mb(s.strings.data.capacity()), mb(s.strings.offsets.capacity()*8), s.locations.len(), mb(s.locations.capacity()*8));
+  println!("locations {} distinct {}", s.locations.len(), s.location_sites.len());
+  println!("{}", mem());
 }

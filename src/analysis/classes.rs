@@ -3,7 +3,7 @@
 use super::interfaces;
 use super::names::base_class_name;
 use crate::graph::Kinds;
-use crate::snapshot::{HeapSnapshot, Location, SelfSizes};
+use crate::snapshot::{HeapSnapshot, Sizes};
 use std::collections::HashMap;
 
 /// Interned class names; `of_node[n]` is node n's class.
@@ -52,7 +52,8 @@ pub fn class_names(s: &HeapSnapshot, k: &Kinds) -> ClassNames {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ClassKey {
   Class(u32),
-  Located(u32, Location),
+  /// class, index into `HeapSnapshot::location_sites`
+  Located(u32, u32),
 }
 
 #[derive(Debug, Clone, Default)]
@@ -72,7 +73,7 @@ pub struct Aggregates {
 
 /// Count, self size and distance per class key; class retained sizes come after the dominator
 /// tree (`add_retained`), so this half runs beside it.
-pub fn aggregate_rows(s: &HeapSnapshot, k: &Kinds, classes: &ClassNames, self_sizes: &SelfSizes, distances: &[i32]) -> Aggregates {
+pub fn aggregate_rows(s: &HeapSnapshot, k: &Kinds, classes: &ClassNames, self_sizes: &Sizes, distances: &[i32]) -> Aggregates {
   let n = s.node_count();
   let mut loc_iter = s.locations.iter().peekable();
   // most keys are a bare class: a direct index; only located ones go through the map
@@ -129,7 +130,7 @@ pub fn aggregate_rows(s: &HeapSnapshot, k: &Kinds, classes: &ClassNames, self_si
 
 impl Aggregates {
   /// DevTools' class retained sizes, from the dominator tree.
-  pub fn add_retained(&mut self, retained: &[u64], idom: &[u32]) {
+  pub fn add_retained(&mut self, retained: &Sizes, idom: &[u32]) {
     class_retained_sizes(self.row_of_node.len(), &mut self.rows, &self.row_of_node, retained, idom);
   }
 }
@@ -137,7 +138,7 @@ impl Aggregates {
 /// Walks the dominator tree from the root; a node adds its retained size to its class unless a
 /// dominator of it has the same class key (DevTools' `calculateClassesRetainedSize`, including
 /// its quirk: only sized nodes with dominated children hide their class from descendants).
-fn class_retained_sizes(n: usize, rows: &mut [Aggregate], row_of_node: &[u32], retained: &[u64], idom: &[u32]) {
+fn class_retained_sizes(n: usize, rows: &mut [Aggregate], row_of_node: &[u32], retained: &Sizes, idom: &[u32]) {
   let tree = crate::graph::dom_tree::DomChildren::of(&idom[..n]);
   // seen[row]: a dominator on the current path already counted this row
   let mut seen = vec![false; rows.len()];
@@ -150,7 +151,7 @@ fn class_retained_sizes(n: usize, rows: &mut [Aggregate], row_of_node: &[u32], r
     let sized = r != u32::MAX;
     let kids = tree.of_node(v);
     if sized && !seen[r as usize] {
-      rows[r as usize].retained_size += retained[v];
+      rows[r as usize].retained_size += retained.get(v);
       if !kids.is_empty() {
         seen[r as usize] = true;
         sizes.push(list.len());

@@ -352,7 +352,7 @@ fn find_suspects(base: &Census, target: Option<&Census>, s: &HeapSnapshot, a: &A
     };
     let g = &mut groups[gi];
     *g.edges.entry(edge).or_default() += 1;
-    let r = a.retained[v as usize];
+    let r = a.retained.get(v as usize);
     g.count += 1;
     g.self_size += s.node_self_size.get(v as usize);
     g.retained += r;

@@ -15,7 +15,7 @@ pub use report::{AnalyzeOptions, Report};
 use crate::graph::essential::{page_owned, BitSet, EssentialRule};
 use crate::graph::retainers::Retainers;
 use crate::graph::{distances, dominators, Kinds};
-use crate::snapshot::{HeapSnapshot, SelfSizes};
+use crate::snapshot::{HeapSnapshot, Sizes};
 
 /// Per-node figures (shallow, retained, distance, dominator, class) and the class aggregates,
 /// kept together so reports and snapshot comparison reuse them.
@@ -23,7 +23,7 @@ pub struct Analysis {
   pub kinds: Kinds,
   pub retainers: Retainers,
   pub idom: Vec<u32>,
-  pub retained: Vec<u64>,
+  pub retained: Sizes,
   pub distances: Vec<i32>,
   pub unreachable: BitSet,
   pub classes: classes::ClassNames,
@@ -46,7 +46,7 @@ impl Analysis {
     analysis
   }
 
-  fn compute_with(s: &HeapSnapshot, kinds: Kinds, self_sizes: &mut SelfSizes) -> Analysis {
+  fn compute_with(s: &HeapSnapshot, kinds: Kinds, self_sizes: &mut Sizes) -> Analysis {
     // Two halves on two threads. The dominator tree needs only the graph; everything per node
     // (self sizes, distances, classes, the Summary rows) needs no dominators, and meets it after.
     let ((retainers, doms), (distances, classes, mut aggregates)) = std::thread::scope(|scope| {
@@ -66,10 +66,11 @@ impl Analysis {
       };
       ((retainers, doms), side)
     });
+    let mut doms = doms;
     let retained = doms.retained_sizes(self_sizes);
     aggregates.add_retained(&retained, &doms.idom);
     let unreachable_size = (0..s.node_count()).filter(|&v| doms.unreachable.get(v)).map(|v| self_sizes.get(v)).sum();
-    let total_size = retained.first().copied().unwrap_or(0) + s.extra_native_bytes;
+    let total_size = if retained.is_empty() { 0 } else { retained.get(0) } + s.extra_native_bytes;
     Analysis {
       kinds,
       retainers,

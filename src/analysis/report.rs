@@ -111,7 +111,7 @@ pub fn top_nodes(s: &HeapSnapshot, a: &Analysis, n: usize) -> Vec<u32> {
     if s.node_type[v] == a.kinds.synthetic {
       continue;
     }
-    let item = Reverse((a.retained[v], Reverse(s.node_id[v]), v as u32));
+    let item = Reverse((a.retained.get(v), Reverse(s.node_id[v]), v as u32));
     if heap.len() < n {
       heap.push(item);
     } else if let Some(min) = heap.peek() {
@@ -171,7 +171,7 @@ pub fn build(s: &HeapSnapshot, a: &Analysis, opts: &AnalyzeOptions) -> Report {
       name: cut_name(display_name(s, &a.kinds, v)),
       node_type: s.node_type_name(v).to_string(),
       self_size: s.node_self_size.get(v as usize),
-      retained_size: a.retained[v as usize],
+      retained_size: a.retained.get(v as usize),
       distance: a.distances[v as usize] as i64,
       path: if i < opts.paths { path_steps(s, a, v) } else { Vec::new() },
     })

@@ -2,7 +2,7 @@
 //! `hidden` or `array` node, or `system / ExternalStringData`) reachable from exactly one owner
 //! gives its size to that owner, as the Memory panel shows it.
 use crate::graph::Kinds;
-use crate::snapshot::{HeapSnapshot, SelfSizes};
+use crate::snapshot::{HeapSnapshot, Sizes};
 
 const UNVISITED: u32 = u32::MAX;
 const MULTIPLE: u32 = u32::MAX - 1;
@@ -23,7 +23,7 @@ pub fn move_owned_sizes(s: &mut HeapSnapshot, k: &Kinds) {
 }
 
 /// The same on a column taken out of `s` (so another thread may read the rest of `s` meanwhile).
-pub fn move_owned_sizes_in(s: &HeapSnapshot, k: &Kinds, sizes: &mut SelfSizes) {
+pub fn move_owned_sizes_in(s: &HeapSnapshot, k: &Kinds, sizes: &mut Sizes) {
   if s.self_sizes_moved || !has_user_roots(s, k) {
     return;
   }

@@ -17,11 +17,18 @@ impl DomChildren {
     for i in 0..n {
       first[i + 1] += first[i];
     }
-    let mut fill = first.clone();
+    // `first[d]` serves as d's fill cursor (ending at d's end, i.e. d + 1's start), then the
+    // array is shifted back by one: no second array
     let mut children = vec![0u32; n.saturating_sub(1)];
     for (v, &d) in idom.iter().enumerate().skip(1) {
-      children[fill[d as usize] as usize] = v as u32;
-      fill[d as usize] += 1;
+      children[first[d as usize] as usize] = v as u32;
+      first[d as usize] += 1;
+    }
+    for i in (1..=n).rev() {
+      first[i] = first[i - 1];
+    }
+    if n > 0 {
+      first[0] = 0;
     }
     DomChildren { first, children }
   }

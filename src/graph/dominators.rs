@@ -4,7 +4,7 @@
 //! the original.
 use super::essential::BitSet;
 use super::retainers::Retainers;
-use crate::snapshot::{HeapSnapshot, SelfSizes};
+use crate::snapshot::{HeapSnapshot, Sizes};
 
 pub struct Dominators {
   /// immediate dominator of each node (the root's is itself)
@@ -17,12 +17,15 @@ pub struct Dominators {
 
 impl Dominators {
   /// Self size plus everything each node dominates, summed up the tree in reverse DFS order.
-  pub fn retained_sizes(&self, self_sizes: &SelfSizes) -> Vec<u64> {
-    let mut retained: Vec<u64> = self_sizes.to_vec();
+  /// Consumes the DFS order (nothing else needs it), so its memory is free before the caller
+  /// goes on.
+  pub fn retained_sizes(&mut self, self_sizes: &Sizes) -> Sizes {
+    let mut retained = self_sizes.clone();
     for &o in self.order.iter().skip(1).rev() {
       let d = self.idom[o as usize] as usize;
-      retained[d] += retained[o as usize];
+      retained.set(d, retained.get(d) + retained.get(o as usize));
     }
+    self.order = Vec::new();
     retained
   }
 }

@@ -7,5 +7,5 @@ pub mod redact;
 mod scanner;
 
 pub use error::SnapshotError;
-pub use model::{HeapSnapshot, Location, SelfSizes, StringTable};
+pub use model::{HeapSnapshot, Location, Sizes, StringTable};
 pub use reader::{read_snapshot, read_snapshot_auto, read_snapshot_bytes, read_snapshot_path, read_snapshot_path_with};

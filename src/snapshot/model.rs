@@ -34,10 +34,11 @@ impl StringTable {
   }
 }
 
-/// Node self sizes in 4 bytes each. A size of 4 GiB or more is legal but never seen in practice:
-/// it is kept in a side table, so the column costs half of a `u64` one.
+/// Byte sizes per node (self or retained) in 4 bytes each. Sizes of 4 GiB or more are rare (a
+/// self size never, a retained size only on the few nodes above a huge subtree): they are kept in
+/// a side table, so the column costs half of a `u64` one.
 #[derive(Debug, Default, Clone, PartialEq)]
-pub struct SelfSizes {
+pub struct Sizes {
   small: Vec<u32>,
   /// node ordinal → size, for the nodes whose `small` entry is `BIG`
   big: HashMap<u32, u64>,
@@ -45,7 +46,7 @@ pub struct SelfSizes {
 
 const BIG: u32 = u32::MAX;
 
-impl SelfSizes {
+impl Sizes {
   pub fn len(&self) -> usize {
     self.small.len()
   }
@@ -125,7 +126,7 @@ pub struct HeapSnapshot {
   pub node_id: Vec<u32>,
   /// as in the file until the analysis moves owned backing stores onto their owners
   /// (`analysis::shallow`, once: `self_sizes_moved`)
-  pub node_self_size: SelfSizes,
+  pub node_self_size: Sizes,
   /// CSR: the edges of node `i` are `first_edge[i]..first_edge[i + 1]`; `len() == nodes + 1`.
   pub first_edge: Vec<u32>,
   /// `detachedness` field when present (0 = unknown), else empty.
@@ -139,8 +140,10 @@ pub struct HeapSnapshot {
   pub edge_name_or_index: Vec<u32>,
 
   pub strings: StringTable,
-  /// sorted by node ordinal
-  pub locations: Vec<(u32, Location)>,
+  /// `(node ordinal, index into location_sites)`, sorted by node ordinal
+  pub locations: Vec<(u32, u32)>,
+  /// the distinct source locations: a site repeats across many nodes, so each is kept once
+  pub location_sites: Vec<Location>,
   /// `snapshot.extra_native_bytes` when present
   pub extra_native_bytes: u64,
   /// set once detached native nodes were renamed `Detached …` (analysis::dom_state)

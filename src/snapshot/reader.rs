@@ -5,6 +5,7 @@ use super::model::{pack_edge, HeapSnapshot, Location, StringTable, MAX_EDGE_TYPE
 use super::parallel_array::{read_uint_columns, Columns};
 use super::scanner::{Res, Scanner};
 use serde::Deserialize;
+use std::collections::HashMap;
 use std::io::{Cursor, Read};
 use std::path::Path;
 use crate::progress::{CountingReader, Phase, Progress};
@@ -371,7 +372,8 @@ fn read_locations<R: Read>(sc: &mut Scanner<R>, l: &Layout, s: &mut HeapSnapshot
   };
   let width = f.len();
   let node_width = l.node_roles.len() as u64;
-  let out = &mut s.locations;
+  let (out, sites) = (&mut s.locations, &mut s.location_sites);
+  let mut site_of: HashMap<Location, u32> = HashMap::new();
   let mut tail = 0usize;
   sc.uint_batches("in \"locations\"", width * 1024, |vals, offs| {
     let whole = vals.len() / width * width;
@@ -381,7 +383,12 @@ fn read_locations<R: Read>(sc: &mut Scanner<R>, l: &Layout, s: &mut HeapSnapshot
         return Err(SnapshotError::at(offs[r * width + oi], format!("location object_index {} is not a node offset", rec[oi])));
       }
       let c = |x: u64| x.min(u32::MAX as u64) as u32;
-      out.push(((rec[oi] / node_width) as u32, Location { script_id: c(rec[si]), line: c(rec[li]), column: c(rec[ci]) }));
+      let at = Location { script_id: c(rec[si]), line: c(rec[li]), column: c(rec[ci]) };
+      let site = *site_of.entry(at).or_insert_with(|| {
+        sites.push(at);
+        (sites.len() - 1) as u32
+      });
+      out.push(((rec[oi] / node_width) as u32, site));
     }
     Ok(())
   })?;
@@ -507,7 +514,8 @@ mod tests {
     assert_eq!(s.edge_targets().collect::<Vec<_>>(), vec![1, 2, 1]);
     assert_eq!(s.edge_type_name(2), "weak");
     assert_eq!(s.strings.get(s.edge_name_or_index[1]), "child");
-    assert_eq!(s.locations, vec![(1, Location { script_id: 7, line: 8, column: 9 })]);
+    assert_eq!(s.locations, vec![(1, 0)]);
+    assert_eq!(s.location_sites, vec![Location { script_id: 7, line: 8, column: 9 }]);
     assert_eq!(s.node_detachedness, vec![0, 0, 0]);
   }
 
