@@ -111,7 +111,19 @@ fn column_sizes_tmp() {
   let s = crate::snapshot::read_snapshot_path(std::path::Path::new(&path)).unwrap();
   let mb = |b: usize| b as f64 / 1048576.0;
   println!("node_type {:.1} name {:.1} id {:.1} first {:.1} det {:.1}", mb(s.node_type.capacity()), mb(s.node_name.capacity()*4), mb(s.node_id.capacity()*4), mb(s.first_edge.capacity()*4), mb(s.node_detachedness.capacity()));
-  println!("edges {:.1} names {:.1} strings data {:.1} offsets {:.1} locations {} = {:.1}", mb(s.edges.capacity()*4), mb(s.edge_name_or_index.capacity()*4), mb(s.strings.data.capacity()), mb(s.strings.offsets.capacity()*8), s.locations.len(), mb(s.locations.capacity()*8));
+  println!("edges {:.1} names {:.1} strings data {:.1} offsets {:.1} locations {} = {:.1}", mb(s.edges.capacity()*4), mb(s.edge_names.len()*2), mb(s.strings.data.capacity()), mb(s.strings.offsets.capacity()*8), s.locations.len(), mb(s.locations.capacity()*8));
   println!("locations {} distinct {}", s.locations.len(), s.location_sites.len());
+  let k = crate::graph::Kinds::of(&s);
+  let mut freq = vec![0u32; s.strings.len()];
+  let (mut idx_big, mut named) = (0usize, 0usize);
+  for e in 0..s.edge_count() {
+    let v = s.edge_name_or_index(e);
+    if k.edge_has_string_name(s.edge_type(e)) { freq[v as usize] += 1; named += 1; } else if v >= 65535 { idx_big += 1; }
+  }
+  let distinct = freq.iter().filter(|&&f| f > 0).count();
+  freq.sort_unstable_by(|a, b| b.cmp(a));
+  let top: usize = freq.iter().take(65535).map(|&f| f as usize).sum();
+  let top255: usize = freq.iter().take(255).map(|&f| f as usize).sum();
+  println!("named {named} distinct names {distinct} in top 65535 {top} in top 255 {top255}; index edges >= 65535: {idx_big}");
   println!("{}", mem());
 }

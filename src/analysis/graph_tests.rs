@@ -57,10 +57,11 @@ impl Builder {
     }
     for (_, t, name, to) in &self.edges {
       let code = EDGE_TYPES.iter().position(|x| x == t).unwrap() as u8;
-      s.edge_name_or_index.push(if *t == "element" || *t == "hidden" { name.parse().unwrap() } else { intern(name, &mut strings) });
+      s.raw_edge_names.push(if *t == "element" || *t == "hidden" { name.parse().unwrap() } else { intern(name, &mut strings) });
       s.edges.push(crate::snapshot::model::pack_edge(*to, code));
     }
     s.strings = strings;
+    s.finish_edge_names();
     s
   }
 }

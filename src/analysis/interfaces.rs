@@ -34,7 +34,7 @@ pub fn infer(s: &HeapSnapshot, k: &Kinds) -> Vec<Definition> {
       if s.edge_type(e) != k.e_property {
         continue;
       }
-      let idx = s.edge_name_or_index[e];
+      let idx = s.edge_name_or_index(e);
       let p = s.strings.get(idx);
       if p == "__proto__" {
         continue;
@@ -148,7 +148,7 @@ pub fn apply(s: &HeapSnapshot, k: &Kinds, defs: &[Definition]) -> Vec<(u32, usiz
       continue;
     }
     props.clear();
-    props.extend(s.edges_of(v).filter(|&e| s.edge_type(e) == k.e_property).map(|e| s.edge_name_or_index[e]));
+    props.extend(s.edges_of(v).filter(|&e| s.edge_type(e) == k.e_property).map(|e| s.edge_name_or_index(e)));
     let key = props.iter().fold(0xcbf29ce484222325u64, |h, &p| (h ^ p as u64).wrapping_mul(0x100000001b3));
     if let Some((seen, def)) = memo.get(&key) {
       if *seen == props {

@@ -116,7 +116,7 @@ fn cons_string_name(s: &HeapSnapshot, k: &Kinds, node: u32) -> String {
         break;
       }
       if s.edge_type(e) == k.e_internal {
-        match s.strings.get(s.edge_name_or_index[e]) {
+        match s.strings.get(s.edge_name_or_index(e)) {
           "first" => first = s.edge_to(e),
           "second" => second = s.edge_to(e),
           _ => {}
@@ -143,7 +143,7 @@ fn plain_object_name(s: &HeapSnapshot, k: &Kinds, node: u32) -> String {
   while start <= end {
     let e = if from_end { end } else { start } as usize;
     let is_prop = s.edge_type(e) == k.e_property;
-    let name = if is_prop { s.strings.get(s.edge_name_or_index[e]) } else { "" };
+    let name = if is_prop { s.strings.get(s.edge_name_or_index(e)) } else { "" };
     if !is_prop || name == "__proto__" {
       if from_end {
         end -= 1;

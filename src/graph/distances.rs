@@ -52,7 +52,7 @@ impl<'a> Filter<'a> {
     let nt = s.node_type[node as usize];
     let name = Some(s.node_name[node as usize]);
     let et = s.edge_type(e);
-    let en = s.edge_name_or_index[e];
+    let en = s.edge_name_or_index(e);
     if nt == k.hidden && name == self.native_context && k.edge_has_string_name(et) && Some(en) == self.sloppy_function_map {
       return false;
     }

@@ -79,7 +79,7 @@ impl<'a> EssentialRule<'a> {
       return false;
     }
     if t == k.e_internal {
-      let idx = s.edge_name_or_index[e] as usize;
+      let idx = s.edge_name_or_index(e) as usize;
       if let Some(slot) = self.name_cache.get_mut(idx) {
         if *slot == 0 {
           *slot = weakmap::parse(s.strings.get(idx as u32)).map(|m| m.table_id.saturating_add(2)).unwrap_or(1);

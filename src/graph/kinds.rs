@@ -58,7 +58,7 @@ impl Kinds {
 /// The name of edge `e` as DevTools shows it: the string, or the index as a number.
 pub fn edge_name(s: &HeapSnapshot, k: &Kinds, e: usize) -> String {
   let t = s.edge_type(e);
-  let v = s.edge_name_or_index[e];
+  let v = s.edge_name_or_index(e);
   if k.edge_has_string_name(t) {
     s.strings.get(v).to_string()
   } else {

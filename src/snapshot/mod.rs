@@ -1,4 +1,5 @@
 //! Reading `.heapsnapshot` files (plain or gzip) into compact arrays. Knows nothing of N-API.
+pub mod edge_names;
 pub mod error;
 pub mod model;
 mod parallel_array;

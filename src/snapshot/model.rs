@@ -1,5 +1,6 @@
 //! The in-memory heap snapshot: columnar, compact arrays straight from the file.
 //! Node and edge ordinals are `u32` (V8 snapshots stay far below 4 G nodes/edges).
+use super::edge_names::EdgeNames;
 use std::collections::HashMap;
 
 /// An interned-strings table: one buffer plus offsets, instead of millions of `String`s.
@@ -137,7 +138,13 @@ pub struct HeapSnapshot {
   /// one 4-byte word per edge instead of five bytes in two columns
   pub edges: Vec<u32>,
   /// string index for named edge types, element/hidden index for `element` and `hidden`
-  pub edge_name_or_index: Vec<u32>,
+  /// (read with `edge_name_or_index`)
+  pub edge_names: EdgeNames,
+  /// the same, 4 bytes per edge, while the reader fills it; `finish_edge_names` packs it into
+  /// `edge_names` and empties it
+  pub raw_edge_names: Vec<u32>,
+  /// bit t set: edges of type t carry an index (`element`, `hidden`), not a string
+  pub index_edge_types: u16,
 
   pub strings: StringTable,
   /// `(node ordinal, index into location_sites)`, sorted by node ordinal
@@ -158,6 +165,27 @@ impl HeapSnapshot {
   }
   pub fn edge_count(&self) -> usize {
     self.edges.len()
+  }
+  /// Packs `raw_edge_names` into `edge_names` (2 bytes per edge instead of 4).
+  pub fn finish_edge_names(&mut self) {
+    self.index_edge_types = 0;
+    for (t, name) in self.edge_type_names.iter().enumerate() {
+      if name == "element" || name == "hidden" {
+        self.index_edge_types |= 1 << t;
+      }
+    }
+    let raw = std::mem::take(&mut self.raw_edge_names);
+    let mut names = EdgeNames::compact(&raw, |e| self.edge_has_string_name(e), self.strings.len());
+    std::mem::swap(&mut self.edge_names, &mut names);
+  }
+  #[inline]
+  fn edge_has_string_name(&self, e: usize) -> bool {
+    self.index_edge_types & (1 << self.edge_type(e)) == 0
+  }
+  /// string index (named edge types) or element/hidden index of edge `e`
+  #[inline]
+  pub fn edge_name_or_index(&self, e: usize) -> u32 {
+    self.edge_names.get(e, self.edge_has_string_name(e))
   }
   /// target node ordinal of edge `e`
   #[inline]

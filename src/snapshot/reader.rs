@@ -183,6 +183,7 @@ fn read_from<R: Read>(mut sc: Scanner<R>) -> Result<HeapSnapshot, SnapshotError>
     }
   }
   validate(&snap, layout.as_ref().expect("checked above"))?;
+  snap.finish_edge_names();
   Ok(snap)
 }
 
@@ -321,7 +322,7 @@ impl Columns for EdgeCols {
 fn read_edges<R: Read>(sc: &mut Scanner<R>, l: &Layout, s: &mut HeapSnapshot) -> Res<()> {
   let n = l.edge_count.unwrap_or(0).min(MAX_PREALLOC * 4) as usize;
   s.edges.reserve(n);
-  s.edge_name_or_index.reserve(n);
+  s.raw_edge_names.reserve(n);
   let node_width = l.node_roles.len() as u64;
   let types = s.edge_type_names.len() as u64;
   if types as usize > MAX_EDGE_TYPES {
@@ -354,7 +355,7 @@ fn read_edges<R: Read>(sc: &mut Scanner<R>, l: &Layout, s: &mut HeapSnapshot) ->
   };
   let tail = read_uint_columns(sc, "in \"edges\"", width, &convert, |c: &EdgeCols| {
     s.edges.extend_from_slice(&c.to_type);
-    s.edge_name_or_index.extend_from_slice(&c.name);
+    s.raw_edge_names.extend_from_slice(&c.name);
     Ok(())
   })?;
   if tail != 0 {
@@ -464,9 +465,9 @@ fn validate(s: &HeapSnapshot, l: &Layout) -> Res<()> {
   // element and hidden edges carry an index, the others a string: per type, the largest allowed
   let limit: Vec<u32> =
     s.edge_type_names.iter().map(|t| if t == "element" || t == "hidden" { u32::MAX } else { strings.saturating_sub(1) as u32 }).collect();
-  let over = s.edge_types().zip(&s.edge_name_or_index).fold(false, |acc, (t, n)| acc | (*n > limit[t as usize]));
+  let over = s.edge_types().zip(&s.raw_edge_names).fold(false, |acc, (t, n)| acc | (*n > limit[t as usize]));
   if over || strings == 0 {
-    for (i, (t, n)) in s.edge_types().zip(&s.edge_name_or_index).enumerate() {
+    for (i, (t, n)) in s.edge_types().zip(&s.raw_edge_names).enumerate() {
       if *n > limit[t as usize] || (strings == 0 && limit[t as usize] != u32::MAX) {
         return err(format!("edge {i} has name string {n}, past the {strings} strings"));
       }
@@ -513,7 +514,7 @@ mod tests {
     assert_eq!(s.first_edge, vec![0, 1, 2, 3]);
     assert_eq!(s.edge_targets().collect::<Vec<_>>(), vec![1, 2, 1]);
     assert_eq!(s.edge_type_name(2), "weak");
-    assert_eq!(s.strings.get(s.edge_name_or_index[1]), "child");
+    assert_eq!(s.strings.get(s.edge_name_or_index(1)), "child");
     assert_eq!(s.locations, vec![(1, 0)]);
     assert_eq!(s.location_sites, vec![Location { script_id: 7, line: 8, column: 9 }]);
     assert_eq!(s.node_detachedness, vec![0, 0, 0]);
@@ -530,7 +531,7 @@ mod tests {
     let a = read_snapshot(TINY.as_bytes()).unwrap();
     let b = read_snapshot(t.as_bytes()).unwrap();
     assert_eq!((a.node_type, a.node_name, a.node_id, a.node_self_size), (b.node_type, b.node_name, b.node_id, b.node_self_size));
-    assert_eq!((a.edges, a.edge_name_or_index), (b.edges, b.edge_name_or_index));
+    assert_eq!((a.edges, a.edge_names), (b.edges, b.edge_names));
   }
 
   #[test]

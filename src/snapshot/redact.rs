@@ -37,7 +37,7 @@ pub fn data_strings(s: &HeapSnapshot) -> Vec<bool> {
   let hidden = s.edge_type_code("hidden");
   for e in 0..s.edge_count() {
     let t = Some(s.edge_type(e));
-    let name = s.edge_name_or_index[e] as usize;
+    let name = s.edge_name_or_index(e) as usize;
     if t != element && t != hidden && name < n {
       keep[name] = true;
     }

@@ -1,0 +1,151 @@
+//! The edges' `name_or_index` column in 2 bytes per edge instead of 4. A string-named edge keeps
+//! the rank of its name among the 65 535 most used names (a few hundred names cover nearly all
+//! edges: `map`, `properties`, `context`, …), an element or hidden edge its index when it is small;
+//! the rest (a few percent) sit in a side list sorted by edge ordinal.
+
+/// Marks an edge whose value is in `escaped`.
+const ESCAPE: u16 = u16::MAX;
+const RANKS: usize = ESCAPE as usize;
+
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct EdgeNames {
+  small: Vec<u16>,
+  /// `(edge ordinal, value)`, sorted by edge ordinal
+  escaped: Vec<(u32, u32)>,
+  /// string index of each rank
+  string_of_rank: Vec<u32>,
+}
+
+impl EdgeNames {
+  /// `string_named(e)` says whether edge `e` carries a string index (else a plain index);
+  /// `strings` is the string table's length (every string index is below it).
+  pub fn compact(raw: &[u32], string_named: impl Fn(usize) -> bool + Sync, strings: usize) -> EdgeNames {
+    // both passes run on two threads, each over half of the edges (this sits between parsing and
+    // the analysis, on the critical path)
+    let half = raw.len() / 2;
+    let count = |from: usize, to: usize| {
+      let mut uses = vec![0u32; strings];
+      for (e, &v) in raw[from..to].iter().enumerate() {
+        if string_named(from + e) {
+          uses[v as usize] = uses[v as usize].saturating_add(1);
+        }
+      }
+      uses
+    };
+    let (mut uses, other) = std::thread::scope(|sc| {
+      let h = sc.spawn(|| count(half, raw.len()));
+      (count(0, half), h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+    });
+    for (u, o) in uses.iter_mut().zip(other) {
+      *u = u.saturating_add(o);
+    }
+    // the most used names get a rank: every name used more than the 65 535th most used one,
+    // then names used exactly as often until the ranks run out
+    let mut counts: Vec<u32> = uses.iter().copied().filter(|&c| c > 0).collect();
+    let cut = if counts.len() > RANKS {
+      let (_, &mut c, _) = counts.select_nth_unstable_by(RANKS - 1, |a, b| b.cmp(a));
+      c
+    } else {
+      1
+    };
+    drop(counts);
+    let mut rank_of = vec![ESCAPE; strings];
+    let mut string_of_rank: Vec<u32> = Vec::new();
+    for above in [true, false] {
+      for (i, &c) in uses.iter().enumerate() {
+        let take = if above { c > cut } else { c == cut && c > 0 };
+        if take && string_of_rank.len() < RANKS {
+          rank_of[i] = string_of_rank.len() as u16;
+          string_of_rank.push(i as u32);
+        }
+      }
+    }
+    drop(uses);
+    let mut small = vec![0u16; raw.len()];
+    let (lo, hi) = small.split_at_mut(half);
+    let convert = |from: usize, out: &mut [u16]| {
+      let mut escaped = Vec::new();
+      for (i, (&v, slot)) in raw[from..from + out.len()].iter().zip(out.iter_mut()).enumerate() {
+        let e = from + i;
+        let code = if string_named(e) { rank_of[v as usize] as u32 } else { v };
+        if code < ESCAPE as u32 {
+          *slot = code as u16;
+        } else {
+          *slot = ESCAPE;
+          escaped.push((e as u32, v));
+        }
+      }
+      escaped
+    };
+    let (mut escaped, more) = std::thread::scope(|sc| {
+      let h = sc.spawn(|| convert(half, hi));
+      (convert(0, lo), h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+    });
+    escaped.extend(more);
+    EdgeNames { small, escaped, string_of_rank }
+  }
+
+  /// The string index or element index of edge `e`; `string_named` as for `compact`.
+  #[inline]
+  pub fn get(&self, e: usize, string_named: bool) -> u32 {
+    match self.small[e] {
+      ESCAPE => {
+        let at = self.escaped.binary_search_by_key(&(e as u32), |x| x.0).expect("escaped edge is listed");
+        self.escaped[at].1
+      }
+      code if string_named => self.string_of_rank[code as usize],
+      code => code as u32,
+    }
+  }
+
+  pub fn len(&self) -> usize {
+    self.small.len()
+  }
+  pub fn is_empty(&self) -> bool {
+    self.small.is_empty()
+  }
+}
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+
+  #[test]
+  fn round_trips_ranked_escaped_and_index_values() {
+    // 70 000 distinct names (more than the ranks), used once each except name 5 used often;
+    // indices small and large
+    let mut raw = Vec::new();
+    let mut named = Vec::new();
+    for i in 0..70_000u32 {
+      raw.push(i);
+      named.push(true);
+    }
+    for _ in 0..100 {
+      raw.push(5);
+      named.push(true);
+    }
+    for v in [0u32, 7, 65_534, 65_535, 1 << 20, u32::MAX] {
+      raw.push(v);
+      named.push(false);
+    }
+    let n = EdgeNames::compact(&raw, |e| named[e], 70_000);
+    for (e, &v) in raw.iter().enumerate() {
+      assert_eq!(n.get(e, named[e]), v, "edge {e}");
+    }
+    assert_eq!(n.string_of_rank.len(), RANKS);
+    assert_eq!(n.string_of_rank[0], 5, "the most used name is ranked first");
+    // 70 000 - 65 535 names escape, plus the three indices of 65 535 and more
+    assert_eq!(n.escaped.len(), 70_000 - RANKS + 3);
+  }
+
+  #[test]
+  fn few_names_need_no_escape() {
+    let raw = vec![3u32, 1, 3, 2, 9];
+    let named = [true, true, true, true, false];
+    let n = EdgeNames::compact(&raw, |e| named[e], 4);
+    assert!(n.escaped.is_empty());
+    for (e, &v) in raw.iter().enumerate() {
+      assert_eq!(n.get(e, named[e]), v);
+    }
+  }
+}
