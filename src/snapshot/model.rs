@@ -105,7 +105,7 @@ pub struct Location {
 pub const EDGE_TYPE_SHIFT: u32 = 28;
 pub const MAX_EDGE_TYPES: usize = 1 << (32 - EDGE_TYPE_SHIFT);
 pub const MAX_NODES: usize = 1 << EDGE_TYPE_SHIFT;
-const EDGE_TO_MASK: u32 = (1 << EDGE_TYPE_SHIFT) - 1;
+pub const EDGE_TO_MASK: u32 = (1 << EDGE_TYPE_SHIFT) - 1;
 
 #[inline]
 pub fn pack_edge(to: u32, edge_type: u8) -> u32 {
