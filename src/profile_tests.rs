@@ -48,7 +48,7 @@ fn profile_phases() {
     lap("dom state, kinds", &mut t);
     let d = distances::compute(&s2, &k);
     lap("distances", &mut t);
-    let c = classes::class_names(&s2, &k);
+    let mut c = classes::class_names(&s2, &k);
     lap("class names", &mut t);
     shallow::move_owned_sizes(&mut s2, &k);
     let ss = &s2.node_self_size;
@@ -61,9 +61,9 @@ fn profile_phases() {
     lap("dominators", &mut t);
     let retained = doms.retained_sizes(ss);
     lap("retained sizes", &mut t);
-    let mut rows = classes::aggregate_rows(&s2, &k, &c, ss, &d);
+    let mut rows = classes::aggregate_rows(&s2, &k, &mut c, ss, &d);
     lap("summary rows", &mut t);
-    rows.add_retained(&retained, &doms.idom);
+    rows.add_retained(&c, &retained, &doms.idom);
     lap("class retained sizes", &mut t);
   }
   let t = Instant::now();
@@ -75,10 +75,15 @@ fn profile_phases() {
   println!("report   {:>8.0} ms  {}  ({} bytes of JSON)", t.elapsed().as_secs_f64() * 1e3, mem(), json.len());
 }
 
+/// The memory over time of the real (two-thread) analysis, sampled every 5 ms:
+///   LEAKPROBE_PROFILE=FILE cargo test --release --lib rss_timeline -- --ignored --nocapture
 #[test]
 #[ignore]
-fn rss_timeline_tmp() {
-  let path = std::env::var("LEAKPROBE_PROFILE").unwrap();
+fn rss_timeline() {
+  let Ok(path) = std::env::var("LEAKPROBE_PROFILE") else {
+    eprintln!("set LEAKPROBE_PROFILE to a snapshot file");
+    return;
+  };
   let mut snap = crate::snapshot::read_snapshot_path(std::path::Path::new(&path)).unwrap();
   let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
   let st = stop.clone();
@@ -102,28 +107,4 @@ fn rss_timeline_tmp() {
   let out = h.join().unwrap();
   for (t, m) in out.iter().step_by(3) { println!("{t:>5} ms {m:>5} MiB"); }
   println!("compute done at {t1} ms, report at {t2} ms; max {:?}", out.iter().map(|x| x.1).max());
-}
-
-#[test]
-#[ignore]
-fn column_sizes_tmp() {
-  let path = std::env::var("LEAKPROBE_PROFILE").unwrap();
-  let s = crate::snapshot::read_snapshot_path(std::path::Path::new(&path)).unwrap();
-  let mb = |b: usize| b as f64 / 1048576.0;
-  println!("node_type {:.1} name {:.1} id {:.1} first {:.1} det {:.1}", mb(s.node_type.capacity()), mb(s.node_name.capacity()*4), mb(s.node_id.capacity()*4), mb(s.first_edge.capacity()*4), mb(s.node_detachedness.capacity()));
-  println!("edges {:.1} names {:.1} strings data {:.1} offsets {:.1} locations {} = {:.1}", mb(s.edges.capacity()*4), mb(s.edge_names.len()*2), mb(s.strings.data.capacity()), mb(s.strings.offsets.capacity()*8), s.locations.len(), mb(s.locations.capacity()*8));
-  println!("locations {} distinct {}", s.locations.len(), s.location_sites.len());
-  let k = crate::graph::Kinds::of(&s);
-  let mut freq = vec![0u32; s.strings.len()];
-  let (mut idx_big, mut named) = (0usize, 0usize);
-  for e in 0..s.edge_count() {
-    let v = s.edge_name_or_index(e);
-    if k.edge_has_string_name(s.edge_type(e)) { freq[v as usize] += 1; named += 1; } else if v >= 65535 { idx_big += 1; }
-  }
-  let distinct = freq.iter().filter(|&&f| f > 0).count();
-  freq.sort_unstable_by(|a, b| b.cmp(a));
-  let top: usize = freq.iter().take(65535).map(|&f| f as usize).sum();
-  let top255: usize = freq.iter().take(255).map(|&f| f as usize).sum();
-  println!("named {named} distinct names {distinct} in top 65535 {top} in top 255 {top255}; index edges >= 65535: {idx_big}");
-  println!("{}", mem());
 }

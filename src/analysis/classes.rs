@@ -6,10 +6,36 @@ use crate::graph::Kinds;
 use crate::snapshot::{HeapSnapshot, Sizes};
 use std::collections::HashMap;
 
-/// Interned class names; `of_node[n]` is node n's class.
+/// Interned class names and the class of each node (`of`). Once `aggregate_rows` has run, a
+/// sized node's entry holds its Summary row instead (top bit set), the row knowing its class:
+/// one per-node array for both.
 pub struct ClassNames {
   pub names: Vec<String>,
-  pub of_node: Vec<u32>,
+  of_node: Vec<u32>,
+  /// the class of each Summary row
+  row_class: Vec<u32>,
+}
+
+const ROW: u32 = 1 << 31;
+
+impl ClassNames {
+  /// Node `v`'s class (an index into `names`).
+  #[inline]
+  pub fn of(&self, v: usize) -> u32 {
+    match self.of_node[v] {
+      c if c & ROW != 0 => self.row_class[(c & !ROW) as usize],
+      c => c,
+    }
+  }
+  /// Node `v`'s Summary row: sized nodes, after `aggregate_rows`.
+  #[inline]
+  pub fn row(&self, v: usize) -> Option<u32> {
+    let c = self.of_node[v];
+    (c & ROW != 0).then_some(c & !ROW)
+  }
+  pub fn node_count(&self) -> usize {
+    self.of_node.len()
+  }
 }
 
 pub fn class_names(s: &HeapSnapshot, k: &Kinds) -> ClassNames {
@@ -45,7 +71,7 @@ pub fn class_names(s: &HeapSnapshot, k: &Kinds) -> ClassNames {
   for (node, def) in interfaces::apply(s, k, &defs) {
     of_node[node as usize] = def_class[def];
   }
-  ClassNames { names, of_node }
+  ClassNames { names, of_node, row_class: Vec::new() }
 }
 
 /// DevTools keys an object's class by its allocation site too, so one name can be several rows.
@@ -67,13 +93,12 @@ pub struct Aggregate {
 pub struct Aggregates {
   pub keys: Vec<ClassKey>,
   pub rows: Vec<Aggregate>,
-  /// per node: index into `rows`, or u32::MAX (nodes with no self size are in no row)
-  pub row_of_node: Vec<u32>,
 }
 
 /// Count, self size and distance per class key; class retained sizes come after the dominator
-/// tree (`add_retained`), so this half runs beside it.
-pub fn aggregate_rows(s: &HeapSnapshot, k: &Kinds, classes: &ClassNames, self_sizes: &Sizes, distances: &[i32]) -> Aggregates {
+/// tree (`add_retained`), so this half runs beside it. Records each sized node's row in
+/// `classes` (nodes with no self size are in no row).
+pub fn aggregate_rows(s: &HeapSnapshot, k: &Kinds, classes: &mut ClassNames, self_sizes: &Sizes, distances: &[i32]) -> Aggregates {
   let n = s.node_count();
   let mut loc_iter = s.locations.iter().peekable();
   // most keys are a bare class: a direct index; only located ones go through the map
@@ -81,7 +106,6 @@ pub fn aggregate_rows(s: &HeapSnapshot, k: &Kinds, classes: &ClassNames, self_si
   let mut index: HashMap<ClassKey, u32> = HashMap::new();
   let mut keys = Vec::new();
   let mut rows: Vec<Aggregate> = Vec::new();
-  let mut row_of_node = vec![u32::MAX; n];
   for v in 0..n {
     // locations are sorted by node: advance alongside
     let mut loc = None;
@@ -96,7 +120,7 @@ pub fn aggregate_rows(s: &HeapSnapshot, k: &Kinds, classes: &ClassNames, self_si
       }
     }
     let size = self_sizes.get(v);
-    let class = classes.of_node[v];
+    let class = classes.of(v);
     let key = match loc {
       Some(l) if s.node_type[v] == k.object => ClassKey::Located(class, l),
       _ => ClassKey::Class(class),
@@ -123,22 +147,25 @@ pub fn aggregate_rows(s: &HeapSnapshot, k: &Kinds, classes: &ClassNames, self_si
     a.count += 1;
     a.self_size += size;
     a.distance = a.distance.min(distances[v]);
-    row_of_node[v] = r;
+    classes.of_node[v] = r | ROW;
   }
-  Aggregates { keys, rows, row_of_node }
+  classes.row_class = keys.iter().map(|key| match *key {
+    ClassKey::Class(c) | ClassKey::Located(c, _) => c,
+  }).collect();
+  Aggregates { keys, rows }
 }
 
 impl Aggregates {
   /// DevTools' class retained sizes, from the dominator tree.
-  pub fn add_retained(&mut self, retained: &Sizes, idom: &[u32]) {
-    class_retained_sizes(self.row_of_node.len(), &mut self.rows, &self.row_of_node, retained, idom);
+  pub fn add_retained(&mut self, classes: &ClassNames, retained: &Sizes, idom: &[u32]) {
+    class_retained_sizes(classes.node_count(), &mut self.rows, classes, retained, idom);
   }
 }
 
 /// Walks the dominator tree from the root; a node adds its retained size to its class unless a
 /// dominator of it has the same class key (DevTools' `calculateClassesRetainedSize`, including
 /// its quirk: only sized nodes with dominated children hide their class from descendants).
-fn class_retained_sizes(n: usize, rows: &mut [Aggregate], row_of_node: &[u32], retained: &Sizes, idom: &[u32]) {
+fn class_retained_sizes(n: usize, rows: &mut [Aggregate], classes: &ClassNames, retained: &Sizes, idom: &[u32]) {
   let tree = crate::graph::dom_tree::DomChildren::of(&idom[..n]);
   // seen[row]: a dominator on the current path already counted this row
   let mut seen = vec![false; rows.len()];
@@ -147,10 +174,8 @@ fn class_retained_sizes(n: usize, rows: &mut [Aggregate], row_of_node: &[u32], r
   let mut seen_rows: Vec<u32> = Vec::new();
   while let Some(v) = list.pop() {
     let v = v as usize;
-    let r = row_of_node[v];
-    let sized = r != u32::MAX;
     let kids = tree.of_node(v);
-    if sized && !seen[r as usize] {
+    if let Some(r) = classes.row(v).filter(|&r| !seen[r as usize]) {
       rows[r as usize].retained_size += retained.get(v);
       if !kids.is_empty() {
         seen[r as usize] = true;

@@ -324,7 +324,7 @@ fn find_suspects(base: &Census, target: Option<&Census>, s: &HeapSnapshot, a: &A
     let label = leak_label(s, k, &a.classes, v);
     let holder_name = match holder {
       Some(h) if s.node_type[h as usize] == k.synthetic => s.node_name_str(h).to_string(),
-      Some(h) => a.classes.names[a.classes.of_node[h as usize] as usize].clone(),
+      Some(h) => a.classes.names[a.classes.of(h as usize) as usize].clone(),
       None => "(GC roots)".to_string(),
     };
     // one group per kind of object and holder class; the edge shown is the one most of the
@@ -386,7 +386,7 @@ fn find_suspects(base: &Census, target: Option<&Census>, s: &HeapSnapshot, a: &A
 
 fn same_kind(s: &HeapSnapshot, a: &Analysis, x: u32, y: u32) -> bool {
   let (x, y) = (x as usize, y as usize);
-  a.classes.of_node[x] == a.classes.of_node[y] && (s.node_type[x] != a.kinds.closure || s.node_name[x] == s.node_name[y])
+  a.classes.of(x) == a.classes.of(y) && (s.node_type[x] != a.kinds.closure || s.node_name[x] == s.node_name[y])
 }
 
 /// Who holds each leaked object, remembered per candidate: in a leaked linked list (a timer

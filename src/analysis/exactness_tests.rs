@@ -30,7 +30,7 @@ fn fixture_matches_devtools_exactly() {
         a.retained.get(v),
         a.distances[v] as i64,
         Some(s.node_id[a.idom[v] as usize]),
-        a.classes.names[a.classes.of_node[v] as usize].as_str(),
+        a.classes.names[a.classes.of(v) as usize].as_str(),
       );
       let theirs = (
         o["selfSize"].as_u64().unwrap(),

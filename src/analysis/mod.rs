@@ -53,8 +53,8 @@ impl Analysis {
       let side = scope.spawn(|| {
         shallow::move_owned_sizes_in(s, &kinds, self_sizes);
         let distances = distances::compute(s, &kinds);
-        let classes = classes::class_names(s, &kinds);
-        let rows = classes::aggregate_rows(s, &kinds, &classes, self_sizes, &distances);
+        let mut classes = classes::class_names(s, &kinds);
+        let rows = classes::aggregate_rows(s, &kinds, &mut classes, self_sizes, &distances);
         (distances, classes, rows)
       });
       let owned = page_owned(s, &kinds);
@@ -68,7 +68,7 @@ impl Analysis {
     });
     let mut doms = doms;
     let retained = doms.retained_sizes(self_sizes);
-    aggregates.add_retained(&retained, &doms.idom);
+    aggregates.add_retained(&classes, &retained, &doms.idom);
     let unreachable_size = (0..s.node_count()).filter(|&v| doms.unreachable.get(v)).map(|v| self_sizes.get(v)).sum();
     let total_size = if retained.is_empty() { 0 } else { retained.get(0) } + s.extra_native_bytes;
     Analysis {
