@@ -64,10 +64,13 @@ impl Sizes {
       x => x as u64,
     }
   }
+  #[inline]
   pub fn set(&mut self, v: usize, size: u64) {
     if size < BIG as u64 {
+      if self.small[v] == BIG {
+        self.big.remove(&(v as u32));
+      }
       self.small[v] = size as u32;
-      self.big.remove(&(v as u32));
     } else {
       self.small[v] = BIG;
       self.big.insert(v as u32, size);
