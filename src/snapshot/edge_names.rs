@@ -17,16 +17,19 @@ pub struct EdgeNames {
 }
 
 impl EdgeNames {
-  /// `string_named(e)` says whether edge `e` carries a string index (else a plain index);
-  /// `strings` is the string table's length (every string index is below it).
-  pub fn compact(raw: &[u32], string_named: impl Fn(usize) -> bool + Sync, strings: usize) -> EdgeNames {
+  /// `string_named(e)` says whether edge `e` carries a string index (else a plain index).
+  /// Needs no string table: the reader runs this while it still reads the strings.
+  pub fn compact(raw: &[u32], string_named: impl Fn(usize) -> bool + Sync) -> EdgeNames {
     // both passes run on two threads, each over half of the edges (this sits between parsing and
     // the analysis, on the critical path)
     let half = raw.len() / 2;
     let count = |from: usize, to: usize| {
-      let mut uses = vec![0u32; strings];
+      let mut uses: Vec<u32> = Vec::new();
       for (e, &v) in raw[from..to].iter().enumerate() {
         if string_named(from + e) {
+          if v as usize >= uses.len() {
+            uses.resize(v as usize + 1, 0);
+          }
           uses[v as usize] = uses[v as usize].saturating_add(1);
         }
       }
@@ -36,6 +39,9 @@ impl EdgeNames {
       let h = sc.spawn(|| count(half, raw.len()));
       (count(0, half), h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
     });
+    if other.len() > uses.len() {
+      uses.resize(other.len(), 0);
+    }
     for (u, o) in uses.iter_mut().zip(other) {
       *u = u.saturating_add(o);
     }
@@ -49,7 +55,7 @@ impl EdgeNames {
       1
     };
     drop(counts);
-    let mut rank_of = vec![ESCAPE; strings];
+    let mut rank_of = vec![ESCAPE; uses.len()];
     let mut string_of_rank: Vec<u32> = Vec::new();
     for above in [true, false] {
       for (i, &c) in uses.iter().enumerate() {
@@ -128,7 +134,7 @@ mod tests {
       raw.push(v);
       named.push(false);
     }
-    let n = EdgeNames::compact(&raw, |e| named[e], 70_000);
+    let n = EdgeNames::compact(&raw, |e| named[e]);
     for (e, &v) in raw.iter().enumerate() {
       assert_eq!(n.get(e, named[e]), v, "edge {e}");
     }
@@ -142,7 +148,7 @@ mod tests {
   fn few_names_need_no_escape() {
     let raw = vec![3u32, 1, 3, 2, 9];
     let named = [true, true, true, true, false];
-    let n = EdgeNames::compact(&raw, |e| named[e], 4);
+    let n = EdgeNames::compact(&raw, |e| named[e]);
     assert!(n.escaped.is_empty());
     for (e, &v) in raw.iter().enumerate() {
       assert_eq!(n.get(e, named[e]), v);

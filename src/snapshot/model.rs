@@ -115,6 +115,24 @@ pub fn pack_edge(to: u32, edge_type: u8) -> u32 {
   to | (edge_type as u32) << EDGE_TYPE_SHIFT
 }
 
+/// Bit t set: edges of type t carry an index (`element`, `hidden`), not a string.
+fn index_edge_types(edge_type_names: &[String]) -> u16 {
+  let mut bits = 0;
+  for (t, name) in edge_type_names.iter().enumerate() {
+    if name == "element" || name == "hidden" {
+      bits |= 1 << t;
+    }
+  }
+  bits
+}
+
+/// Packs a raw name column for `edges` (packed as in `HeapSnapshot::edges`); plain data in and
+/// out, so the reader can run it on another thread while it reads on.
+pub fn compact_edge_names(edge_type_names: &[String], edges: &[u32], raw: &[u32]) -> EdgeNames {
+  let index_types = index_edge_types(edge_type_names);
+  EdgeNames::compact(raw, |e| index_types & (1 << (edges[e] >> EDGE_TYPE_SHIFT)) == 0)
+}
+
 /// A parsed `.heapsnapshot`. Node 0 is the synthetic root.
 #[derive(Debug, Default, Clone)]
 pub struct HeapSnapshot {
@@ -171,15 +189,14 @@ impl HeapSnapshot {
   }
   /// Packs `raw_edge_names` into `edge_names` (2 bytes per edge instead of 4).
   pub fn finish_edge_names(&mut self) {
-    self.index_edge_types = 0;
-    for (t, name) in self.edge_type_names.iter().enumerate() {
-      if name == "element" || name == "hidden" {
-        self.index_edge_types |= 1 << t;
-      }
-    }
     let raw = std::mem::take(&mut self.raw_edge_names);
-    let mut names = EdgeNames::compact(&raw, |e| self.edge_has_string_name(e), self.strings.len());
-    std::mem::swap(&mut self.edge_names, &mut names);
+    let names = compact_edge_names(&self.edge_type_names, &self.edges, &raw);
+    self.set_edge_names(names);
+  }
+  /// Installs names packed by `compact_edge_names` (from this snapshot's edges).
+  pub fn set_edge_names(&mut self, names: EdgeNames) {
+    self.index_edge_types = index_edge_types(&self.edge_type_names);
+    self.edge_names = names;
   }
   #[inline]
   fn edge_has_string_name(&self, e: usize) -> bool {

@@ -1,7 +1,8 @@
 //! The streaming `.heapsnapshot` reader: `snapshot.meta` first, then `nodes`, `edges`, `strings`
 //! (and `locations`) laid straight into the columnar arrays of `HeapSnapshot`.
 use super::error::SnapshotError;
-use super::model::{pack_edge, HeapSnapshot, Location, StringTable, MAX_EDGE_TYPES, MAX_NODES};
+use super::edge_names::EdgeNames;
+use super::model::{compact_edge_names, pack_edge, HeapSnapshot, Location, StringTable, MAX_EDGE_TYPES, MAX_NODES};
 use super::parallel_array::{read_uint_columns, Columns};
 use super::scanner::{Res, Scanner};
 use serde::Deserialize;
@@ -122,6 +123,7 @@ fn read_from<R: Read>(mut sc: Scanner<R>) -> Result<HeapSnapshot, SnapshotError>
   let mut snap = HeapSnapshot::default();
   let mut layout: Option<Layout> = None;
   let (mut seen_nodes, mut seen_edges, mut seen_strings) = (false, false, false);
+  let mut packing: Option<std::thread::JoinHandle<(Vec<u32>, Vec<u32>, EdgeNames)>> = None;
   match sc.peek_ws()? {
     None => return sc.err("the input is empty; expected a heap snapshot (JSON)"),
     Some(b'{') => sc.bump(),
@@ -150,8 +152,18 @@ fn read_from<R: Read>(mut sc: Scanner<R>) -> Result<HeapSnapshot, SnapshotError>
             seen_nodes = true;
           }
           "edges" => {
+            if seen_edges {
+              return sc.err("a second \"edges\" array; a snapshot has one");
+            }
             read_edges(&mut sc, l, &mut snap)?;
             seen_edges = true;
+            // pack the edge names on another thread while this one reads the strings; the
+            // columns go with it and come back (the raw names stay for validation)
+            let (types, edges, raw) = (snap.edge_type_names.clone(), std::mem::take(&mut snap.edges), std::mem::take(&mut snap.raw_edge_names));
+            packing = Some(std::thread::spawn(move || {
+              let names = compact_edge_names(&types, &edges, &raw);
+              (edges, raw, names)
+            }));
           }
           _ => read_locations(&mut sc, l, &mut snap)?,
         }
@@ -182,8 +194,13 @@ fn read_from<R: Read>(mut sc: Scanner<R>) -> Result<HeapSnapshot, SnapshotError>
       return Err(SnapshotError::general(format!("the snapshot has no \"{name}\"; is this a V8 heap snapshot?")));
     }
   }
+  let Ok((edges, raw, names)) = packing.expect("edges were seen").join() else {
+    return Err(SnapshotError::general("internal error while packing the edge names (a bug: please report it)"));
+  };
+  (snap.edges, snap.raw_edge_names) = (edges, raw);
   validate(&snap, layout.as_ref().expect("checked above"))?;
-  snap.finish_edge_names();
+  snap.raw_edge_names = Vec::new();
+  snap.set_edge_names(names);
   Ok(snap)
 }
 
