@@ -55,15 +55,15 @@ fn profile_phases() {
     lap("moved self sizes", &mut t);
     let owned = essential::page_owned(&s2, &k);
     lap("page-owned nodes", &mut t);
-    let (r, ess) = Retainers::build_with_essential(&s2, &mut essential::EssentialRule::new(&s2, &k, &owned));
+    let (r, ess) = Retainers::build_with_essential(&s2, Retainers::slot_ends(&s2), &mut essential::EssentialRule::new(&s2, &k, &owned));
     lap("retainers + essential", &mut t);
-    let mut doms = dominators::compute(&s2, &r, &ess);
+    let doms = dominators::compute(&s2, &r, &ess);
     lap("dominators", &mut t);
-    let retained = doms.retained_sizes(ss);
+    let retained = dominators::retained_sizes(&doms.order, &doms.idom, ss);
     lap("retained sizes", &mut t);
     let mut rows = classes::aggregate_rows(&s2, &k, &mut c, ss, &d);
     lap("summary rows", &mut t);
-    rows.add_retained(&c, &retained, &doms.idom);
+    rows.add_retained(&c, &retained, &crate::graph::dom_tree::DomChildren::of(&doms.idom));
     lap("class retained sizes", &mut t);
   }
   let t = Instant::now();

@@ -2,6 +2,7 @@
 //! aggregates per class key, and class retained sizes (`calculateClassesRetainedSize`).
 use super::interfaces;
 use super::names::base_class_name;
+use crate::graph::dom_tree::DomChildren;
 use crate::graph::Kinds;
 use crate::snapshot::{HeapSnapshot, Sizes};
 use std::collections::HashMap;
@@ -157,16 +158,15 @@ pub fn aggregate_rows(s: &HeapSnapshot, k: &Kinds, classes: &mut ClassNames, sel
 
 impl Aggregates {
   /// DevTools' class retained sizes, from the dominator tree.
-  pub fn add_retained(&mut self, classes: &ClassNames, retained: &Sizes, idom: &[u32]) {
-    class_retained_sizes(classes.node_count(), &mut self.rows, classes, retained, idom);
+  pub fn add_retained(&mut self, classes: &ClassNames, retained: &Sizes, tree: &DomChildren) {
+    class_retained_sizes(&mut self.rows, classes, retained, tree);
   }
 }
 
 /// Walks the dominator tree from the root; a node adds its retained size to its class unless a
 /// dominator of it has the same class key (DevTools' `calculateClassesRetainedSize`, including
 /// its quirk: only sized nodes with dominated children hide their class from descendants).
-fn class_retained_sizes(n: usize, rows: &mut [Aggregate], classes: &ClassNames, retained: &Sizes, idom: &[u32]) {
-  let tree = crate::graph::dom_tree::DomChildren::of(&idom[..n]);
+fn class_retained_sizes(rows: &mut [Aggregate], classes: &ClassNames, retained: &Sizes, tree: &DomChildren) {
   // seen[row]: a dominator on the current path already counted this row
   let mut seen = vec![false; rows.len()];
   let mut list: Vec<u32> = vec![0];

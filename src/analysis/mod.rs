@@ -14,6 +14,7 @@ pub use report::{AnalyzeOptions, Report};
 
 use crate::graph::essential::{page_owned, BitSet, EssentialRule};
 use crate::graph::retainers::Retainers;
+use crate::graph::dom_tree::DomChildren;
 use crate::graph::{distances, dominators, Kinds};
 use crate::snapshot::{HeapSnapshot, Sizes};
 
@@ -50,15 +51,27 @@ impl Analysis {
     // Two halves on two threads. The dominator tree needs only the graph; everything per node
     // (self sizes, distances, classes, the Summary rows) needs no dominators, and meets it after.
     let ((retainers, doms), (distances, classes, mut aggregates)) = std::thread::scope(|scope| {
+      // the essential-edge rule needs the page-owned nodes: the other thread finds them first
+      // while this one counts the retainer slots
+      let (owned_tx, owned_rx) = std::sync::mpsc::channel();
       let side = scope.spawn(|| {
+        let owned_tx = owned_tx; // moved in: dropped if this thread panics, so recv never hangs
+        let _ = owned_tx.send(page_owned(s, &kinds));
         shallow::move_owned_sizes_in(s, &kinds, self_sizes);
         let distances = distances::compute(s, &kinds);
         let mut classes = classes::class_names(s, &kinds);
         let rows = classes::aggregate_rows(s, &kinds, &mut classes, self_sizes, &distances);
         (distances, classes, rows)
       });
-      let owned = page_owned(s, &kinds);
-      let (retainers, essential) = Retainers::build_with_essential(s, &mut EssentialRule::new(s, &kinds, &owned));
+      let ends = Retainers::slot_ends(s);
+      let (retainers, essential) = match owned_rx.recv() {
+        Ok(owned) => Retainers::build_with_essential(s, ends, &mut EssentialRule::new(s, &kinds, &owned)),
+        // the other thread panicked before sending: its join below says why
+        Err(_) => match side.join() {
+          Err(p) => std::panic::resume_unwind(p),
+          Ok(_) => unreachable!("the side thread sends before it returns"),
+        },
+      };
       let doms = dominators::compute(s, &retainers, &essential);
       let side = match side.join() {
         Ok(v) => v,
@@ -67,8 +80,15 @@ impl Analysis {
       ((retainers, doms), side)
     });
     let mut doms = doms;
-    let retained = doms.retained_sizes(self_sizes);
-    aggregates.add_retained(&classes, &retained, &doms.idom);
+    // retained sizes and the dominator tree's children index side by side (both read idom)
+    let (retained, tree) = std::thread::scope(|scope| {
+      let tree = scope.spawn(|| DomChildren::of(&doms.idom));
+      let retained = dominators::retained_sizes(&doms.order, &doms.idom, self_sizes);
+      (retained, tree.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+    });
+    doms.order = Vec::new();
+    aggregates.add_retained(&classes, &retained, &tree);
+    drop(tree);
     let unreachable_size = (0..s.node_count()).filter(|&v| doms.unreachable.get(v)).map(|v| self_sizes.get(v)).sum();
     let total_size = if retained.is_empty() { 0 } else { retained.get(0) } + s.extra_native_bytes;
     Analysis {

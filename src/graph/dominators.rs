@@ -15,19 +15,14 @@ pub struct Dominators {
   pub unreachable: BitSet,
 }
 
-impl Dominators {
-  /// Self size plus everything each node dominates, summed up the tree in reverse DFS order.
-  /// Consumes the DFS order (nothing else needs it), so its memory is free before the caller
-  /// goes on.
-  pub fn retained_sizes(&mut self, self_sizes: &Sizes) -> Sizes {
-    let mut retained = self_sizes.clone();
-    for &o in self.order.iter().skip(1).rev() {
-      let d = self.idom[o as usize] as usize;
-      retained.set(d, retained.get(d) + retained.get(o as usize));
-    }
-    self.order = Vec::new();
-    retained
+/// Self size plus everything each node dominates, summed up the tree in reverse DFS order.
+pub fn retained_sizes(order: &[u32], idom: &[u32], self_sizes: &Sizes) -> Sizes {
+  let mut retained = self_sizes.clone();
+  for &o in order.iter().skip(1).rev() {
+    let d = idom[o as usize] as usize;
+    retained.set(d, retained.get(d) + retained.get(o as usize));
   }
+  retained
 }
 
 /// Per vertex (node ordinal + 1), the fields the pass reads together, side by side: a visit
@@ -45,7 +40,7 @@ struct Vx {
   semi: u32,
 }
 
-/// The dominator tree; retained sizes follow from it with `Dominators::retained_sizes` (the
+/// The dominator tree; retained sizes follow from it with `retained_sizes` (the
 /// self sizes are computed meanwhile on another thread).
 ///
 /// DevTools runs Lengauer–Tarjan with buckets. This is the same DFS and the same semidominator

@@ -30,13 +30,10 @@ pub struct Retainers {
 impl Retainers {
   /// The index and the essential-edge bits (DevTools' `computeIsEssentialEdge`) in one pass
   /// over the edges. Node ordinals must stay below 2^31 (the top bit is the flag).
-  pub fn build_with_essential(s: &HeapSnapshot, rule: &mut EssentialRule) -> (Retainers, BitSet) {
-    let mut bits = BitSet::new(s.edge_count());
+  /// The first half of the build, which needs no essential-edge rule (so it can run while the
+  /// rule's inputs are computed elsewhere): per node, the end of its retainer slots.
+  pub fn slot_ends(s: &HeapSnapshot) -> Vec<u32> {
     let n = s.node_count();
-    let m = s.edge_count();
-    // `cursor[t]` starts at the end of t's slots and counts down as they fill (each node's
-    // retainers in reverse edge order, like DevTools); once all are placed it is t's start, so
-    // one array serves as both the fill cursor and the index
     let mut cursor = vec![0u32; n + 1];
     for to in s.edge_targets() {
       cursor[to as usize] += 1;
@@ -47,6 +44,16 @@ impl Retainers {
       *c = acc;
     }
     cursor[n] = acc;
+    cursor
+  }
+
+  /// `cursor` from `slot_ends`. `cursor[t]` counts down as t's slots fill (each node's retainers
+  /// in reverse edge order, like DevTools); once all are placed it is t's start, so one array
+  /// serves as both the fill cursor and the index.
+  pub fn build_with_essential(s: &HeapSnapshot, mut cursor: Vec<u32>, rule: &mut EssentialRule) -> (Retainers, BitSet) {
+    let mut bits = BitSet::new(s.edge_count());
+    let n = s.node_count();
+    let m = s.edge_count();
     let mut node = vec![0u32; m];
     // the targets are known ahead (edges are read in order), the cursors and slots are random:
     // touch them a few edges early so the misses overlap
