@@ -69,9 +69,7 @@ pub fn class_names(s: &HeapSnapshot, k: &Kinds) -> ClassNames {
   }
   let defs = interfaces::infer(s, k);
   let def_class: Vec<u32> = defs.iter().map(|d| intern(&d.name, &mut names)).collect();
-  for (node, def) in interfaces::apply(s, k, &defs) {
-    of_node[node as usize] = def_class[def];
-  }
+  interfaces::apply(s, k, &defs, |node, def| of_node[node as usize] = def_class[def]);
   ClassNames { names, of_node, row_class: Vec::new() }
 }
 

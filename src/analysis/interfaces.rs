@@ -104,9 +104,9 @@ struct TrieNode {
   greatest_next: Option<u32>,
 }
 
-/// For each plain object, the definition it matches best (most properties, then first defined).
-/// Returns `(node, definition index)` pairs.
-pub fn apply(s: &HeapSnapshot, k: &Kinds, defs: &[Definition]) -> Vec<(u32, usize)> {
+/// For each plain object, the definition it matches best (most properties, then first defined):
+/// `assign(node, definition index)`, called as they are found (no list of millions of pairs).
+pub fn apply(s: &HeapSnapshot, k: &Kinds, defs: &[Definition], mut assign: impl FnMut(u32, usize)) {
   let cmp = |a: u32, b: u32| -> Ordering { if a == b { Ordering::Equal } else { js_cmp(s.strings.get(a), s.strings.get(b)) } };
   let mut trie = vec![TrieNode { next: HashMap::new(), match_info: None, greatest_next: None }];
   for (di, d) in defs.iter().enumerate() {
@@ -133,9 +133,8 @@ pub fn apply(s: &HeapSnapshot, k: &Kinds, defs: &[Definition]) -> Vec<(u32, usiz
       trie[cur].match_info = Some(MatchInfo { def: di, property_count: props.len() });
     }
   }
-  let mut out = Vec::new();
   if defs.is_empty() {
-    return out;
+    return;
   }
   let mut props: Vec<u32> = Vec::new();
   let mut states: Vec<usize> = Vec::new();
@@ -153,7 +152,7 @@ pub fn apply(s: &HeapSnapshot, k: &Kinds, defs: &[Definition]) -> Vec<(u32, usiz
     if let Some((seen, def)) = memo.get(&key) {
       if *seen == props {
         if let Some(d) = def {
-          out.push((v, *d));
+          assign(v, *d);
         }
         continue;
       }
@@ -184,9 +183,8 @@ pub fn apply(s: &HeapSnapshot, k: &Kinds, defs: &[Definition]) -> Vec<(u32, usiz
     }
     let def = best.map(|m| m.def);
     if let Some(d) = def {
-      out.push((v, d));
+      assign(v, d);
     }
     memo.entry(key).or_insert((unsorted, def));
   }
-  out
 }

@@ -151,7 +151,8 @@ pub struct HeapSnapshot {
   pub node_self_size: Sizes,
   /// CSR: the edges of node `i` are `first_edge[i]..first_edge[i + 1]`; `len() == nodes + 1`.
   pub first_edge: Vec<u32>,
-  /// `detachedness` field when present (0 = unknown), else empty.
+  /// `detachedness` field when present (0 = unknown), else empty; emptied once detached nodes
+  /// are renamed (`analysis::dom_state`).
   pub node_detachedness: Vec<u8>,
 
   // --- per edge (index = edge ordinal) ---
