@@ -413,6 +413,7 @@ fn read_locations<R: Read>(sc: &mut Scanner<R>, l: &Layout, s: &mut HeapSnapshot
   if tail != 0 {
     return sc.err(format!("the \"locations\" array ends mid-record: its length is not a multiple of {width}"));
   }
+  s.locations.shrink_to_fit();
   // V8 writes them in node order; sort only when they are not
   if !s.locations.is_sorted_by_key(|(n, _)| *n) {
     s.locations.sort_by_key(|(n, _)| *n);
@@ -435,6 +436,9 @@ fn read_strings<R: Read>(sc: &mut Scanner<R>, t: &mut StringTable) -> Res<()> {
       Some(b',') => sc.bump(),
       Some(b']') => {
         sc.bump();
+        // grown by doubling: give back the slack (up to half of what they hold)
+        t.data.shrink_to_fit();
+        t.offsets.shrink_to_fit();
         return Ok(());
       }
       _ => {
