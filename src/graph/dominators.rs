@@ -201,6 +201,6 @@ pub fn compute(s: &HeapSnapshot, ret: &Retainers, essential: &BitSet) -> Dominat
   Dominators { idom: words, order, unreachable }
 }
 
-fn only_weak_retainers(ret: &Retainers, node: u32) -> bool {
+pub(super) fn only_weak_retainers(ret: &Retainers, node: u32) -> bool {
   ret.of(node).all(|slot| !ret.essential_at(slot))
 }

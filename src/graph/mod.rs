@@ -10,3 +10,6 @@ pub mod weakmap;
 
 pub use distances::{BASE_SYSTEM_DISTANCE, NO_DISTANCE};
 pub use kinds::Kinds;
+
+#[cfg(test)]
+mod dominators_tests;

@@ -28,8 +28,6 @@ pub struct Retainers {
 }
 
 impl Retainers {
-  /// The index and the essential-edge bits (DevTools' `computeIsEssentialEdge`) in one pass
-  /// over the edges. Node ordinals must stay below 2^31 (the top bit is the flag).
   /// The first half of the build, which needs no essential-edge rule (so it can run while the
   /// rule's inputs are computed elsewhere): per node, the end of its retainer slots.
   pub fn slot_ends(s: &HeapSnapshot) -> Vec<u32> {
@@ -47,6 +45,8 @@ impl Retainers {
     cursor
   }
 
+  /// The index and the essential-edge bits (DevTools' `computeIsEssentialEdge`) in one pass
+  /// over the edges. Node ordinals must stay below 2^31 (the top bit is the flag).
   /// `cursor` from `slot_ends`. `cursor[t]` counts down as t's slots fill (each node's retainers
   /// in reverse edge order, like DevTools); once all are placed it is t's start, so one array
   /// serves as both the fill cursor and the index.

@@ -6,7 +6,9 @@ mod parallel_array;
 pub mod reader;
 pub mod redact;
 mod scanner;
+pub mod sizes;
 
 pub use error::SnapshotError;
-pub use model::{HeapSnapshot, Location, Sizes, StringTable};
+pub use model::{HeapSnapshot, Location, StringTable};
+pub use sizes::Sizes;
 pub use reader::{read_snapshot, read_snapshot_auto, read_snapshot_bytes, read_snapshot_path, read_snapshot_path_with};

@@ -1,7 +1,7 @@
 //! The in-memory heap snapshot: columnar, compact arrays straight from the file.
 //! Node and edge ordinals are `u32` (V8 snapshots stay far below 4 G nodes/edges).
 use super::edge_names::EdgeNames;
-use std::collections::HashMap;
+use super::sizes::Sizes;
 
 /// An interned-strings table: one buffer plus offsets, instead of millions of `String`s.
 #[derive(Debug, Default, Clone)]
@@ -32,66 +32,6 @@ impl StringTable {
     }
     self.data.push_str(s);
     self.offsets.push(self.data.len() as u64);
-  }
-}
-
-/// Byte sizes per node (self or retained) in 4 bytes each. Sizes of 4 GiB or more are rare (a
-/// self size never, a retained size only on the few nodes above a huge subtree): they are kept in
-/// a side table, so the column costs half of a `u64` one.
-#[derive(Debug, Default, Clone, PartialEq)]
-pub struct Sizes {
-  small: Vec<u32>,
-  /// node ordinal → size, for the nodes whose `small` entry is `BIG`
-  big: HashMap<u32, u64>,
-}
-
-const BIG: u32 = u32::MAX;
-
-impl Sizes {
-  pub fn len(&self) -> usize {
-    self.small.len()
-  }
-  pub fn is_empty(&self) -> bool {
-    self.small.is_empty()
-  }
-  pub fn reserve(&mut self, n: usize) {
-    self.small.reserve(n);
-  }
-  #[inline]
-  pub fn get(&self, v: usize) -> u64 {
-    match self.small[v] {
-      BIG => self.big[&(v as u32)],
-      x => x as u64,
-    }
-  }
-  #[inline]
-  pub fn set(&mut self, v: usize, size: u64) {
-    if size < BIG as u64 {
-      if self.small[v] == BIG {
-        self.big.remove(&(v as u32));
-      }
-      self.small[v] = size as u32;
-    } else {
-      self.small[v] = BIG;
-      self.big.insert(v as u32, size);
-    }
-  }
-  pub fn push(&mut self, size: u64) {
-    self.small.push(0);
-    self.set(self.small.len() - 1, size);
-  }
-  pub fn extend_from_slice(&mut self, sizes: &[u64]) {
-    if sizes.iter().all(|&x| x < BIG as u64) {
-      self.small.extend(sizes.iter().map(|&x| x as u32));
-    } else {
-      sizes.iter().for_each(|&x| self.push(x));
-    }
-  }
-  pub fn iter(&self) -> impl Iterator<Item = u64> + '_ {
-    (0..self.small.len()).map(|v| self.get(v))
-  }
-  pub fn to_vec(&self) -> Vec<u64> {
-    self.iter().collect()
   }
 }
 
