@@ -6,6 +6,10 @@
 /// Marks an edge whose value is in `escaped`.
 const ESCAPE: u16 = u16::MAX;
 const RANKS: usize = ESCAPE as usize;
+/// Names with a string index at or above this are never ranked (they go to the side list): the
+/// counts are an array indexed by string, and the reader packs before it has validated the
+/// indices, so a garbled one must not size that array.
+const COUNTED: usize = 1 << 24;
 
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct EdgeNames {
@@ -26,7 +30,7 @@ impl EdgeNames {
     let count = |from: usize, to: usize| {
       let mut uses: Vec<u32> = Vec::new();
       for (e, &v) in raw[from..to].iter().enumerate() {
-        if string_named(from + e) {
+        if string_named(from + e) && (v as usize) < COUNTED {
           if v as usize >= uses.len() {
             uses.resize(v as usize + 1, 0);
           }
@@ -73,7 +77,7 @@ impl EdgeNames {
       let mut escaped = Vec::new();
       for (i, (&v, slot)) in raw[from..from + out.len()].iter().zip(out.iter_mut()).enumerate() {
         let e = from + i;
-        let code = if string_named(e) { rank_of[v as usize] as u32 } else { v };
+        let code = if string_named(e) { rank_of.get(v as usize).map_or(ESCAPE, |&r| r) as u32 } else { v };
         if code < ESCAPE as u32 {
           *slot = code as u16;
         } else {
@@ -134,14 +138,17 @@ mod tests {
       raw.push(v);
       named.push(false);
     }
+    // a string index far beyond any string table (the reader packs before it validates)
+    raw.push(u32::MAX - 1);
+    named.push(true);
     let n = EdgeNames::compact(&raw, |e| named[e]);
     for (e, &v) in raw.iter().enumerate() {
       assert_eq!(n.get(e, named[e]), v, "edge {e}");
     }
     assert_eq!(n.string_of_rank.len(), RANKS);
     assert_eq!(n.string_of_rank[0], 5, "the most used name is ranked first");
-    // 70 000 - 65 535 names escape, plus the three indices of 65 535 and more
-    assert_eq!(n.escaped.len(), 70_000 - RANKS + 3);
+    // 70 000 - 65 535 names escape, plus the three indices of 65 535 and more, plus the huge one
+    assert_eq!(n.escaped.len(), 70_000 - RANKS + 3 + 1);
   }
 
   #[test]
