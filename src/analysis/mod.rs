@@ -40,11 +40,18 @@ impl Analysis {
     dom_state::propagate(s);
     let kinds = Kinds::of(s);
     // the size column is moved in place on the side thread, out of the snapshot meanwhile
+    // (put back even if the analysis panics: the caller turns that into an error and the
+    // snapshot stays whole)
     let mut self_sizes = std::mem::take(&mut s.node_self_size);
-    let analysis = Analysis::compute_with(s, kinds, &mut self_sizes);
+    let analysis = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| Analysis::compute_with(s, kinds, &mut self_sizes)));
     s.node_self_size = self_sizes;
-    s.self_sizes_moved = true;
-    analysis
+    match analysis {
+      Ok(a) => {
+        s.self_sizes_moved = true;
+        a
+      }
+      Err(p) => std::panic::resume_unwind(p),
+    }
   }
 
   fn compute_with(s: &HeapSnapshot, kinds: Kinds, self_sizes: &mut Sizes) -> Analysis {

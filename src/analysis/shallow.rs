@@ -68,6 +68,6 @@ pub fn move_owned_sizes_in(s: &HeapSnapshot, k: &Kinds, sizes: &mut Sizes) {
     }
     let moved = sizes.get(i);
     sizes.set(i, 0);
-    sizes.set(o as usize, sizes.get(o as usize) + moved);
+    sizes.set(o as usize, sizes.get(o as usize).saturating_add(moved));
   }
 }

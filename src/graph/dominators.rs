@@ -20,7 +20,7 @@ pub fn retained_sizes(order: &[u32], idom: &[u32], self_sizes: &Sizes) -> Sizes 
   let mut retained = self_sizes.clone();
   for &o in order.iter().skip(1).rev() {
     let d = idom[o as usize] as usize;
-    retained.set(d, retained.get(d) + retained.get(o as usize));
+    retained.set(d, retained.get(d).saturating_add(retained.get(o as usize)));
   }
   retained
 }
@@ -39,6 +39,9 @@ struct Vx {
   /// preorder number, then the semidominator's
   semi: u32,
 }
+
+// the records are turned into u32 words in place at the end: same size, same alignment
+const _: () = assert!(std::mem::size_of::<Vx>() == 16 && std::mem::align_of::<Vx>() == 4);
 
 /// The dominator tree; retained sizes follow from it with `retained_sizes` (the
 /// self sizes are computed meanwhile on another thread).

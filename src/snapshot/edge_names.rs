@@ -6,9 +6,10 @@
 /// Marks an edge whose value is in `escaped`.
 const ESCAPE: u16 = u16::MAX;
 const RANKS: usize = ESCAPE as usize;
-/// Names with a string index at or above this are never ranked (they go to the side list): the
-/// counts are an array indexed by string, and the reader packs before it has validated the
-/// indices, so a garbled one must not size that array.
+/// Names with a string index at or above this (or above the edge count plus the ranks: a snapshot
+/// has fewer strings than that) are never ranked, they go to the side list: the counts are an
+/// array indexed by string, and the reader packs before it has validated the indices, so a
+/// garbled one must not size that array.
 const COUNTED: usize = 1 << 24;
 
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -27,10 +28,11 @@ impl EdgeNames {
     // both passes run on two threads, each over half of the edges (this sits between parsing and
     // the analysis, on the critical path)
     let half = raw.len() / 2;
+    let counted = COUNTED.min(raw.len() + RANKS);
     let count = |from: usize, to: usize| {
       let mut uses: Vec<u32> = Vec::new();
       for (e, &v) in raw[from..to].iter().enumerate() {
-        if string_named(from + e) && (v as usize) < COUNTED {
+        if string_named(from + e) && (v as usize) < counted {
           if v as usize >= uses.len() {
             uses.resize(v as usize + 1, 0);
           }

@@ -123,7 +123,7 @@ fn read_from<R: Read>(mut sc: Scanner<R>) -> Result<HeapSnapshot, SnapshotError>
   let mut snap = HeapSnapshot::default();
   let mut layout: Option<Layout> = None;
   let (mut seen_nodes, mut seen_edges, mut seen_strings) = (false, false, false);
-  let mut packing: Option<std::thread::JoinHandle<(Vec<u32>, Vec<u32>, EdgeNames)>> = None;
+  let mut packing: Option<std::thread::JoinHandle<Option<(Vec<u32>, Vec<u32>, EdgeNames)>>> = None;
   match sc.peek_ws()? {
     None => return sc.err("the input is empty; expected a heap snapshot (JSON)"),
     Some(b'{') => sc.bump(),
@@ -141,7 +141,13 @@ fn read_from<R: Read>(mut sc: Scanner<R>) -> Result<HeapSnapshot, SnapshotError>
     sc.string_into(&mut key, "(a top-level key)")?;
     sc.expect(b':', &format!("after the key \"{key}\""))?;
     match key.as_str() {
-      "snapshot" => layout = Some(read_header(&mut sc, &mut snap)?),
+      "snapshot" => {
+        // a second one would change the type codes of arrays already read (and being packed)
+        if layout.is_some() {
+          return sc.err("a second \"snapshot\" header; a snapshot has one");
+        }
+        layout = Some(read_header(&mut sc, &mut snap)?)
+      }
       "nodes" | "edges" | "locations" => {
         let Some(l) = layout.as_ref() else {
           return sc.err(format!("\"{key}\" comes before \"snapshot\"; the snapshot's meta must come first (as V8 writes it)"));
@@ -159,11 +165,18 @@ fn read_from<R: Read>(mut sc: Scanner<R>) -> Result<HeapSnapshot, SnapshotError>
             seen_edges = true;
             // pack the edge names on another thread while this one reads the strings; the
             // columns go with it and come back (the raw names stay for validation)
-            let (types, edges, raw) = (snap.edge_type_names.clone(), std::mem::take(&mut snap.edges), std::mem::take(&mut snap.raw_edge_names));
-            packing = Some(std::thread::spawn(move || {
+            // (the columns are sent once the thread exists: if none can be started they stay
+            // here, and are packed at the end instead)
+            let (tx, rx) = std::sync::mpsc::channel::<(Vec<String>, Vec<u32>, Vec<u32>)>();
+            let packer = move || {
+              let (types, edges, raw) = rx.recv().ok()?;
               let names = compact_edge_names(&types, &edges, &raw);
-              (edges, raw, names)
-            }));
+              Some((edges, raw, names))
+            };
+            if let Ok(h) = std::thread::Builder::new().name("leakprobe-names".into()).spawn(packer) {
+              let _ = tx.send((snap.edge_type_names.clone(), std::mem::take(&mut snap.edges), std::mem::take(&mut snap.raw_edge_names)));
+              packing = Some(h);
+            }
           }
           _ => read_locations(&mut sc, l, &mut snap)?,
         }
@@ -194,13 +207,22 @@ fn read_from<R: Read>(mut sc: Scanner<R>) -> Result<HeapSnapshot, SnapshotError>
       return Err(SnapshotError::general(format!("the snapshot has no \"{name}\"; is this a V8 heap snapshot?")));
     }
   }
-  let Ok((edges, raw, names)) = packing.expect("edges were seen").join() else {
-    return Err(SnapshotError::general("internal error while packing the edge names (a bug: please report it)"));
+  let packed = match packing.map(|h| h.join()) {
+    None => None,
+    Some(Ok(Some((edges, raw, names)))) => {
+      (snap.edges, snap.raw_edge_names) = (edges, raw);
+      Some(names)
+    }
+    Some(_) => return Err(SnapshotError::general("internal error while packing the edge names (a bug: please report it)")),
   };
-  (snap.edges, snap.raw_edge_names) = (edges, raw);
   validate(&snap, layout.as_ref().expect("checked above"))?;
-  snap.raw_edge_names = Vec::new();
-  snap.set_edge_names(names);
+  match packed {
+    Some(names) => {
+      snap.raw_edge_names = Vec::new();
+      snap.set_edge_names(names);
+    }
+    None => snap.finish_edge_names(),
+  }
   Ok(snap)
 }
 
@@ -486,10 +508,11 @@ fn validate(s: &HeapSnapshot, l: &Layout) -> Res<()> {
   // element and hidden edges carry an index, the others a string: per type, the largest allowed
   let limit: Vec<u32> =
     s.edge_type_names.iter().map(|t| if t == "element" || t == "hidden" { u32::MAX } else { strings.saturating_sub(1) as u32 }).collect();
-  let over = s.edge_types().zip(&s.raw_edge_names).fold(false, |acc, (t, n)| acc | (*n > limit[t as usize]));
+  let limit_of = |t: u8| limit.get(t as usize).copied().unwrap_or(0);
+  let over = s.edge_types().zip(&s.raw_edge_names).fold(false, |acc, (t, n)| acc | (*n > limit_of(t)));
   if over || strings == 0 {
     for (i, (t, n)) in s.edge_types().zip(&s.raw_edge_names).enumerate() {
-      if *n > limit[t as usize] || (strings == 0 && limit[t as usize] != u32::MAX) {
+      if *n > limit_of(t) || (strings == 0 && limit_of(t) != u32::MAX) {
         return err(format!("edge {i} has name string {n}, past the {strings} strings"));
       }
     }
@@ -613,6 +636,10 @@ mod tests {
     // trailing garbage, nodes before snapshot
     assert!(err_of(&format!("{TINY}x")).message.contains("after the end"));
     assert!(err_of(r#"{"nodes":[],"snapshot":{}}"#).message.contains("comes before"));
+    // a second header would change the type codes of arrays already read
+    let header = &TINY[TINY.find("\"snapshot\"").unwrap()..TINY.find(",\n\"nodes\"").unwrap()];
+    let e = err_of(&TINY.replace(",\n\"strings\"", &format!(",{header},\n\"strings\"")));
+    assert!(e.message.contains("second \"snapshot\""), "{e}");
     assert!(err_of("{}").message.contains("empty"));
     assert!(err_of("[1,2]").message.contains("expected '{'"));
   }
