@@ -18,13 +18,19 @@ fn mem() -> String {
   format!("RSS {} MB, peak {} MB", get("VmRSS:"), get("VmHWM:"))
 }
 
+/// The file named by `LEAKPROBE_PROFILE`, if set.
+fn profile_path() -> Option<String> {
+  let path = std::env::var("LEAKPROBE_PROFILE").ok();
+  if path.is_none() {
+    eprintln!("set LEAKPROBE_PROFILE to a snapshot file");
+  }
+  path
+}
+
 #[test]
 #[ignore]
 fn profile_phases() {
-  let Ok(path) = std::env::var("LEAKPROBE_PROFILE") else {
-    eprintln!("set LEAKPROBE_PROFILE to a snapshot file");
-    return;
-  };
+  let Some(path) = profile_path() else { return };
   let t = Instant::now();
   let c0 = cpu_ms();
   let mut snap = crate::snapshot::read_snapshot_path(std::path::Path::new(&path)).unwrap();
@@ -80,10 +86,7 @@ fn profile_phases() {
 #[test]
 #[ignore]
 fn rss_timeline() {
-  let Ok(path) = std::env::var("LEAKPROBE_PROFILE") else {
-    eprintln!("set LEAKPROBE_PROFILE to a snapshot file");
-    return;
-  };
+  let Some(path) = profile_path() else { return };
   let mut snap = crate::snapshot::read_snapshot_path(std::path::Path::new(&path)).unwrap();
   let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
   let st = stop.clone();

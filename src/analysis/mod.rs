@@ -86,25 +86,25 @@ impl Analysis {
       };
       ((retainers, doms), side)
     });
-    let mut doms = doms;
+    let dominators::Dominators { idom, order, unreachable } = doms;
     // retained sizes and the dominator tree's children index side by side (both read idom)
     let (retained, tree) = std::thread::scope(|scope| {
-      let tree = scope.spawn(|| DomChildren::of(&doms.idom));
-      let retained = dominators::retained_sizes(&doms.order, &doms.idom, self_sizes);
+      let tree = scope.spawn(|| DomChildren::of(&idom));
+      let retained = dominators::retained_sizes(&order, &idom, self_sizes);
       (retained, tree.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
     });
-    doms.order = Vec::new();
+    drop(order);
     aggregates.add_retained(&classes, &retained, &tree);
     drop(tree);
-    let unreachable_size = (0..s.node_count()).filter(|&v| doms.unreachable.get(v)).map(|v| self_sizes.get(v)).sum();
+    let unreachable_size = (0..s.node_count()).filter(|&v| unreachable.get(v)).map(|v| self_sizes.get(v)).sum();
     let total_size = if retained.is_empty() { 0 } else { retained.get(0) } + s.extra_native_bytes;
     Analysis {
       kinds,
       retainers,
-      idom: doms.idom,
+      idom,
       retained,
       distances,
-      unreachable: doms.unreachable,
+      unreachable,
       classes,
       aggregates,
       total_size,

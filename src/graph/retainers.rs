@@ -8,7 +8,7 @@ use crate::snapshot::HeapSnapshot;
 
 /// A hint that `v[i]` is wanted soon (no effect where no prefetch instruction is available).
 #[inline(always)]
-pub(crate) fn prefetch<T>(v: &[T], i: usize) {
+fn prefetch<T>(v: &[T], i: usize) {
   #[cfg(target_arch = "x86_64")]
   if i < v.len() {
     // SAFETY: an in-bounds address; a prefetch never faults and changes no state
