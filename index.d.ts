@@ -9,6 +9,7 @@ export type LeakprobeErrorCode =
   | 'ERR_LEAKPROBE_CAPTURE'
   | 'ERR_LEAKPROBE_SNAPSHOT'
   | 'ERR_LEAKPROBE_NATIVE'
+  | 'ERR_LEAKPROBE_SPILL'
   | 'ERR_LEAKPROBE_INTERNAL'
 
 /** Every leakprobe function rejects with this: `code` says what failed, `message` what to do. */

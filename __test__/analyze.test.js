@@ -121,3 +121,19 @@ test('leakprobe analyze FILE prints tables; --json the report; bad input exits 2
   assert.equal(b.status, 2)
   assert.match(b.stderr, /^leakprobe: ERR_LEAKPROBE_SNAPSHOT: invalid heap snapshot at byte \d+/m)
 })
+
+test('LEAKPROBE_SPILL: names on a temporary file during the dominator pass give the same report, and leave no file', () => {
+  const run = (env) => {
+    const r = spawnSync(process.execPath, [BIN, 'analyze', FIXTURE, '--json', '--top', '20'], { encoding: 'utf8', env: { ...process.env, ...env } })
+    assert.equal(r.status, 0, r.stderr)
+    const report = JSON.parse(r.stdout)
+    delete report.timings
+    return report
+  }
+  const spill = fs.mkdtempSync(path.join(tmp, 'spill-'))
+  const inMemory = run({ LEAKPROBE_SPILL: 'off' })
+  assert.deepEqual(run({ LEAKPROBE_SPILL: spill, LEAKPROBE_SPILL_MIN_MB: '0' }), inMemory)
+  assert.deepEqual(fs.readdirSync(spill), [], 'the shelf file has no name')
+  // a directory that cannot take the file: everything stays in memory
+  assert.deepEqual(run({ LEAKPROBE_SPILL: path.join(spill, 'missing'), LEAKPROBE_SPILL_MIN_MB: '0' }), inMemory)
+})

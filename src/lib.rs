@@ -6,6 +6,7 @@ pub mod capture;
 pub mod graph;
 pub mod pipeline;
 pub mod progress;
+pub mod shelf;
 pub mod snapshot;
 
 // Registered with Node at load time; unit tests never call it.

@@ -3,6 +3,7 @@ use crate::analysis::census::Census;
 use crate::analysis::compare::{self, CompareOptions};
 use crate::analysis::{self, Analysis, AnalyzeOptions};
 use crate::progress::{Phase, Progress};
+use crate::shelf::ShelfPolicy;
 use crate::snapshot::{self, HeapSnapshot, SnapshotError};
 use std::io::Read;
 use std::path::Path;
@@ -14,10 +15,14 @@ fn snapshot_err(e: SnapshotError) -> (&'static str, String) {
   (ERR_SNAPSHOT, e.to_string())
 }
 
+fn shelf_err(e: std::io::Error) -> (&'static str, String) {
+  ("ERR_LEAKPROBE_SPILL", format!("{e} (LEAKPROBE_SPILL=off keeps the whole analysis in memory)"))
+}
+
 /// Analyzes a parsed snapshot and serializes the `leakprobe-report/1` JSON.
 pub fn report_json(snap: &mut HeapSnapshot, parse_ms: f64, opts: &AnalyzeOptions) -> Result<String, (&'static str, String)> {
   let t = Instant::now();
-  let mut report = analysis::analyze(snap, opts);
+  let mut report = analysis::analyze_shelving(snap, opts, &ShelfPolicy::from_env()).map_err(shelf_err)?;
   report.timings.parse_ms = parse_ms;
   report.timings.analyze_ms = t.elapsed().as_secs_f64() * 1000.0;
   serde_json::to_string(&report).map_err(|e| ("ERR_LEAKPROBE_INTERNAL", format!("cannot serialize the report: {e}")))
@@ -72,7 +77,7 @@ pub fn compare_paths(paths: &[&Path], opts: &CompareOptions, progress: &Progress
   progress.start(Phase::Analyzing, last_item, 0);
   let t2 = Instant::now();
   parse_ms += (t2 - t).as_secs_f64() * 1000.0;
-  let a = Analysis::compute(&mut last);
+  let a = Analysis::compute_shelving(&mut last, &ShelfPolicy::from_env()).map_err(shelf_err)?;
   progress.start(Phase::Comparing, last_item, 0);
   let mut cmp = compare::compare(&base, target.as_ref(), &last, &a, opts);
   analyze_ms += t2.elapsed().as_secs_f64() * 1000.0;

@@ -52,7 +52,9 @@ fn profile_phases() {
     crate::analysis::dom_state::propagate(&mut s2);
     let k = Kinds::of(&s2);
     lap("dom state, kinds", &mut t);
-    let d = distances::compute(&s2, &k);
+    let f = distances::EdgeFilter::of(&s2, &k);
+    lap("distance filter", &mut t);
+    let d = distances::compute_filtered(&s2, &k, &f);
     lap("distances", &mut t);
     let mut c = classes::class_names(&s2, &k);
     lap("class names", &mut t);
@@ -67,13 +69,13 @@ fn profile_phases() {
     lap("dominators", &mut t);
     let retained = dominators::retained_sizes(&doms.order, &doms.idom, ss);
     lap("retained sizes", &mut t);
-    let mut rows = classes::aggregate_rows(&s2, &k, &mut c, ss, &d);
+    let mut rows = classes::aggregate_rows(&s2, &k, &mut c, ss, &d, &s2.locations);
     lap("summary rows", &mut t);
     rows.add_retained(&c, &retained, &crate::graph::dom_tree::DomChildren::of(&doms.idom));
     lap("class retained sizes", &mut t);
   }
   let t = Instant::now();
-  let a = crate::analysis::Analysis::compute(&mut snap);
+  let a = crate::analysis::Analysis::compute_shelving(&mut snap, &crate::shelf::ShelfPolicy::from_env()).unwrap();
   println!("analysis {:>8.0} ms  {}", t.elapsed().as_secs_f64() * 1e3, mem());
   let t = Instant::now();
   let r = crate::analysis::report::build(&snap, &a, &crate::analysis::AnalyzeOptions { top: 20, paths: 5, classes: None });
@@ -101,7 +103,7 @@ fn rss_timeline() {
     }
     out
   });
-  let a = crate::analysis::Analysis::compute(&mut snap);
+  let a = crate::analysis::Analysis::compute_shelving(&mut snap, &crate::shelf::ShelfPolicy::from_env()).unwrap();
   let t1 = t0.elapsed().as_millis();
   let r = crate::analysis::report::build(&snap, &a, &crate::analysis::AnalyzeOptions { top: 20, paths: 5, classes: None });
   let t2 = t0.elapsed().as_millis();

@@ -51,22 +51,33 @@ pub fn class_names(s: &HeapSnapshot, k: &Kinds) -> ClassNames {
     by_text.insert(text.to_string(), i);
     i
   };
-  // most nodes share a (type, name) pair with many others: resolve each pair once
-  let mut by_pair: HashMap<(u8, u32), u32> = HashMap::new();
+  // most nodes share a (type, name) pair with many others: resolve each pair once, looked up
+  // by index (a hash lookup per node cost more than the rest of this pass)
+  const NONE: u32 = u32::MAX;
+  let mut by_type = [NONE; 256];
+  let mut by_object_name = vec![NONE; s.strings.len()];
+  let mut by_native_name = vec![NONE; s.strings.len()];
   let mut of_node = Vec::with_capacity(s.node_count());
   for v in 0..s.node_count() as u32 {
     let t = s.node_type[v as usize];
-    let key = if t == k.object || t == k.native { (t, s.node_name[v as usize]) } else { (t, u32::MAX) };
-    let c = match by_pair.get(&key) {
-      Some(&c) => c,
-      None => {
-        let c = intern(&base_class_name(s, k, v), &mut names);
-        by_pair.insert(key, c);
-        c
-      }
+    let name = s.node_name[v as usize] as usize;
+    let slot = if t == k.object && name < by_object_name.len() {
+      &mut by_object_name[name]
+    } else if t == k.native && name < by_native_name.len() {
+      &mut by_native_name[name]
+    } else if t == k.object || t == k.native {
+      // a name past the string table (the reader rejects those): resolved every time
+      of_node.push(intern(&base_class_name(s, k, v), &mut names));
+      continue;
+    } else {
+      &mut by_type[t as usize]
     };
-    of_node.push(c);
+    if *slot == NONE {
+      *slot = intern(&base_class_name(s, k, v), &mut names);
+    }
+    of_node.push(*slot);
   }
+  drop((by_object_name, by_native_name));
   let defs = interfaces::infer(s, k);
   let def_class: Vec<u32> = defs.iter().map(|d| intern(&d.name, &mut names)).collect();
   interfaces::apply(s, k, &defs, |node, def| of_node[node as usize] = def_class[def]);
@@ -97,9 +108,10 @@ pub struct Aggregates {
 /// Count, self size and distance per class key; class retained sizes come after the dominator
 /// tree (`add_retained`), so this half runs beside it. Records each sized node's row in
 /// `classes` (nodes with no self size are in no row).
-pub fn aggregate_rows(s: &HeapSnapshot, k: &Kinds, classes: &mut ClassNames, self_sizes: &Sizes, distances: &[i32]) -> Aggregates {
+/// `locations` are the snapshot's (passed apart so the snapshot may lend its other columns).
+pub fn aggregate_rows(s: &HeapSnapshot, k: &Kinds, classes: &mut ClassNames, self_sizes: &Sizes, distances: &[i32], locations: &[(u32, u32)]) -> Aggregates {
   let n = s.node_count();
-  let mut loc_iter = s.locations.iter().peekable();
+  let mut loc_iter = locations.iter().peekable();
   // most keys are a bare class: a direct index; only located ones go through the map
   let mut by_class: Vec<u32> = vec![u32::MAX; classes.names.len()];
   let mut index: HashMap<ClassKey, u32> = HashMap::new();

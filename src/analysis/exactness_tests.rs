@@ -1,6 +1,7 @@
 //! The fixture's figures, computed by Chrome DevTools' own code, must come out exactly.
 use super::report::{class_rows, top_nodes};
 use super::Analysis;
+use crate::shelf::ShelfPolicy;
 use crate::snapshot::read_snapshot_path;
 use std::collections::HashMap;
 use std::path::Path;
@@ -11,9 +12,34 @@ fn fixture(name: &str) -> std::path::PathBuf {
 
 #[test]
 fn fixture_matches_devtools_exactly() {
+  fixture_matches_devtools_with(&ShelfPolicy::memory());
+}
+
+/// The other schedule: names, ids and strings go to a temporary file for the dominator pass.
+#[test]
+fn fixture_matches_devtools_exactly_with_names_on_disk() {
+  let disk = ShelfPolicy { dir: Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("target")), min_bytes: 0 };
+  fixture_matches_devtools_with(&disk);
+}
+
+fn fixture_matches_devtools_with(policy: &ShelfPolicy) {
   let mut s = read_snapshot_path(&fixture("small.heapsnapshot.gz")).unwrap();
   let oracle: serde_json::Value = serde_json::from_slice(&std::fs::read(fixture("small.devtools.json")).unwrap()).unwrap();
-  let a = Analysis::compute(&mut s);
+  let mut in_memory = s.clone();
+  let a = Analysis::compute_shelving(&mut s, policy).unwrap();
+  // whatever went on the shelf came back: the snapshot is as the in-memory schedule leaves it
+  let b = Analysis::compute(&mut in_memory);
+  let same = |x: &crate::snapshot::HeapSnapshot, y: &crate::snapshot::HeapSnapshot| {
+    x.node_id == y.node_id
+      && x.node_name == y.node_name
+      && x.strings.data == y.strings.data
+      && x.strings.offsets == y.strings.offsets
+      && x.edge_names == y.edge_names
+      && x.locations == y.locations
+      && x.node_self_size == y.node_self_size
+  };
+  assert!(same(&s, &in_memory), "the snapshot differs after the analysis");
+  assert!(a.retained == b.retained && a.distances == b.distances && a.idom == b.idom, "the two schedules disagree");
   assert_eq!(s.node_count() as u64, oracle["snapshot"]["nodes"].as_u64().unwrap());
   assert_eq!(a.total_size, oracle["snapshot"]["totalSize"].as_u64().unwrap());
 

@@ -243,3 +243,43 @@ fn self_sizes_of_4_gib_and_more_are_kept_whole() {
   let y = Analysis::compute(&mut s);
   assert_eq!(y.retained.get(o as usize), 8 << 30);
 }
+
+#[test]
+fn distances_apply_devtools_name_rules() {
+  let (mut b, g) = with_global(); // distance 1
+  // a WeakMap entry: the BFS meets table → value first, which DevTools skips, then key → value
+  let table = b.node("array", "(WeakMap table)", 64);
+  let holder = b.node("object", "Holder", 8);
+  let key = b.node("object", "Key", 16);
+  let value = b.node("object", "Value", 100);
+  b.edge(g, "property", "map", table);
+  b.edge(g, "property", "holder", holder);
+  b.edge(holder, "property", "key", key);
+  let part = format!("3 / part of key (Key @{}) -> value (Value @{}) pair in WeakMap (table @{})", key * 2 + 1, value * 2 + 1, table * 2 + 1);
+  b.edge(table, "internal", &part, value);
+  b.edge(key, "internal", &format!("7{}", &part[1..]), value);
+  // map descriptors: elements 0, 1 and those not 1 mod 3 are followed
+  let descriptors = b.node("array", "(map descriptors)", 32);
+  b.edge(g, "property", "descriptors", descriptors);
+  let kept = b.node("object", "Kept", 8);
+  let dropped = b.node("object", "Dropped", 8);
+  let dropped_by_name = b.node("object", "DroppedByName", 8);
+  b.edge(descriptors, "element", "3", kept);
+  b.edge(descriptors, "element", "4", dropped);
+  b.edge(descriptors, "property", "7", dropped_by_name);
+  // the native context's sloppy_function_map is not followed, its other edges are
+  let context = b.node("hidden", "system / NativeContext", 16);
+  b.edge(g, "internal", "native_context", context);
+  let sloppy = b.node("object", "SloppyMap", 8);
+  let other = b.node("object", "OtherMap", 8);
+  b.edge(context, "property", "sloppy_function_map", sloppy);
+  b.edge(context, "property", "strict_function_map", other);
+  let mut s = b.build();
+  let x = Analysis::compute(&mut s);
+  let d = |v: u32| x.distances[v as usize];
+  assert_eq!((d(table), d(holder), d(key)), (2, 2, 3));
+  assert_eq!(d(value), 4, "reached through the key, not the table");
+  assert_eq!(d(kept), 3);
+  assert_eq!((d(dropped), d(dropped_by_name)), (NO_DISTANCE, NO_DISTANCE));
+  assert_eq!((d(sloppy), d(other)), (NO_DISTANCE, 3));
+}

@@ -5,6 +5,7 @@ pub mod classes;
 pub mod compare;
 pub mod dom_state;
 pub mod interfaces;
+mod name_columns;
 pub mod names;
 pub mod paths;
 pub mod report;
@@ -16,7 +17,13 @@ use crate::graph::essential::{page_owned, BitSet, EssentialRule};
 use crate::graph::retainers::Retainers;
 use crate::graph::dom_tree::DomChildren;
 use crate::graph::{distances, dominators, Kinds};
+use crate::shelf::ShelfPolicy;
 use crate::snapshot::{HeapSnapshot, Sizes};
+use name_columns::{NameColumns, TakenNames};
+use std::io;
+use std::path::Path;
+use std::sync::mpsc::Receiver;
+use std::thread::ScopedJoinHandle;
 
 /// Per-node figures (shallow, retained, distance, dominator, class) and the class aggregates,
 /// kept together so reports and snapshot comparison reuse them.
@@ -34,17 +41,32 @@ pub struct Analysis {
 }
 
 impl Analysis {
+  /// Everything in memory (see `compute_shelving`).
+  pub fn compute(s: &mut HeapSnapshot) -> Analysis {
+    match Analysis::compute_shelving(s, &ShelfPolicy::memory()) {
+      Ok(a) => a,
+      Err(e) => unreachable!("arrays shelved in memory always come back: {e}"),
+    }
+  }
+
   /// Renames detached native nodes first (as DevTools does on load) and moves owned backing
   /// stores' self sizes onto their owners (as the Memory panel shows them), hence `&mut`.
-  pub fn compute(s: &mut HeapSnapshot) -> Analysis {
+  /// During the dominator pass the columns it never reads are on a shelf per `policy` (a
+  /// temporary file for big snapshots); an error means that file failed us, and leaves the
+  /// snapshot incomplete (drop it).
+  pub fn compute_shelving(s: &mut HeapSnapshot, policy: &ShelfPolicy) -> io::Result<Analysis> {
     dom_state::propagate(s);
     let kinds = Kinds::of(s);
-    // the size column is moved in place on the side thread, out of the snapshot meanwhile
-    // (put back even if the analysis panics: the caller turns that into an error and the
-    // snapshot stays whole)
+    // the size column is moved in place on the side thread, out of the snapshot meanwhile; it and
+    // the shelved columns go back even if the analysis panics (the caller turns that into an
+    // error, and the snapshot stays whole)
     let mut self_sizes = std::mem::take(&mut s.node_self_size);
-    let analysis = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| Analysis::compute_with(s, kinds, &mut self_sizes)));
+    let mut shelved = None;
+    let analysis = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| Analysis::compute_with(s, kinds, &mut self_sizes, policy, &mut shelved)));
     s.node_self_size = self_sizes;
+    if let Some(cols) = shelved {
+      let _ = NameColumns::restore(cols, s); // only after a panic: best effort
+    }
     match analysis {
       Ok(a) => {
         s.self_sizes_moved = true;
@@ -54,38 +76,12 @@ impl Analysis {
     }
   }
 
-  fn compute_with(s: &HeapSnapshot, kinds: Kinds, self_sizes: &mut Sizes) -> Analysis {
-    // Two halves on two threads. The dominator tree needs only the graph; everything per node
-    // (self sizes, distances, classes, the Summary rows) needs no dominators, and meets it after.
-    let ((retainers, doms), (distances, classes, mut aggregates)) = std::thread::scope(|scope| {
-      // the essential-edge rule needs the page-owned nodes: the other thread finds them first
-      // while this one counts the retainer slots
-      let (owned_tx, owned_rx) = std::sync::mpsc::channel();
-      let side = scope.spawn(|| {
-        let owned_tx = owned_tx; // moved in: dropped if this thread panics, so recv never hangs
-        let _ = owned_tx.send(page_owned(s, &kinds));
-        shallow::move_owned_sizes_in(s, &kinds, self_sizes);
-        let distances = distances::compute(s, &kinds);
-        let mut classes = classes::class_names(s, &kinds);
-        let rows = classes::aggregate_rows(s, &kinds, &mut classes, self_sizes, &distances);
-        (distances, classes, rows)
-      });
-      let ends = Retainers::slot_ends(s);
-      let (retainers, essential) = match owned_rx.recv() {
-        Ok(owned) => Retainers::build_with_essential(s, ends, &mut EssentialRule::new(s, &kinds, &owned)),
-        // the other thread panicked before sending: its join below says why
-        Err(_) => match side.join() {
-          Err(p) => std::panic::resume_unwind(p),
-          Ok(_) => unreachable!("the side thread sends before it returns"),
-        },
-      };
-      let doms = dominators::compute(s, &retainers, &essential);
-      let side = match side.join() {
-        Ok(v) => v,
-        Err(p) => std::panic::resume_unwind(p),
-      };
-      ((retainers, doms), side)
-    });
+  fn compute_with(s: &mut HeapSnapshot, kinds: Kinds, self_sizes: &mut Sizes, policy: &ShelfPolicy, shelved: &mut Option<NameColumns>) -> io::Result<Analysis> {
+    let dir = policy.dir_for(TakenNames::bytes_in(s));
+    let Halves { retainers, doms, distances, classes, mut aggregates } = match dir {
+      None => Halves::side_by_side(s, &kinds, self_sizes),
+      Some(dir) => Halves::names_first(s, &kinds, self_sizes, dir, shelved),
+    };
     let dominators::Dominators { idom, order, unreachable } = doms;
     // retained sizes and the dominator tree's children index side by side (both read idom)
     let (retained, tree) = std::thread::scope(|scope| {
@@ -96,9 +92,13 @@ impl Analysis {
     drop(order);
     aggregates.add_retained(&classes, &retained, &tree);
     drop(tree);
+    // shelved names back last, once the dominator pass's arrays are gone
+    if let Some(cols) = shelved.take() {
+      cols.restore(s)?;
+    }
     let unreachable_size = (0..s.node_count()).filter(|&v| unreachable.get(v)).map(|v| self_sizes.get(v)).sum();
     let total_size = if retained.is_empty() { 0 } else { retained.get(0) } + s.extra_native_bytes;
-    Analysis {
+    Ok(Analysis {
       kinds,
       retainers,
       idom,
@@ -109,14 +109,102 @@ impl Analysis {
       aggregates,
       total_size,
       unreachable_size,
-    }
+    })
   }
+}
+
+/// Everything but retained sizes: the dominator tree on one thread, the per-node figures
+/// (self sizes, distances, classes, the Summary rows) on another; two schedules.
+struct Halves {
+  retainers: Retainers,
+  doms: dominators::Dominators,
+  distances: Vec<i32>,
+  classes: classes::ClassNames,
+  aggregates: classes::Aggregates,
+}
+
+impl Halves {
+  /// The fastest: the dominator tree on this thread from the start, everything per node on the
+  /// other meanwhile; all of the snapshot stays in memory.
+  fn side_by_side(s: &HeapSnapshot, kinds: &Kinds, self_sizes: &mut Sizes) -> Halves {
+    std::thread::scope(|scope| {
+      let (owned_tx, owned_rx) = std::sync::mpsc::channel();
+      let side = scope.spawn(|| {
+        let owned_tx = owned_tx; // moved in: dropped if this thread panics, so recv never hangs
+        let _ = owned_tx.send(page_owned(s, kinds));
+        shallow::move_owned_sizes_in(s, kinds, self_sizes);
+        let distances = distances::compute(s, kinds);
+        let mut classes = classes::class_names(s, kinds);
+        let aggregates = classes::aggregate_rows(s, kinds, &mut classes, self_sizes, &distances, &s.locations);
+        (distances, classes, aggregates)
+      });
+      let Some((retainers, essential)) = Halves::retainers(s, kinds, owned_rx) else { join(side); unreachable!("the side thread sends before it returns") };
+      let doms = dominators::compute(s, &retainers, &essential);
+      let (distances, classes, aggregates) = join(side);
+      Halves { retainers, doms, distances, classes, aggregates }
+    })
+  }
+
+  /// The leanest: first, on both threads, all that reads names, ids or strings; then those go on
+  /// the shelf in `dir` for the dominator pass (the peak of the analysis), while the other thread
+  /// computes the distances and the Summary rows, which read none either. Slower by the writes
+  /// and by the order it imposes.
+  fn names_first(s: &mut HeapSnapshot, kinds: &Kinds, self_sizes: &mut Sizes, dir: &Path, shelved: &mut Option<NameColumns>) -> Halves {
+    let (retainers, essential, mut classes, filter) = {
+      let s: &HeapSnapshot = s;
+      std::thread::scope(|scope| {
+        let (owned_tx, owned_rx) = std::sync::mpsc::channel();
+        let side = scope.spawn(|| {
+          let owned_tx = owned_tx;
+          let _ = owned_tx.send(page_owned(s, kinds));
+          shallow::move_owned_sizes_in(s, kinds, self_sizes);
+          classes::class_names(s, kinds)
+        });
+        let Some((retainers, essential)) = Halves::retainers(s, kinds, owned_rx) else { join(side); unreachable!("the side thread sends before it returns") };
+        let filter = distances::EdgeFilter::of(s, kinds);
+        let classes = join(side);
+        (retainers, essential, classes, filter)
+      })
+    };
+    *shelved = Some(TakenNames::take_from(s).shelve(dir));
+    let s: &HeapSnapshot = s;
+    let self_sizes: &Sizes = self_sizes;
+    std::thread::scope(|scope| {
+      let side = scope.spawn(move || {
+        let distances = distances::compute_filtered(s, kinds, &filter);
+        let aggregates = classes::aggregate_rows(s, kinds, &mut classes, self_sizes, &distances, &s.locations);
+        (distances, classes, aggregates)
+      });
+      let doms = dominators::compute(s, &retainers, &essential);
+      let (distances, classes, aggregates) = join(side);
+      Halves { retainers, doms, distances, classes, aggregates }
+    })
+  }
+
+  /// The retainer index with the essential-edge bits; the rule needs the page-owned nodes, which
+  /// the other thread finds first (and sends) while this one counts the retainer slots. `None`:
+  /// the other thread panicked before sending (joining it says why).
+  fn retainers(s: &HeapSnapshot, kinds: &Kinds, owned_rx: Receiver<BitSet>) -> Option<(Retainers, BitSet)> {
+    let ends = Retainers::slot_ends(s);
+    let owned = owned_rx.recv().ok()?;
+    Some(Retainers::build_with_essential(s, ends, &mut EssentialRule::new(s, kinds, &owned)))
+  }
+}
+
+fn join<T>(h: ScopedJoinHandle<'_, T>) -> T {
+  h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))
 }
 
 /// Analyzes a snapshot and builds the report (timings are the caller's to fill).
 pub fn analyze(s: &mut HeapSnapshot, opts: &AnalyzeOptions) -> Report {
   let a = Analysis::compute(s);
   report::build(s, &a, opts)
+}
+
+/// The same, shelving per `policy` during the dominator pass (`Analysis::compute_shelving`).
+pub fn analyze_shelving(s: &mut HeapSnapshot, opts: &AnalyzeOptions, policy: &ShelfPolicy) -> io::Result<Report> {
+  let a = Analysis::compute_shelving(s, policy)?;
+  Ok(report::build(s, &a, opts))
 }
 
 #[cfg(test)]

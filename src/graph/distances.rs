@@ -5,7 +5,8 @@
 use super::kinds::Kinds;
 use super::weakmap;
 use crate::snapshot::HeapSnapshot;
-use std::collections::HashSet;
+use super::essential::BitSet;
+use std::collections::{HashMap, HashSet};
 
 pub const NO_DISTANCE: i32 = -5;
 pub const BASE_SYSTEM_DISTANCE: i32 = 100_000_000;
@@ -24,82 +25,140 @@ fn parse_int(s: &str) -> Option<i64> {
   Some(if neg { -v } else { v })
 }
 
-struct Filter<'a> {
-  s: &'a HeapSnapshot,
-  k: &'a Kinds,
-  native_context: Option<u32>,
-  sloppy_function_map: Option<u32>,
-  map_descriptors: Option<u32>,
-  /// ephemeron edges whose twin has not been seen yet (DevTools keys them by the shared name part)
-  pending: HashSet<&'a str>,
+/// What DevTools' distance filter (`isEdgeAllowed` and friends) decides from names, worked out
+/// per edge up front, so that the BFS itself reads no name, id or string (it runs while those
+/// are on the shelf, beside the dominator pass).
+pub struct EdgeFilter {
+  /// the user roots: the root's non-synthetic children and `(Document DOM trees)`, in edge order
+  roots: Vec<u32>,
+  /// never followed: the native context's `sloppy_function_map`, the map descriptors' index rule
+  skip: BitSet,
+  /// edges named like a WeakMap entry (and not decided above): DevTools follows only the second
+  /// of an entry's two edges the BFS meets
+  paired: BitSet,
+  /// `(edge, entry)` for the `paired` edges, by edge: the entry is the name's shared part
+  entry: Vec<(u32, u32)>,
 }
 
-impl<'a> Filter<'a> {
-  fn new(s: &'a HeapSnapshot, k: &'a Kinds) -> Self {
+impl EdgeFilter {
+  pub fn of(s: &HeapSnapshot, k: &Kinds) -> EdgeFilter {
     let find = |name: &str| (0..s.strings.len() as u32).find(|&i| s.strings.get(i) == name);
-    Filter {
-      s,
-      k,
-      native_context: find("system / NativeContext"),
-      sloppy_function_map: find("sloppy_function_map"),
-      map_descriptors: find("(map descriptors)"),
-      pending: HashSet::new(),
+    let native_context = find("system / NativeContext");
+    let sloppy_function_map = find("sloppy_function_map");
+    let map_descriptors = find("(map descriptors)");
+    let roots = s
+      .edges_of(0)
+      .map(|e| s.edge_to(e))
+      .filter(|&to| s.node_type[to as usize] != k.synthetic || s.node_name_str(to) == "(Document DOM trees)")
+      .collect();
+    let mut skip = BitSet::new(s.edge_count());
+    let mut paired = BitSet::new(s.edge_count());
+    let mut entry = Vec::new();
+    // per string: 0 = not parsed yet, 1 = not an entry name, else the entry's number + 2
+    let mut entry_of_string: Vec<u32> = vec![0; s.strings.len()];
+    let mut entries: HashMap<&str, u32> = HashMap::new();
+    for v in 0..s.node_count() as u32 {
+      let nt = s.node_type[v as usize];
+      let name = Some(s.node_name[v as usize]);
+      let native_context_node = nt == k.hidden && name == native_context;
+      if nt == k.array && name == map_descriptors {
+        for e in s.edges_of(v) {
+          let (et, en) = (s.edge_type(e), s.edge_name_or_index(e));
+          let index = if k.edge_has_string_name(et) { parse_int(s.strings.get(en)) } else { Some(en as i64) };
+          let allowed = match index {
+            Some(i) => i < 2 || i % 3 != 1,
+            None => true, // NaN < 2 is false, NaN % 3 !== 1 is true
+          };
+          if !allowed {
+            skip.set(e);
+          }
+        }
+        continue;
+      }
+      for e in s.edges_of(v) {
+        let et = s.edge_type(e);
+        if native_context_node && k.edge_has_string_name(et) && Some(s.edge_name_or_index(e)) == sloppy_function_map {
+          skip.set(e);
+          continue;
+        }
+        if et != k.e_internal {
+          continue;
+        }
+        let en = s.edge_name_or_index(e) as usize;
+        let Some(slot) = entry_of_string.get_mut(en) else { continue };
+        if *slot == 0 {
+          *slot = match weakmap::parse(s.strings.get(en as u32)) {
+            Some(m) => {
+              let next = entries.len() as u32;
+              *entries.entry(m.duplicated_part).or_insert(next) + 2
+            }
+            None => 1,
+          };
+        }
+        if *slot > 1 {
+          paired.set(e);
+          entry.push((e as u32, *slot - 2));
+        }
+      }
     }
+    EdgeFilter { roots, skip, paired, entry }
   }
+}
 
-  fn allows(&mut self, node: u32, e: usize) -> bool {
-    let (s, k) = (self.s, self.k);
-    let nt = s.node_type[node as usize];
-    let name = Some(s.node_name[node as usize]);
-    let et = s.edge_type(e);
-    let en = s.edge_name_or_index(e);
-    if nt == k.hidden && name == self.native_context && k.edge_has_string_name(et) && Some(en) == self.sloppy_function_map {
+/// The BFS's side of the filter: the pairing state.
+struct Pairs<'a> {
+  f: &'a EdgeFilter,
+  /// entries whose first edge was met (and skipped)
+  pending: HashSet<u32>,
+}
+
+impl Pairs<'_> {
+  #[inline]
+  fn allows(&mut self, e: usize) -> bool {
+    if self.f.skip.get(e) {
       return false;
     }
-    if nt == k.array && name == self.map_descriptors {
-      let index = if k.edge_has_string_name(et) { parse_int(s.strings.get(en)) } else { Some(en as i64) };
-      return match index {
-        Some(i) => i < 2 || i % 3 != 1,
-        None => true, // NaN < 2 is false, NaN % 3 !== 1 is true
+    if self.f.paired.get(e) {
+      let at = match self.f.entry.binary_search_by_key(&(e as u32), |x| x.0) {
+        Ok(at) => at,
+        Err(_) => return true, // listed with every bit it sets
       };
-    }
-    if et == k.e_internal {
-      if let Some(m) = weakmap::parse(s.strings.get(en)) {
-        // the first of an entry's two edges is skipped; the second one sets the distance
-        if !self.pending.remove(m.duplicated_part) {
-          self.pending.insert(m.duplicated_part);
-          return false;
-        }
+      // the first of an entry's two edges is skipped; the second one sets the distance
+      let entry = self.f.entry[at].1;
+      if !self.pending.remove(&entry) {
+        self.pending.insert(entry);
+        return false;
       }
     }
     true
   }
 }
 
+/// Distances with the filter worked out on the spot (see `compute_filtered`).
 pub fn compute(s: &HeapSnapshot, k: &Kinds) -> Vec<i32> {
+  compute_filtered(s, k, &EdgeFilter::of(s, k))
+}
+
+/// Reads the graph's edges and types only, no name: `filter` has what names decide.
+pub fn compute_filtered(s: &HeapSnapshot, k: &Kinds, filter: &EdgeFilter) -> Vec<i32> {
   let n = s.node_count();
   let mut dist = vec![NO_DISTANCE; n];
   let mut queue: Vec<u32> = Vec::with_capacity(n);
-  let mut filter = Filter::new(s, k);
-  for e in s.edges_of(0) {
-    let to = s.edge_to(e);
-    // user roots: non-synthetic children of the root, and `(Document DOM trees)`
-    let t = s.node_type[to as usize];
-    if t != k.synthetic || s.node_name_str(to) == "(Document DOM trees)" {
-      dist[to as usize] = 1;
-      queue.push(to);
-    }
+  let mut pairs = Pairs { f: filter, pending: HashSet::new() };
+  for &to in &filter.roots {
+    dist[to as usize] = 1;
+    queue.push(to);
   }
   let had_user_roots = !queue.is_empty();
-  bfs(s, k, &mut queue, 0, &mut dist, &mut filter);
+  bfs(s, k, &mut queue, 0, &mut dist, &mut pairs);
   dist[0] = if had_user_roots { BASE_SYSTEM_DISTANCE } else { 0 };
   let start = queue.len();
   queue.push(0);
-  bfs(s, k, &mut queue, start, &mut dist, &mut filter);
+  bfs(s, k, &mut queue, start, &mut dist, &mut pairs);
   dist
 }
 
-fn bfs(s: &HeapSnapshot, k: &Kinds, queue: &mut Vec<u32>, mut head: usize, dist: &mut [i32], filter: &mut Filter) {
+fn bfs(s: &HeapSnapshot, k: &Kinds, queue: &mut Vec<u32>, mut head: usize, dist: &mut [i32], pairs: &mut Pairs) {
   while head < queue.len() {
     let v = queue[head];
     head += 1;
@@ -112,7 +171,7 @@ fn bfs(s: &HeapSnapshot, k: &Kinds, queue: &mut Vec<u32>, mut head: usize, dist:
       if dist[to as usize] != NO_DISTANCE {
         continue;
       }
-      if !filter.allows(v, e) {
+      if !pairs.allows(e) {
         continue;
       }
       dist[to as usize] = d;

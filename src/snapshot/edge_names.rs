@@ -110,6 +110,14 @@ impl EdgeNames {
     }
   }
 
+  /// The per-edge column, taken out while nothing reads names (`put_column` puts it back).
+  pub fn take_column(&mut self) -> Vec<u16> {
+    std::mem::take(&mut self.small)
+  }
+  pub fn put_column(&mut self, small: Vec<u16>) {
+    self.small = small;
+  }
+
   pub fn len(&self) -> usize {
     self.small.len()
   }

@@ -1,0 +1,91 @@
+//! The snapshot's columns the dominator pass never reads — edge names, node ids, node names,
+//! strings — set aside on a `Shelf` for that pass and put back after it.
+use crate::shelf::{Shelf, Shelved};
+use std::path::Path;
+use crate::snapshot::HeapSnapshot;
+use std::io;
+
+pub struct NameColumns {
+  edge_names: Shelved<u16>,
+  node_id: Shelved<u32>,
+  node_name: Shelved<u32>,
+  string_data: Shelved<u8>,
+  string_offsets: Shelved<u64>,
+}
+
+/// The same columns, out of the snapshot and not yet shelved.
+pub struct TakenNames {
+  edge_names: Vec<u16>,
+  node_id: Vec<u32>,
+  node_name: Vec<u32>,
+  string_data: Vec<u8>,
+  string_offsets: Vec<u64>,
+}
+
+impl TakenNames {
+  /// Takes the columns out of `s`: nothing may read names, ids or strings until `restore`.
+  pub fn take_from(s: &mut HeapSnapshot) -> TakenNames {
+    TakenNames {
+      edge_names: s.edge_names.take_column(),
+      node_id: std::mem::take(&mut s.node_id),
+      node_name: std::mem::take(&mut s.node_name),
+      string_data: std::mem::take(&mut s.strings.data).into_bytes(),
+      string_offsets: std::mem::take(&mut s.strings.offsets),
+    }
+  }
+
+  /// What `take_from(s)` would take, in bytes.
+  pub fn bytes_in(s: &HeapSnapshot) -> usize {
+    s.edge_names.len() * 2 + (s.node_id.len() + s.node_name.len()) * 4 + s.strings.data.len() + s.strings.offsets.len() * 8
+  }
+
+  /// Writes them to anonymous files in `dir` (memory if that fails), on this thread and another
+  /// at once: the caller waits on the writes, as its next step needs the memory.
+  pub fn shelve(self, dir: &Path) -> NameColumns {
+    let TakenNames { edge_names, node_id, node_name, string_data, string_offsets } = self;
+    std::thread::scope(|scope| {
+      let other = scope.spawn(move || {
+        let mut shelf = Shelf::in_dir(dir);
+        (shelf.put(node_id), shelf.put(node_name), shelf.put(string_data), shelf.put(string_offsets))
+      });
+      let edge_names = Shelf::in_dir(dir).put(edge_names);
+      let (node_id, node_name, string_data, string_offsets) = other.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+      NameColumns { edge_names, node_id, node_name, string_data, string_offsets }
+    })
+  }
+}
+
+impl NameColumns {
+  /// Puts the columns back into `s`. An error means the temporary file failed us (its disk,
+  /// mostly): the snapshot is then incomplete and must be dropped.
+  pub fn restore(self, s: &mut HeapSnapshot) -> io::Result<()> {
+    let lost = |e: io::Error| io::Error::new(e.kind(), format!("cannot read back the analysis's temporary file: {e}"));
+    s.edge_names.put_column(self.edge_names.take().map_err(lost)?);
+    s.node_id = self.node_id.take().map_err(lost)?;
+    s.node_name = self.node_name.take().map_err(lost)?;
+    let data = self.string_data.take().map_err(lost)?;
+    s.strings.data = String::from_utf8(data).map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "the analysis's temporary file gave back garbled strings"))?;
+    s.strings.offsets = self.string_offsets.take().map_err(lost)?;
+    Ok(())
+  }
+}
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+  use crate::shelf::Shelved;
+
+  #[test]
+  fn names_go_to_disk_and_come_back_whole() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut s = crate::snapshot::read_snapshot_path(&root.join("__test__/fixtures/small.heapsnapshot.gz")).unwrap();
+    let before = s.clone();
+    let taken = TakenNames::take_from(&mut s);
+    assert!(s.node_id.is_empty() && s.node_name.is_empty() && s.strings.data.is_empty() && s.edge_names.is_empty());
+    let cols = taken.shelve(&root.join("target"));
+    assert!(matches!(cols.edge_names, Shelved::File { .. }) && matches!(cols.string_data, Shelved::File { .. }));
+    cols.restore(&mut s).unwrap();
+    assert!(s.node_id == before.node_id && s.node_name == before.node_name && s.edge_names == before.edge_names);
+    assert!(s.strings.data == before.strings.data && s.strings.offsets == before.strings.offsets);
+  }
+}
