@@ -17,11 +17,10 @@ use crate::graph::essential::{page_owned, BitSet, EssentialRule};
 use crate::graph::retainers::Retainers;
 use crate::graph::dom_tree::DomChildren;
 use crate::graph::{distances, dominators, Kinds};
-use crate::shelf::ShelfPolicy;
+use crate::shelf::{Shelf, ShelfPolicy};
 use crate::snapshot::{HeapSnapshot, Sizes};
 use name_columns::{NameColumns, TakenNames};
 use std::io;
-use std::path::Path;
 use std::sync::mpsc::Receiver;
 use std::thread::ScopedJoinHandle;
 
@@ -77,10 +76,14 @@ impl Analysis {
   }
 
   fn compute_with(s: &mut HeapSnapshot, kinds: Kinds, self_sizes: &mut Sizes, policy: &ShelfPolicy, shelved: &mut Option<NameColumns>) -> io::Result<Analysis> {
-    let dir = policy.dir_for(TakenNames::bytes_in(s));
-    let Halves { retainers, doms, distances, classes, mut aggregates } = match dir {
+    // two files (two threads write them), or none: without them the other schedule is faster
+    let files = policy
+      .dir_for(TakenNames::bytes_in(s))
+      .map(|dir| (Shelf::in_dir(dir), Shelf::in_dir(dir)))
+      .filter(|(a, b)| a.on_disk() && b.on_disk());
+    let Halves { retainers, doms, distances, classes, mut aggregates } = match files {
       None => Halves::side_by_side(s, &kinds, self_sizes),
-      Some(dir) => Halves::names_first(s, &kinds, self_sizes, dir, shelved),
+      Some(files) => Halves::names_first(s, &kinds, self_sizes, files, shelved),
     };
     let dominators::Dominators { idom, order, unreachable } = doms;
     // retained sizes and the dominator tree's children index side by side (both read idom)
@@ -145,11 +148,11 @@ impl Halves {
     })
   }
 
-  /// The leanest: first, on both threads, all that reads names, ids or strings; then those go on
-  /// the shelf in `dir` for the dominator pass (the peak of the analysis), while the other thread
+  /// The leanest: first, on both threads, all that reads names, ids or strings; then those go to
+  /// `files` for the dominator pass (the peak of the analysis), while the other thread
   /// computes the distances and the Summary rows, which read none either. Slower by the writes
   /// and by the order it imposes.
-  fn names_first(s: &mut HeapSnapshot, kinds: &Kinds, self_sizes: &mut Sizes, dir: &Path, shelved: &mut Option<NameColumns>) -> Halves {
+  fn names_first(s: &mut HeapSnapshot, kinds: &Kinds, self_sizes: &mut Sizes, files: (Shelf, Shelf), shelved: &mut Option<NameColumns>) -> Halves {
     let (retainers, essential, mut classes, filter) = {
       let s: &HeapSnapshot = s;
       std::thread::scope(|scope| {
@@ -166,7 +169,7 @@ impl Halves {
         (retainers, essential, classes, filter)
       })
     };
-    *shelved = Some(TakenNames::take_from(s).shelve(dir));
+    *shelved = Some(TakenNames::take_from(s).shelve(files.0, files.1));
     let s: &HeapSnapshot = s;
     let self_sizes: &Sizes = self_sizes;
     std::thread::scope(|scope| {

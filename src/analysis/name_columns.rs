@@ -1,7 +1,6 @@
 //! The snapshot's columns the dominator pass never reads — edge names, node ids, node names,
 //! strings — set aside on a `Shelf` for that pass and put back after it.
 use crate::shelf::{Shelf, Shelved};
-use std::path::Path;
 use crate::snapshot::HeapSnapshot;
 use std::io;
 
@@ -39,16 +38,13 @@ impl TakenNames {
     s.edge_names.len() * 2 + (s.node_id.len() + s.node_name.len()) * 4 + s.strings.data.len() + s.strings.offsets.len() * 8
   }
 
-  /// Writes them to anonymous files in `dir` (memory if that fails), on this thread and another
+  /// Puts them on the two shelves (edge names on `a`, the rest on `b`), on this thread and another
   /// at once: the caller waits on the writes, as its next step needs the memory.
-  pub fn shelve(self, dir: &Path) -> NameColumns {
+  pub fn shelve(self, mut a: Shelf, mut b: Shelf) -> NameColumns {
     let TakenNames { edge_names, node_id, node_name, string_data, string_offsets } = self;
     std::thread::scope(|scope| {
-      let other = scope.spawn(move || {
-        let mut shelf = Shelf::in_dir(dir);
-        (shelf.put(node_id), shelf.put(node_name), shelf.put(string_data), shelf.put(string_offsets))
-      });
-      let edge_names = Shelf::in_dir(dir).put(edge_names);
+      let other = scope.spawn(move || (b.put(node_id), b.put(node_name), b.put(string_data), b.put(string_offsets)));
+      let edge_names = a.put(edge_names);
       let (node_id, node_name, string_data, string_offsets) = other.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
       NameColumns { edge_names, node_id, node_name, string_data, string_offsets }
     })
@@ -60,12 +56,19 @@ impl NameColumns {
   /// mostly): the snapshot is then incomplete and must be dropped.
   pub fn restore(self, s: &mut HeapSnapshot) -> io::Result<()> {
     let lost = |e: io::Error| io::Error::new(e.kind(), format!("cannot read back the analysis's temporary file: {e}"));
-    s.edge_names.put_column(self.edge_names.take().map_err(lost)?);
-    s.node_id = self.node_id.take().map_err(lost)?;
-    s.node_name = self.node_name.take().map_err(lost)?;
-    let data = self.string_data.take().map_err(lost)?;
-    s.strings.data = String::from_utf8(data).map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "the analysis's temporary file gave back garbled strings"))?;
-    s.strings.offsets = self.string_offsets.take().map_err(lost)?;
+    let NameColumns { edge_names, node_id, node_name, string_data, string_offsets } = self;
+    // two threads read at once, as two wrote
+    let (edge_names, rest) = std::thread::scope(|scope| {
+      let other = scope.spawn(move || edge_names.take());
+      let rest = (|| Ok::<_, io::Error>((node_id.take()?, node_name.take()?, string_data.take()?, string_offsets.take()?)))();
+      (other.join().unwrap_or_else(|p| std::panic::resume_unwind(p)), rest)
+    });
+    let (node_id, node_name, string_data, string_offsets) = rest.map_err(lost)?;
+    s.edge_names.put_column(edge_names.map_err(lost)?);
+    s.node_id = node_id;
+    s.node_name = node_name;
+    s.strings.data = String::from_utf8(string_data).map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "the analysis's temporary file gave back garbled strings"))?;
+    s.strings.offsets = string_offsets;
     Ok(())
   }
 }
@@ -82,7 +85,8 @@ mod tests {
     let before = s.clone();
     let taken = TakenNames::take_from(&mut s);
     assert!(s.node_id.is_empty() && s.node_name.is_empty() && s.strings.data.is_empty() && s.edge_names.is_empty());
-    let cols = taken.shelve(&root.join("target"));
+    let dir = root.join("target");
+    let cols = taken.shelve(Shelf::in_dir(&dir), Shelf::in_dir(&dir));
     assert!(matches!(cols.edge_names, Shelved::File { .. }) && matches!(cols.string_data, Shelved::File { .. }));
     cols.restore(&mut s).unwrap();
     assert!(s.node_id == before.node_id && s.node_name == before.node_name && s.edge_names == before.edge_names);
