@@ -19,41 +19,43 @@ fn shelf_err(e: std::io::Error) -> (&'static str, String) {
   ("ERR_LEAKPROBE_SPILL", format!("{e} (LEAKPROBE_SPILL=off keeps the whole analysis in memory)"))
 }
 
-/// Analyzes a parsed snapshot and serializes the `leakprobe-report/1` JSON.
-pub fn report_json(snap: &mut HeapSnapshot, parse_ms: f64, opts: &AnalyzeOptions) -> Result<String, (&'static str, String)> {
+/// Analyzes a parsed snapshot and serializes the `leakprobe-report/1` JSON. `spill`: read on the
+/// JS thread (`ShelfPolicy::from_env`): the environment is not for other threads to read while
+/// the host may change it.
+pub fn report_json(snap: &mut HeapSnapshot, parse_ms: f64, opts: &AnalyzeOptions, spill: &ShelfPolicy) -> Result<String, (&'static str, String)> {
   let t = Instant::now();
-  let mut report = analysis::analyze_shelving(snap, opts, &ShelfPolicy::from_env()).map_err(shelf_err)?;
+  let mut report = analysis::analyze_shelving(snap, opts, spill).map_err(shelf_err)?;
   report.timings.parse_ms = parse_ms;
   report.timings.analyze_ms = t.elapsed().as_secs_f64() * 1000.0;
   serde_json::to_string(&report).map_err(|e| ("ERR_LEAKPROBE_INTERNAL", format!("cannot serialize the report: {e}")))
 }
 
-pub fn analyze_reader<R: Read>(input: R, opts: &AnalyzeOptions) -> Result<String, (&'static str, String)> {
+pub fn analyze_reader<R: Read>(input: R, opts: &AnalyzeOptions, spill: &ShelfPolicy) -> Result<String, (&'static str, String)> {
   let t = Instant::now();
   let mut snap = snapshot::read_snapshot_auto(input).map_err(snapshot_err)?;
-  report_json(&mut snap, t.elapsed().as_secs_f64() * 1000.0, opts)
+  report_json(&mut snap, t.elapsed().as_secs_f64() * 1000.0, opts, spill)
 }
 
 /// `progress` gets the bytes read and the phase (`Progress::default()` when nobody watches).
-pub fn analyze_path(path: &Path, opts: &AnalyzeOptions, progress: &Progress) -> Result<String, (&'static str, String)> {
+pub fn analyze_path(path: &Path, opts: &AnalyzeOptions, progress: &Progress, spill: &ShelfPolicy) -> Result<String, (&'static str, String)> {
   let t = Instant::now();
   let mut snap = snapshot::read_snapshot_path_with(path, progress, 0).map_err(snapshot_err)?;
   progress.start(Phase::Analyzing, 0, 0);
-  let out = report_json(&mut snap, t.elapsed().as_secs_f64() * 1000.0, opts);
+  let out = report_json(&mut snap, t.elapsed().as_secs_f64() * 1000.0, opts, spill);
   progress.start(Phase::Done, 0, 0);
   out
 }
 
-pub fn analyze_bytes(buf: &[u8], opts: &AnalyzeOptions) -> Result<String, (&'static str, String)> {
+pub fn analyze_bytes(buf: &[u8], opts: &AnalyzeOptions, spill: &ShelfPolicy) -> Result<String, (&'static str, String)> {
   let t = Instant::now();
   let mut snap = snapshot::read_snapshot_bytes(buf).map_err(snapshot_err)?;
-  report_json(&mut snap, t.elapsed().as_secs_f64() * 1000.0, opts)
+  report_json(&mut snap, t.elapsed().as_secs_f64() * 1000.0, opts, spill)
 }
 
 /// Compares two or three snapshot files (baseline, target[, final]) into the
 /// `leakprobe-compare/1` JSON. The earlier snapshots are reduced to a census as soon as they are
 /// read, so only the last one is held in full.
-pub fn compare_paths(paths: &[&Path], opts: &CompareOptions, progress: &Progress) -> Result<String, (&'static str, String)> {
+pub fn compare_paths(paths: &[&Path], opts: &CompareOptions, progress: &Progress, spill: &ShelfPolicy) -> Result<String, (&'static str, String)> {
   if !(2..=3).contains(&paths.len()) {
     return Err(("ERR_LEAKPROBE_INVALID_ARG", format!("compare needs 2 or 3 snapshots, got {}", paths.len())));
   }
@@ -77,7 +79,7 @@ pub fn compare_paths(paths: &[&Path], opts: &CompareOptions, progress: &Progress
   progress.start(Phase::Analyzing, last_item, 0);
   let t2 = Instant::now();
   parse_ms += (t2 - t).as_secs_f64() * 1000.0;
-  let a = Analysis::compute_shelving(&mut last, &ShelfPolicy::from_env()).map_err(shelf_err)?;
+  let a = Analysis::compute_shelving(&mut last, spill).map_err(shelf_err)?;
   progress.start(Phase::Comparing, last_item, 0);
   let mut cmp = compare::compare(&base, target.as_ref(), &last, &a, opts);
   analyze_ms += t2.elapsed().as_secs_f64() * 1000.0;

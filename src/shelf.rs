@@ -18,13 +18,11 @@ use std::sync::Arc;
 /// # Safety
 /// Implement only for such types (they are written and read back as raw bytes).
 pub unsafe trait Plain: Copy + Default + 'static {}
-// SAFETY: integers have no padding and no invalid bit patterns; a pair of equal integers neither
+// SAFETY: integers have no padding and no invalid bit patterns
 unsafe impl Plain for u8 {}
 unsafe impl Plain for u16 {}
 unsafe impl Plain for u32 {}
 unsafe impl Plain for u64 {}
-unsafe impl Plain for i32 {}
-unsafe impl Plain for (u32, u32) {}
 
 fn bytes_of<T: Plain>(v: &[T]) -> &[u8] {
   // SAFETY: `T: Plain` has no padding, so all of its bytes are initialized
@@ -147,6 +145,8 @@ impl Shelf {
         Shelved::File { file: file.clone(), offset, len: v.len(), _t: PhantomData }
       }
       Err(_) => {
+        // give back the disk space of the part written (a full temp dir hurts everyone)
+        let _ = file.set_len(offset);
         self.file = None;
         Shelved::Memory(v)
       }
@@ -154,7 +154,8 @@ impl Shelf {
   }
 }
 
-/// A file with no name in `dir` (Linux: `O_TMPFILE`; elsewhere: created, then unlinked at once).
+/// A file with no name in `dir` (Linux: `O_TMPFILE`; elsewhere: created, then unlinked at once —
+/// a process killed between the two, or a failed unlink, leaves a `.leakprobe-shelf-*` file).
 #[cfg(unix)]
 fn anonymous_file(dir: &Path) -> io::Result<File> {
   use std::os::unix::fs::OpenOptionsExt;
@@ -182,15 +183,16 @@ fn anonymous_file(_dir: &Path) -> io::Result<File> {
 #[cfg(target_os = "linux")]
 fn is_memory_fs(dir: &Path) -> bool {
   use std::os::unix::ffi::OsStrExt;
-  const TMPFS_MAGIC: i64 = 0x0102_1994;
-  const RAMFS_MAGIC: i64 = 0x8584_58f6;
+  // f_type is a signed long of either width: compare its low 32 bits
+  const TMPFS_MAGIC: u32 = 0x0102_1994;
+  const RAMFS_MAGIC: u32 = 0x8584_58f6;
   let Ok(c) = std::ffi::CString::new(dir.as_os_str().as_bytes()) else { return true };
   let mut st: libc::statfs = unsafe { std::mem::zeroed() };
   // SAFETY: a NUL-terminated path and a statfs to fill
   if unsafe { libc::statfs(c.as_ptr(), &mut st) } != 0 {
     return true; // no such directory: no file there either
   }
-  let t = st.f_type as i64;
+  let t = st.f_type as u32;
   t == TMPFS_MAGIC || t == RAMFS_MAGIC
 }
 
@@ -216,7 +218,7 @@ mod tests {
     assert!(shelf.on_disk(), "{} should take a temporary file", dir.display());
     let a: Vec<u32> = (0..100_000).map(|i| i * 7 + 1).collect();
     let b: Vec<u16> = (0..33_333).map(|i| (i * 3) as u16).collect();
-    let c: Vec<(u32, u32)> = vec![(1, 2), (3, u32::MAX)];
+    let c: Vec<u64> = vec![1, 2, 3, u64::MAX];
     let d: Vec<u8> = "snapshot strings ✓".as_bytes().to_vec();
     let e: Vec<u64> = Vec::new();
     let (sa, sb, sc, sd, se) = (shelf.put(a.clone()), shelf.put(b.clone()), shelf.put(c.clone()), shelf.put(d.clone()), shelf.put(e.clone()));
@@ -243,6 +245,20 @@ mod tests {
     let small = ShelfPolicy { dir: Some(disk_dir()), min_bytes: 1000 };
     assert!(!Shelf::new(small.dir_for(999)).on_disk());
     assert!(Shelf::new(small.dir_for(1000)).on_disk());
+  }
+
+  #[test]
+  fn a_failed_write_keeps_the_array_in_memory() {
+    let path = disk_dir().join(format!("shelf-read-only-{}", std::process::id()));
+    std::fs::write(&path, b"kept").unwrap();
+    // a file open for reading only: every write fails
+    let mut shelf = Shelf { file: Some(Arc::new(File::open(&path).unwrap())), end: 0 };
+    let v: Vec<u32> = (0..1000).collect();
+    let s = shelf.put(v.clone());
+    assert!(matches!(s, Shelved::Memory(_)) && !shelf.on_disk(), "kept in memory, and the file is given up");
+    assert_eq!(s.take().unwrap(), v);
+    assert_eq!(std::fs::read(&path).unwrap(), b"kept");
+    std::fs::remove_file(&path).unwrap();
   }
 
   #[cfg(target_os = "linux")]

@@ -53,31 +53,29 @@ pub fn class_names(s: &HeapSnapshot, k: &Kinds) -> ClassNames {
   };
   // most nodes share a (type, name) pair with many others: resolve each pair once, looked up
   // by index (a hash lookup per node cost more than the rest of this pass)
+  // (objects and natives of one name share a class: `base_class_name` reads only the name)
   const NONE: u32 = u32::MAX;
   let mut by_type = [NONE; 256];
-  let mut by_object_name = vec![NONE; s.strings.len()];
-  let mut by_native_name = vec![NONE; s.strings.len()];
+  let mut by_name = vec![NONE; s.strings.len()];
   let mut of_node = Vec::with_capacity(s.node_count());
   for v in 0..s.node_count() as u32 {
     let t = s.node_type[v as usize];
     let name = s.node_name[v as usize] as usize;
-    let slot = if t == k.object && name < by_object_name.len() {
-      &mut by_object_name[name]
-    } else if t == k.native && name < by_native_name.len() {
-      &mut by_native_name[name]
-    } else if t == k.object || t == k.native {
+    let slot = if t != k.object && t != k.native {
+      &mut by_type[t as usize]
+    } else if let Some(slot) = by_name.get_mut(name) {
+      slot
+    } else {
       // a name past the string table (the reader rejects those): resolved every time
       of_node.push(intern(&base_class_name(s, k, v), &mut names));
       continue;
-    } else {
-      &mut by_type[t as usize]
     };
     if *slot == NONE {
       *slot = intern(&base_class_name(s, k, v), &mut names);
     }
     of_node.push(*slot);
   }
-  drop((by_object_name, by_native_name));
+  drop(by_name);
   let defs = interfaces::infer(s, k);
   let def_class: Vec<u32> = defs.iter().map(|d| intern(&d.name, &mut names)).collect();
   interfaces::apply(s, k, &defs, |node, def| of_node[node as usize] = def_class[def]);

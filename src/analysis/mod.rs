@@ -58,7 +58,7 @@ impl Analysis {
     let kinds = Kinds::of(s);
     // the size column is moved in place on the side thread, out of the snapshot meanwhile; it and
     // the shelved columns go back even if the analysis panics (the caller turns that into an
-    // error, and the snapshot stays whole)
+    // error; columns a panic catches between the snapshot and the shelf are lost)
     let mut self_sizes = std::mem::take(&mut s.node_self_size);
     let mut shelved = None;
     let analysis = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| Analysis::compute_with(s, kinds, &mut self_sizes, policy, &mut shelved)));

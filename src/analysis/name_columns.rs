@@ -42,12 +42,9 @@ impl TakenNames {
   /// at once: the caller waits on the writes, as its next step needs the memory.
   pub fn shelve(self, mut a: Shelf, mut b: Shelf) -> NameColumns {
     let TakenNames { edge_names, node_id, node_name, string_data, string_offsets } = self;
-    std::thread::scope(|scope| {
-      let other = scope.spawn(move || (b.put(node_id), b.put(node_name), b.put(string_data), b.put(string_offsets)));
-      let edge_names = a.put(edge_names);
-      let (node_id, node_name, string_data, string_offsets) = other.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
-      NameColumns { edge_names, node_id, node_name, string_data, string_offsets }
-    })
+    let rest = move || (b.put(node_id), b.put(node_name), b.put(string_data), b.put(string_offsets));
+    let (edge_names, (node_id, node_name, string_data, string_offsets)) = both(move || a.put(edge_names), rest);
+    NameColumns { edge_names, node_id, node_name, string_data, string_offsets }
   }
 }
 
@@ -58,11 +55,8 @@ impl NameColumns {
     let lost = |e: io::Error| io::Error::new(e.kind(), format!("cannot read back the analysis's temporary file: {e}"));
     let NameColumns { edge_names, node_id, node_name, string_data, string_offsets } = self;
     // two threads read at once, as two wrote
-    let (edge_names, rest) = std::thread::scope(|scope| {
-      let other = scope.spawn(move || edge_names.take());
-      let rest = (|| Ok::<_, io::Error>((node_id.take()?, node_name.take()?, string_data.take()?, string_offsets.take()?)))();
-      (other.join().unwrap_or_else(|p| std::panic::resume_unwind(p)), rest)
-    });
+    let rest = move || Ok::<_, io::Error>((node_id.take()?, node_name.take()?, string_data.take()?, string_offsets.take()?));
+    let (edge_names, rest) = both(move || edge_names.take(), rest);
     let (node_id, node_name, string_data, string_offsets) = rest.map_err(lost)?;
     s.edge_names.put_column(edge_names.map_err(lost)?);
     s.node_id = node_id;
@@ -70,6 +64,24 @@ impl NameColumns {
     s.strings.data = String::from_utf8(string_data).map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "the analysis's temporary file gave back garbled strings"))?;
     s.strings.offsets = string_offsets;
     Ok(())
+  }
+}
+
+/// `a()` here and `b()` on another thread at once; both here, one after the other, when no
+/// thread can be had (the closures own the columns: they must run, not be dropped).
+fn both<A, B: Send>(a: impl FnOnce() -> A, b: impl FnOnce() -> B + Send) -> (A, B) {
+  let mut b = Some(b);
+  let slot = &mut b;
+  let (x, y) = std::thread::scope(|scope| {
+    let other = std::thread::Builder::new().spawn_scoped(scope, move || slot.take().map(|b| b()));
+    let x = a();
+    let y = other.ok().and_then(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+    (x, y)
+  });
+  match (y, b.take()) {
+    (Some(y), _) => (x, y),
+    (None, Some(b)) => (x, b()), // the thread did not start: `b` is still here
+    (None, None) => unreachable!("b ran on the other thread, which returned its result"),
   }
 }
 

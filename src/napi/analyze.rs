@@ -3,6 +3,7 @@ use crate::analysis::AnalyzeOptions;
 use crate::napi::progress::{self, TaskProgress};
 use crate::napi::thread_task::spawn_promise;
 use crate::pipeline;
+use crate::shelf::ShelfPolicy;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
@@ -24,12 +25,14 @@ impl From<NativeAnalyzeOptions> for AnalyzeOptions {
 pub fn analyze_file<'e>(env: &'e Env, path: String, opts: NativeAnalyzeOptions, progress: Option<&TaskProgress>) -> Result<Object<'e>> {
   let opts: AnalyzeOptions = opts.into();
   let cell = progress::cell(progress);
-  spawn_promise(env, "leakprobe-analyze", (), move |_| pipeline::analyze_path(std::path::Path::new(&path), &opts, &cell))
+  let spill = ShelfPolicy::from_env(); // here: the environment is the JS thread's
+  spawn_promise(env, "leakprobe-analyze", (), move |_| pipeline::analyze_path(std::path::Path::new(&path), &opts, &cell, &spill))
 }
 
 /// Reads the Buffer in place (no copy); it stays referenced until the Promise settles.
 #[napi(ts_return_type = "Promise<string>")]
 pub fn analyze_buffer<'e>(env: &'e Env, buf: Buffer, opts: NativeAnalyzeOptions) -> Result<Object<'e>> {
   let opts: AnalyzeOptions = opts.into();
-  spawn_promise(env, "leakprobe-analyze", buf, move |b| pipeline::analyze_bytes(b, &opts))
+  let spill = ShelfPolicy::from_env();
+  spawn_promise(env, "leakprobe-analyze", buf, move |b| pipeline::analyze_bytes(b, &opts, &spill))
 }

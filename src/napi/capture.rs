@@ -78,7 +78,8 @@ impl NativeCapture {
     });
     let tee = opts.analyze.map(|a| {
       let a: AnalyzeOptions = a.into();
-      Box::new(move |reader| crate::pipeline::analyze_reader(reader, &a).map_err(|(_, m)| m)) as TeeFn
+      let spill = crate::shelf::ShelfPolicy::from_env(); // here: the environment is the JS thread's
+      Box::new(move |reader| crate::pipeline::analyze_reader(reader, &a, &spill).map_err(|(_, m)| m)) as TeeFn
     });
     let inner = Capture::start_with(
       CaptureOptions { dir: opts.dir.into(), id: opts.id, gzip_level: opts.gzip_level },
