@@ -68,12 +68,6 @@ impl ShelfPolicy {
   }
 }
 
-impl Shelf {
-  pub fn new(dir: Option<&Path>) -> Shelf {
-    dir.map_or_else(Shelf::memory, Shelf::in_dir)
-  }
-}
-
 /// An array on the shelf; `take` gives it back.
 pub enum Shelved<T> {
   Memory(Vec<T>),
@@ -243,8 +237,8 @@ mod tests {
     assert_eq!(s.take().unwrap(), vec![1, 2, 3]);
     assert!(ShelfPolicy::memory().dir_for(usize::MAX - 1).is_none());
     let small = ShelfPolicy { dir: Some(disk_dir()), min_bytes: 1000 };
-    assert!(!Shelf::new(small.dir_for(999)).on_disk());
-    assert!(Shelf::new(small.dir_for(1000)).on_disk());
+    assert!(small.dir_for(999).is_none());
+    assert!(Shelf::in_dir(small.dir_for(1000).unwrap()).on_disk());
   }
 
   #[test]
