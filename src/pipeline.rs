@@ -24,7 +24,7 @@ fn shelf_err(e: std::io::Error) -> (&'static str, String) {
 /// the host may change it.
 pub fn report_json(snap: &mut HeapSnapshot, parse_ms: f64, opts: &AnalyzeOptions, spill: &ShelfPolicy) -> Result<String, (&'static str, String)> {
   let t = Instant::now();
-  let mut report = analysis::analyze_shelving(snap, opts, spill).map_err(shelf_err)?;
+  let mut report = analysis::analyze(snap, opts, spill).map_err(shelf_err)?;
   report.timings.parse_ms = parse_ms;
   report.timings.analyze_ms = t.elapsed().as_secs_f64() * 1000.0;
   serde_json::to_string(&report).map_err(|e| ("ERR_LEAKPROBE_INTERNAL", format!("cannot serialize the report: {e}")))

@@ -21,7 +21,6 @@ use crate::shelf::{Shelf, ShelfPolicy};
 use crate::snapshot::{HeapSnapshot, Sizes};
 use name_columns::{NameColumns, TakenNames};
 use std::io;
-use std::sync::mpsc::Receiver;
 use std::thread::ScopedJoinHandle;
 
 /// Per-node figures (shallow, retained, distance, dominator, class) and the class aggregates,
@@ -130,22 +129,22 @@ impl Halves {
   /// The fastest: the dominator tree on this thread from the start, everything per node on the
   /// other meanwhile; all of the snapshot stays in memory.
   fn side_by_side(s: &HeapSnapshot, kinds: &Kinds, self_sizes: &mut Sizes) -> Halves {
-    std::thread::scope(|scope| {
-      let (owned_tx, owned_rx) = std::sync::mpsc::channel();
-      let side = scope.spawn(|| {
-        let owned_tx = owned_tx; // moved in: dropped if this thread panics, so recv never hangs
-        let _ = owned_tx.send(page_owned(s, kinds));
-        shallow::move_owned_sizes_in(s, kinds, self_sizes);
+    let ((retainers, doms), (distances, classes, aggregates)) = Halves::retainers_beside(
+      s,
+      kinds,
+      self_sizes,
+      |sizes| {
         let distances = distances::compute(s, kinds);
         let mut classes = classes::class_names(s, kinds);
-        let aggregates = classes::aggregate_rows(s, kinds, &mut classes, self_sizes, &distances, &s.locations);
+        let aggregates = classes::aggregate_rows(s, kinds, &mut classes, sizes, &distances, &s.locations);
         (distances, classes, aggregates)
-      });
-      let Some((retainers, essential)) = Halves::retainers(s, kinds, owned_rx) else { join(side); unreachable!("the side thread sends before it returns") };
-      let doms = dominators::compute(s, &retainers, &essential);
-      let (distances, classes, aggregates) = join(side);
-      Halves { retainers, doms, distances, classes, aggregates }
-    })
+      },
+      |retainers, essential| {
+        let doms = dominators::compute(s, &retainers, &essential);
+        (retainers, doms)
+      },
+    );
+    Halves { retainers, doms, distances, classes, aggregates }
   }
 
   /// The leanest: first, on both threads, all that reads names, ids or strings; then those go to
@@ -153,21 +152,15 @@ impl Halves {
   /// computes the distances and the Summary rows, which read none either. Slower by the writes
   /// and by the order it imposes.
   fn names_first(s: &mut HeapSnapshot, kinds: &Kinds, self_sizes: &mut Sizes, files: (Shelf, Shelf), shelved: &mut Option<NameColumns>) -> Halves {
-    let (retainers, essential, mut classes, filter) = {
+    let ((retainers, essential, filter), mut classes) = {
       let s: &HeapSnapshot = s;
-      std::thread::scope(|scope| {
-        let (owned_tx, owned_rx) = std::sync::mpsc::channel();
-        let side = scope.spawn(|| {
-          let owned_tx = owned_tx;
-          let _ = owned_tx.send(page_owned(s, kinds));
-          shallow::move_owned_sizes_in(s, kinds, self_sizes);
-          classes::class_names(s, kinds)
-        });
-        let Some((retainers, essential)) = Halves::retainers(s, kinds, owned_rx) else { join(side); unreachable!("the side thread sends before it returns") };
-        let filter = distances::EdgeFilter::of(s, kinds);
-        let classes = join(side);
-        (retainers, essential, classes, filter)
-      })
+      Halves::retainers_beside(
+        s,
+        kinds,
+        self_sizes,
+        |_| classes::class_names(s, kinds),
+        |retainers, essential| (retainers, essential, distances::EdgeFilter::of(s, kinds)),
+      )
     };
     *shelved = Some(TakenNames::take_from(s).shelve(files.0, files.1));
     let s: &HeapSnapshot = s;
@@ -184,13 +177,36 @@ impl Halves {
     })
   }
 
-  /// The retainer index with the essential-edge bits; the rule needs the page-owned nodes, which
-  /// the other thread finds first (and sends) while this one counts the retainer slots. `None`:
-  /// the other thread panicked before sending (joining it says why).
-  fn retainers(s: &HeapSnapshot, kinds: &Kinds, owned_rx: Receiver<BitSet>) -> Option<(Retainers, BitSet)> {
-    let ends = Retainers::slot_ends(s);
-    let owned = owned_rx.recv().ok()?;
-    Some(Retainers::build_with_essential(s, ends, &mut EssentialRule::new(s, kinds, &owned)))
+  /// The start both schedules share. The essential-edge rule needs the page-owned nodes: the
+  /// other thread finds them first (and sends them), moves the owned self sizes, then runs
+  /// `side`; this one counts the retainer slots meanwhile, builds the retainer index with the
+  /// essential-edge bits, then runs `main`.
+  fn retainers_beside<S: Send, M>(
+    s: &HeapSnapshot,
+    kinds: &Kinds,
+    self_sizes: &mut Sizes,
+    side: impl FnOnce(&Sizes) -> S + Send,
+    main: impl FnOnce(Retainers, BitSet) -> M,
+  ) -> (M, S) {
+    std::thread::scope(|scope| {
+      let (owned_tx, owned_rx) = std::sync::mpsc::channel();
+      let other = scope.spawn(move || {
+        let owned_tx = owned_tx; // moved in: dropped if this thread panics, so recv never hangs
+        let _ = owned_tx.send(page_owned(s, kinds));
+        shallow::move_owned_sizes_in(s, kinds, self_sizes);
+        side(self_sizes)
+      });
+      let ends = Retainers::slot_ends(s);
+      let Ok(owned) = owned_rx.recv() else {
+        // the other thread panicked before sending: its join says why
+        join(other);
+        unreachable!("the side thread sends before it returns")
+      };
+      let (retainers, essential) = Retainers::build_with_essential(s, ends, &mut EssentialRule::new(s, kinds, &owned));
+      drop(owned);
+      let m = main(retainers, essential);
+      (m, join(other))
+    })
   }
 }
 
@@ -198,14 +214,9 @@ fn join<T>(h: ScopedJoinHandle<'_, T>) -> T {
   h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))
 }
 
-/// Analyzes a snapshot and builds the report (timings are the caller's to fill).
-pub fn analyze(s: &mut HeapSnapshot, opts: &AnalyzeOptions) -> Report {
-  let a = Analysis::compute(s);
-  report::build(s, &a, opts)
-}
-
-/// The same, shelving per `policy` during the dominator pass (`Analysis::compute_shelving`).
-pub fn analyze_shelving(s: &mut HeapSnapshot, opts: &AnalyzeOptions, policy: &ShelfPolicy) -> io::Result<Report> {
+/// Analyzes a snapshot and builds the report (timings are the caller's to fill), shelving per
+/// `policy` during the dominator pass (`Analysis::compute_shelving`).
+pub fn analyze(s: &mut HeapSnapshot, opts: &AnalyzeOptions, policy: &ShelfPolicy) -> io::Result<Report> {
   let a = Analysis::compute_shelving(s, policy)?;
   Ok(report::build(s, &a, opts))
 }

@@ -34,7 +34,7 @@ pub struct EdgeFilter {
   /// never followed: the native context's `sloppy_function_map`, the map descriptors' index rule
   skip: BitSet,
   /// edges named like a WeakMap entry (and not decided above): DevTools follows only the second
-  /// of an entry's two edges the BFS meets
+  /// of an entry's two edges the BFS meets (a bit, so most edges need no search in `entry`)
   paired: BitSet,
   /// `(edge, entry)` for the `paired` edges, by edge: the entry is the name's shared part
   entry: Vec<(u32, u32)>,
