@@ -137,3 +137,28 @@ test('LEAKPROBE_SPILL: names on a temporary file during the dominator pass give 
   // a directory that cannot take the file: everything stays in memory
   assert.deepEqual(run({ LEAKPROBE_SPILL: path.join(spill, 'missing'), LEAKPROBE_SPILL_MIN_MB: '0' }), inMemory)
 })
+
+test('analyze() alone loads neither the capture nor the admin-route code', () => {
+  // every entry of the package loads on first use: an app measured for leaks should not carry
+  // node:http, node:crypto and the route code just to analyze a file
+  const script = `
+    const leakprobe = require(${JSON.stringify(path.join(__dirname, '..'))})
+    leakprobe.analyze(${JSON.stringify(FIXTURE)}, { top: 1 }).then((r) => {
+      const loaded = Object.keys(require.cache).map((f) => f.split(require('node:path').sep).slice(-2).join('/'))
+      console.log(JSON.stringify({ top: r.top.length, loaded }))
+    })`
+  const out = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' })
+  assert.equal(out.status, 0, out.stderr)
+  const { top, loaded } = JSON.parse(out.stdout)
+  assert.equal(top, 1)
+  assert.ok(loaded.includes('lib/analyze.js'), loaded.join(' '))
+  for (const f of ['lib/capture.js', 'admin/handler.js', 'admin/express.js', 'lib/monitor.js', 'lib/check.js', 'lib/html-report.js']) {
+    assert.ok(!loaded.includes(f), `${f} was loaded: ${loaded.join(' ')}`)
+  }
+  // and the entries are still plain enumerable functions
+  const entries = require('..')
+  for (const k of ['capture', 'analyze', 'compare', 'check', 'monitor', 'Monitor', 'handler', 'express', 'renderHtml', 'format']) {
+    assert.equal(typeof entries[k], 'function', k)
+  }
+  assert.ok(Object.keys(entries).includes('analyze'))
+})
