@@ -21,47 +21,30 @@ pub struct Definition {
 pub fn infer(s: &HeapSnapshot, k: &Kinds) -> Vec<Definition> {
   let mut candidates: Vec<Definition> = Vec::new();
   let mut by_name: HashMap<String, usize> = HashMap::new();
+  // Objects of one hidden class list the same properties: the name (and candidate) of each
+  // distinct property list is worked out once, then only counted
+  let mut memo: HashMap<u64, Vec<(Vec<u32>, Option<usize>)>> = HashMap::new();
+  let mut all: Vec<u32> = Vec::new();
   let mut total = 0usize;
   for v in 0..s.node_count() as u32 {
     if !is_plain_object(s, k, v) {
       continue;
     }
     total += 1;
-    let mut name = String::from("{");
-    let mut name_len = 1usize;
-    let mut props: Vec<u32> = Vec::new();
-    for e in s.edges_of(v) {
-      if s.edge_type(e) != k.e_property {
-        continue;
-      }
-      let idx = s.edge_name_or_index(e);
-      let p = s.strings.get(idx);
-      if p == "__proto__" {
-        continue;
-      }
-      let f = format_property_name(p);
-      let flen = js_len(&f);
-      if name_len > MIN_INTERFACE_PROPERTY_COUNT && name_len + flen > MAX_INTERFACE_NAME_LENGTH {
-        break;
-      }
-      if name_len != 1 {
-        name.push_str(", ");
-        name_len += 2;
-      }
-      name.push_str(&f);
-      name_len += flen;
-      props.push(idx);
-    }
-    if props.is_empty() {
-      continue;
-    }
-    name.push('}');
-    match by_name.get(&name) {
-      Some(&i) => candidates[i].count += 1,
+    all.clear();
+    all.extend(s.edges_of(v).filter(|&e| s.edge_type(e) == k.e_property).map(|e| s.edge_name_or_index(e)));
+    let key = all.iter().fold(0xcbf29ce484222325u64, |h, &p| (h ^ p as u64).wrapping_mul(0x100000001b3));
+    let seen = memo.entry(key).or_default();
+    let cand = match seen.iter().find(|(list, _)| *list == all) {
+      Some((_, c)) => *c,
       None => {
-        by_name.insert(name.clone(), candidates.len());
-        candidates.push(Definition { name, properties: props, count: 1 });
+        let c = candidate_of(s, &all, &mut candidates, &mut by_name);
+        seen.push((all.clone(), c));
+        c
       }
+    };
+    if let Some(c) = cand {
+      candidates[c].count += 1;
     }
   }
   // stable, like Array.prototype.sort: ties keep first-seen order
@@ -70,6 +53,40 @@ pub fn infer(s: &HeapSnapshot, k: &Kinds) -> Vec<Definition> {
   let keep = candidates.iter().take_while(|c| c.count as f64 >= min_count).count();
   candidates.truncate(keep);
   candidates
+}
+
+/// The candidate named by one property list (in edge order), added with no count yet; None
+/// when the list names no property.
+fn candidate_of(s: &HeapSnapshot, all: &[u32], candidates: &mut Vec<Definition>, by_name: &mut HashMap<String, usize>) -> Option<usize> {
+  let mut name = String::from("{");
+  let mut name_len = 1usize;
+  let mut props: Vec<u32> = Vec::new();
+  for &idx in all {
+    let p = s.strings.get(idx);
+    if p == "__proto__" {
+      continue;
+    }
+    let f = format_property_name(p);
+    let flen = js_len(&f);
+    if name_len > MIN_INTERFACE_PROPERTY_COUNT && name_len + flen > MAX_INTERFACE_NAME_LENGTH {
+      break;
+    }
+    if name_len != 1 {
+      name.push_str(", ");
+      name_len += 2;
+    }
+    name.push_str(&f);
+    name_len += flen;
+    props.push(idx);
+  }
+  if props.is_empty() {
+    return None;
+  }
+  name.push('}');
+  Some(*by_name.entry(name).or_insert_with_key(|name| {
+    candidates.push(Definition { name: name.clone(), properties: props, count: 0 });
+    candidates.len() - 1
+  }))
 }
 
 #[derive(Clone, Copy)]
