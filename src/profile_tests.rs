@@ -83,7 +83,7 @@ fn profile_phases() {
   println!("report   {:>8.0} ms  {}  ({} bytes of JSON)", t.elapsed().as_secs_f64() * 1e3, mem(), json.len());
 }
 
-/// The memory over time of the real (two-thread) analysis, sampled every 5 ms:
+/// The memory over time of the real (two-thread) analysis and its report, sampled every 5 ms:
 ///   LEAKPROBE_PROFILE=FILE cargo test --release --lib rss_timeline -- --ignored --nocapture
 #[test]
 #[ignore]
@@ -103,13 +103,11 @@ fn rss_timeline() {
     }
     out
   });
-  let a = crate::analysis::Analysis::compute_shelving(&mut snap, &crate::shelf::ShelfPolicy::from_env()).unwrap();
-  let t1 = t0.elapsed().as_millis();
-  let r = crate::analysis::report::build(&snap, &a, &crate::analysis::AnalyzeOptions { top: 20, paths: 5, classes: None });
+  let r = crate::analysis::analyze(&mut snap, &crate::analysis::AnalyzeOptions { top: 20, paths: 5, classes: None }, &crate::shelf::ShelfPolicy::from_env()).unwrap();
   let t2 = t0.elapsed().as_millis();
   drop(r);
   stop.store(true, std::sync::atomic::Ordering::Relaxed);
   let out = h.join().unwrap();
   for (t, m) in out.iter().step_by(3) { println!("{t:>5} ms {m:>5} MiB"); }
-  println!("compute done at {t1} ms, report at {t2} ms; max {:?}", out.iter().map(|x| x.1).max());
+  println!("report at {t2} ms; max {:?}", out.iter().map(|x| x.1).max());
 }

@@ -53,6 +53,16 @@ impl Analysis {
   /// temporary file for big snapshots); an error means that file failed us, and leaves the
   /// snapshot incomplete (drop it).
   pub fn compute_shelving(s: &mut HeapSnapshot, policy: &ShelfPolicy) -> io::Result<Analysis> {
+    let (a, names) = Analysis::compute_leaving_names(s, policy)?;
+    if let Some(cols) = names {
+      cols.restore(s)?;
+    }
+    Ok(a)
+  }
+
+  /// As `compute_shelving`, but names that went to a shelf stay there: the caller brings them
+  /// back (`NameColumns::restore`) once it has dropped what it no longer needs.
+  fn compute_leaving_names(s: &mut HeapSnapshot, policy: &ShelfPolicy) -> io::Result<(Analysis, Option<NameColumns>)> {
     dom_state::propagate(s);
     let kinds = Kinds::of(s);
     // the size column is moved in place on the side thread, out of the snapshot meanwhile; it and
@@ -62,15 +72,17 @@ impl Analysis {
     let mut shelved = None;
     let analysis = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| Analysis::compute_with(s, kinds, &mut self_sizes, policy, &mut shelved)));
     s.node_self_size = self_sizes;
-    if let Some(cols) = shelved {
-      let _ = NameColumns::restore(cols, s); // only after a panic: best effort
-    }
     match analysis {
       Ok(a) => {
         s.self_sizes_moved = true;
-        a
+        a.map(|a| (a, shelved))
       }
-      Err(p) => std::panic::resume_unwind(p),
+      Err(p) => {
+        if let Some(cols) = shelved {
+          let _ = cols.restore(s); // best effort
+        }
+        std::panic::resume_unwind(p)
+      }
     }
   }
 
@@ -94,10 +106,8 @@ impl Analysis {
     drop(order);
     aggregates.add_retained(&classes, &retained, &tree);
     drop(tree);
-    // shelved names back last, once the dominator pass's arrays are gone
-    if let Some(cols) = shelved.take() {
-      cols.restore(s)?;
-    }
+    // shelved names stay out: the caller brings them back once the dominator pass's arrays
+    // are gone
     let unreachable_size = (0..s.node_count()).filter(|&v| unreachable.get(v)).map(|v| self_sizes.get(v)).sum();
     let total_size = if retained.is_empty() { 0 } else { retained.get(0) } + s.extra_native_bytes;
     Ok(Analysis {
@@ -215,10 +225,20 @@ fn join<T>(h: ScopedJoinHandle<'_, T>) -> T {
 }
 
 /// Analyzes a snapshot and builds the report (timings are the caller's to fill), shelving per
-/// `policy` during the dominator pass (`Analysis::compute_shelving`).
+/// `policy` during the dominator pass (`Analysis::compute_shelving`). Names on the shelf come
+/// back only once the report's figures and paths are picked and the analysis is dropped (only
+/// the node ids before: ties in the top list go by id), so names and the per-node analysis are
+/// never in memory together.
 pub fn analyze(s: &mut HeapSnapshot, opts: &AnalyzeOptions, policy: &ShelfPolicy) -> io::Result<Report> {
-  let a = Analysis::compute_shelving(s, policy)?;
-  Ok(report::build(s, &a, opts))
+  let (a, names) = Analysis::compute_leaving_names(s, policy)?;
+  let Some(mut cols) = names else {
+    return Ok(report::build(s, &a, opts));
+  };
+  cols.restore_ids(s)?;
+  let picked = report::select(s, &a, opts);
+  drop(a);
+  cols.restore(s)?;
+  Ok(picked.render(s))
 }
 
 #[cfg(test)]

@@ -6,7 +6,8 @@ use std::io;
 
 pub struct NameColumns {
   edge_names: Shelved<u16>,
-  node_id: Shelved<u32>,
+  /// None once `restore_ids` brought them back
+  node_id: Option<Shelved<u32>>,
   node_name: Shelved<u32>,
   string_data: Shelved<u8>,
   string_offsets: Shelved<u64>,
@@ -44,22 +45,35 @@ impl TakenNames {
     let TakenNames { edge_names, node_id, node_name, string_data, string_offsets } = self;
     let rest = move || (b.put(node_id), b.put(node_name), b.put(string_data), b.put(string_offsets));
     let (edge_names, (node_id, node_name, string_data, string_offsets)) = both(move || a.put(edge_names), rest);
-    NameColumns { edge_names, node_id, node_name, string_data, string_offsets }
+    NameColumns { edge_names, node_id: Some(node_id), node_name, string_data, string_offsets }
   }
 }
 
+fn lost(e: io::Error) -> io::Error {
+  io::Error::new(e.kind(), format!("cannot read back the analysis's temporary file: {e}"))
+}
+
 impl NameColumns {
+  /// Puts the node ids alone back into `s` (before the rest: `restore`).
+  pub fn restore_ids(&mut self, s: &mut HeapSnapshot) -> io::Result<()> {
+    if let Some(ids) = self.node_id.take() {
+      s.node_id = ids.take().map_err(lost)?;
+    }
+    Ok(())
+  }
+
   /// Puts the columns back into `s`. An error means the temporary file failed us (its disk,
   /// mostly): the snapshot is then incomplete and must be dropped.
   pub fn restore(self, s: &mut HeapSnapshot) -> io::Result<()> {
-    let lost = |e: io::Error| io::Error::new(e.kind(), format!("cannot read back the analysis's temporary file: {e}"));
     let NameColumns { edge_names, node_id, node_name, string_data, string_offsets } = self;
     // two threads read at once, as two wrote
-    let rest = move || Ok::<_, io::Error>((node_id.take()?, node_name.take()?, string_data.take()?, string_offsets.take()?));
+    let rest = move || Ok::<_, io::Error>((node_id.map(Shelved::take).transpose()?, node_name.take()?, string_data.take()?, string_offsets.take()?));
     let (edge_names, rest) = both(move || edge_names.take(), rest);
     let (node_id, node_name, string_data, string_offsets) = rest.map_err(lost)?;
     s.edge_names.put_column(edge_names.map_err(lost)?);
-    s.node_id = node_id;
+    if let Some(ids) = node_id {
+      s.node_id = ids;
+    }
     s.node_name = node_name;
     s.strings.data = String::from_utf8(string_data).map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "the analysis's temporary file gave back garbled strings"))?;
     s.strings.offsets = string_offsets;
@@ -100,6 +114,12 @@ mod tests {
     let dir = root.join("target");
     let cols = taken.shelve(Shelf::in_dir(&dir), Shelf::in_dir(&dir));
     assert!(matches!(cols.edge_names, Shelved::File { .. }) && matches!(cols.string_data, Shelved::File { .. }));
+    cols.restore(&mut s).unwrap();
+    assert!(s.node_id == before.node_id && s.node_name == before.node_name && s.edge_names == before.edge_names);
+    // the ids first, then the rest
+    let mut cols = TakenNames::take_from(&mut s).shelve(Shelf::in_dir(&dir), Shelf::in_dir(&dir));
+    cols.restore_ids(&mut s).unwrap();
+    assert!(s.node_id == before.node_id && s.node_name.is_empty() && s.edge_names.is_empty());
     cols.restore(&mut s).unwrap();
     assert!(s.node_id == before.node_id && s.node_name == before.node_name && s.edge_names == before.edge_names);
     assert!(s.strings.data == before.strings.data && s.strings.offsets == before.strings.offsets);

@@ -3,6 +3,7 @@ use super::names::display_name;
 use super::paths::retainer_path;
 use super::Analysis;
 use crate::graph::kinds::edge_name;
+use crate::graph::Kinds;
 use crate::snapshot::HeapSnapshot;
 use serde::Serialize;
 use std::cmp::Reverse;
@@ -126,14 +127,15 @@ pub fn top_nodes(s: &HeapSnapshot, a: &Analysis, n: usize) -> Vec<u32> {
   out.into_iter().map(|t| t.2).collect()
 }
 
-pub fn path_steps(s: &HeapSnapshot, a: &Analysis, node: u32) -> Vec<PathStep> {
-  retainer_path(s, a, node)
-    .into_iter()
-    .map(|(v, e)| PathStep {
+/// A path as `retainer_path` gives it, named.
+fn name_steps(s: &HeapSnapshot, k: &Kinds, steps: &[(u32, Option<u32>)]) -> Vec<PathStep> {
+  steps
+    .iter()
+    .map(|&(v, e)| PathStep {
       id: s.node_id[v as usize] as u64,
-      name: cut_name(display_name(s, &a.kinds, v)),
+      name: cut_name(display_name(s, k, v)),
       node_type: s.node_type_name(v).to_string(),
-      edge: e.map(|e| edge_name(s, &a.kinds, e as usize)).unwrap_or_default(),
+      edge: e.map(|e| edge_name(s, k, e as usize)).unwrap_or_default(),
       edge_type: e.map(|e| s.edge_type_name(e).to_string()).unwrap_or_default(),
     })
     .collect()
@@ -163,33 +165,70 @@ pub fn class_rows(a: &Analysis) -> Vec<ClassRow> {
 }
 
 pub fn build(s: &HeapSnapshot, a: &Analysis, opts: &AnalyzeOptions) -> Report {
+  select(s, a, opts).render(s)
+}
+
+/// What a report shows, picked from the analysis, before anything is named: the figures and
+/// retainer paths (as node and edge ordinals) of the top nodes, and the Summary rows. Reads
+/// node ids, types and edges but no node or edge name, so the analysis can be dropped and the
+/// names brought back (`render`) without both in memory at once.
+pub struct Selection {
+  kinds: Kinds,
+  snapshot: SnapshotSummary,
+  top: Vec<Picked>,
+  classes: Vec<ClassRow>,
+}
+
+struct Picked {
+  node: u32,
+  self_size: u64,
+  retained_size: u64,
+  distance: i64,
+  path: Vec<(u32, Option<u32>)>,
+}
+
+pub fn select(s: &HeapSnapshot, a: &Analysis, opts: &AnalyzeOptions) -> Selection {
   let top = top_nodes(s, a, opts.top)
     .into_iter()
     .enumerate()
-    .map(|(i, v)| TopNode {
-      id: s.node_id[v as usize] as u64,
-      name: cut_name(display_name(s, &a.kinds, v)),
-      node_type: s.node_type_name(v).to_string(),
+    .map(|(i, v)| Picked {
+      node: v,
       self_size: s.node_self_size.get(v as usize),
       retained_size: a.retained.get(v as usize),
       distance: a.distances[v as usize] as i64,
-      path: if i < opts.paths { path_steps(s, a, v) } else { Vec::new() },
+      path: if i < opts.paths { retainer_path(s, a, v) } else { Vec::new() },
     })
     .collect();
   let mut classes = class_rows(a);
   if let Some(n) = opts.classes {
     classes.truncate(n);
   }
-  Report {
-    format: "leakprobe-report/1",
-    snapshot: SnapshotSummary {
-      nodes: s.node_count() as u64,
-      edges: s.edge_count() as u64,
-      total_size: a.total_size,
-      unreachable_size: a.unreachable_size,
-    },
-    timings: Timings::default(),
-    top,
-    classes,
+  let snapshot = SnapshotSummary {
+    nodes: s.node_count() as u64,
+    edges: s.edge_count() as u64,
+    total_size: a.total_size,
+    unreachable_size: a.unreachable_size,
+  };
+  Selection { kinds: a.kinds, snapshot, top, classes }
+}
+
+impl Selection {
+  /// The report, with names: `s` must hold its names again.
+  pub fn render(self, s: &HeapSnapshot) -> Report {
+    let k = &self.kinds;
+    let top = self
+      .top
+      .into_iter()
+      .map(|p| TopNode {
+        id: s.node_id[p.node as usize] as u64,
+        name: cut_name(display_name(s, k, p.node)),
+        node_type: s.node_type_name(p.node).to_string(),
+        self_size: p.self_size,
+        retained_size: p.retained_size,
+        distance: p.distance,
+        path: name_steps(s, k, &p.path),
+      })
+      .collect();
+    Report { format: "leakprobe-report/1", snapshot: self.snapshot, timings: Timings::default(), top, classes: self.classes }
   }
 }
