@@ -15,6 +15,13 @@ fn snapshot_err(e: SnapshotError) -> (&'static str, String) {
   (ERR_SNAPSHOT, e.to_string())
 }
 
+/// Drops a big value (a snapshot: hundreds of MB to hand back to the kernel) on a thread of its
+/// own, so the result reaches JavaScript without waiting on it. If no thread can be had, the
+/// failed spawn drops the closure, and the value with it, here.
+fn drop_later<T: Send + 'static>(v: T) {
+  let _ = std::thread::Builder::new().name("leakprobe-free".into()).spawn(move || drop(v));
+}
+
 fn shelf_err(e: std::io::Error) -> (&'static str, String) {
   ("ERR_LEAKPROBE_SPILL", format!("{e} (LEAKPROBE_SPILL=off keeps the whole analysis in memory)"))
 }
@@ -33,7 +40,9 @@ pub fn report_json(snap: &mut HeapSnapshot, parse_ms: f64, opts: &AnalyzeOptions
 pub fn analyze_reader<R: Read>(input: R, opts: &AnalyzeOptions, spill: &ShelfPolicy) -> Result<String, (&'static str, String)> {
   let t = Instant::now();
   let mut snap = snapshot::read_snapshot_auto(input).map_err(snapshot_err)?;
-  report_json(&mut snap, t.elapsed().as_secs_f64() * 1000.0, opts, spill)
+  let out = report_json(&mut snap, t.elapsed().as_secs_f64() * 1000.0, opts, spill);
+  drop_later(snap);
+  out
 }
 
 /// `progress` gets the bytes read and the phase (`Progress::default()` when nobody watches).
@@ -42,6 +51,7 @@ pub fn analyze_path(path: &Path, opts: &AnalyzeOptions, progress: &Progress, spi
   let mut snap = snapshot::read_snapshot_path_with(path, progress, 0).map_err(snapshot_err)?;
   progress.start(Phase::Analyzing, 0, 0);
   let out = report_json(&mut snap, t.elapsed().as_secs_f64() * 1000.0, opts, spill);
+  drop_later(snap);
   progress.start(Phase::Done, 0, 0);
   out
 }
@@ -49,7 +59,9 @@ pub fn analyze_path(path: &Path, opts: &AnalyzeOptions, progress: &Progress, spi
 pub fn analyze_bytes(buf: &[u8], opts: &AnalyzeOptions, spill: &ShelfPolicy) -> Result<String, (&'static str, String)> {
   let t = Instant::now();
   let mut snap = snapshot::read_snapshot_bytes(buf).map_err(snapshot_err)?;
-  report_json(&mut snap, t.elapsed().as_secs_f64() * 1000.0, opts, spill)
+  let out = report_json(&mut snap, t.elapsed().as_secs_f64() * 1000.0, opts, spill);
+  drop_later(snap);
+  out
 }
 
 /// Compares two or three snapshot files (baseline, target[, final]) into the
@@ -85,6 +97,7 @@ pub fn compare_paths(paths: &[&Path], opts: &CompareOptions, progress: &Progress
   analyze_ms += t2.elapsed().as_secs_f64() * 1000.0;
   cmp.timings.parse_ms = parse_ms;
   cmp.timings.analyze_ms = analyze_ms;
+  drop_later((last, a));
   progress.start(Phase::Done, last_item, 0);
   serde_json::to_string(&cmp).map_err(|e| ("ERR_LEAKPROBE_INTERNAL", format!("cannot serialize the comparison: {e}")))
 }

@@ -56,7 +56,7 @@ pub fn pack_edge(to: u32, edge_type: u8) -> u32 {
 }
 
 /// Bit t set: edges of type t carry an index (`element`, `hidden`), not a string.
-fn index_edge_types(edge_type_names: &[String]) -> u16 {
+pub(crate) fn index_edge_types(edge_type_names: &[String]) -> u16 {
   let mut bits = 0;
   for (t, name) in edge_type_names.iter().enumerate() {
     if name == "element" || name == "hidden" {

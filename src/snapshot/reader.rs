@@ -2,7 +2,7 @@
 //! (and `locations`) laid straight into the columnar arrays of `HeapSnapshot`.
 use super::error::SnapshotError;
 use super::edge_names::EdgeNames;
-use super::model::{compact_edge_names, pack_edge, HeapSnapshot, Location, StringTable, MAX_EDGE_TYPES, MAX_NODES};
+use super::model::{compact_edge_names, index_edge_types, pack_edge, HeapSnapshot, Location, StringTable, MAX_EDGE_TYPES, MAX_NODES};
 use super::parallel_array::{read_uint_columns, Columns};
 use super::scanner::{Res, Scanner};
 use serde::Deserialize;
@@ -123,6 +123,7 @@ fn read_from<R: Read>(mut sc: Scanner<R>) -> Result<HeapSnapshot, SnapshotError>
   let mut snap = HeapSnapshot::default();
   let mut layout: Option<Layout> = None;
   let (mut seen_nodes, mut seen_edges, mut seen_strings) = (false, false, false);
+  let mut largest_string = 0u32;
   let mut packing: Option<std::thread::JoinHandle<Option<(Vec<u32>, Vec<u32>, EdgeNames)>>> = None;
   match sc.peek_ws()? {
     None => return sc.err("the input is empty; expected a heap snapshot (JSON)"),
@@ -161,7 +162,7 @@ fn read_from<R: Read>(mut sc: Scanner<R>) -> Result<HeapSnapshot, SnapshotError>
             if seen_edges {
               return sc.err("a second \"edges\" array; a snapshot has one");
             }
-            read_edges(&mut sc, l, &mut snap)?;
+            largest_string = read_edges(&mut sc, l, &mut snap)?;
             seen_edges = true;
             // pack the edge names on another thread while this one reads the strings; the
             // columns go with it and come back (the raw names stay for validation)
@@ -215,7 +216,7 @@ fn read_from<R: Read>(mut sc: Scanner<R>) -> Result<HeapSnapshot, SnapshotError>
     }
     Some(_) => return Err(SnapshotError::general("internal error while packing the edge names (a bug: please report it)")),
   };
-  validate(&snap, layout.as_ref().expect("checked above"))?;
+  validate(&snap, layout.as_ref().expect("checked above"), largest_string)?;
   match packed {
     Some(names) => {
       snap.raw_edge_names = Vec::new();
@@ -350,15 +351,20 @@ struct EdgeCols {
   /// target | type (`model::pack_edge`)
   to_type: Vec<u32>,
   name: Vec<u32>,
+  /// the largest string index among these edges' names (checked against the string table
+  /// once it is read)
+  largest_string: u32,
 }
 
 impl Columns for EdgeCols {
   fn clear(&mut self) {
     (self.to_type.clear(), self.name.clear());
+    self.largest_string = 0;
   }
 }
 
-fn read_edges<R: Read>(sc: &mut Scanner<R>, l: &Layout, s: &mut HeapSnapshot) -> Res<()> {
+/// Returns the largest string index an edge names (`validate` checks it once the strings are in).
+fn read_edges<R: Read>(sc: &mut Scanner<R>, l: &Layout, s: &mut HeapSnapshot) -> Res<u32> {
   let n = l.edge_count.unwrap_or(0).min(MAX_PREALLOC * 4) as usize;
   s.edges.reserve(n);
   s.raw_edge_names.reserve(n);
@@ -371,6 +377,8 @@ fn read_edges<R: Read>(sc: &mut Scanner<R>, l: &Layout, s: &mut HeapSnapshot) ->
   let width = roles.len();
   let at_of = |role: Role| roles.iter().position(|r| *r == role).unwrap_or(0);
   let (ti, ni, oi) = (at_of(Role::Type), at_of(Role::Name), at_of(Role::ToNode));
+  // bit t set: edges of type t name a string (the others carry an element or hidden index)
+  let named: u32 = !(index_edge_types(&s.edge_type_names) as u32);
   let convert = move |vals: &[u64], at: &dyn Fn(usize) -> u64, c: &mut EdgeCols| -> Res<()> {
     for (r, rec) in vals.chunks_exact(width).enumerate() {
       let bad = |i: usize, what: String| Err(SnapshotError::at(at(r * width + i), what));
@@ -389,18 +397,23 @@ fn read_edges<R: Read>(sc: &mut Scanner<R>, l: &Layout, s: &mut HeapSnapshot) ->
       }
       c.to_type.push(pack_edge((to / node_width) as u32, t as u8));
       c.name.push(name as u32);
+      if named & (1 << t) != 0 {
+        c.largest_string = c.largest_string.max(name as u32);
+      }
     }
     Ok(())
   };
+  let mut largest_string = 0;
   let tail = read_uint_columns(sc, "in \"edges\"", width, &convert, |c: &EdgeCols| {
     s.edges.extend_from_slice(&c.to_type);
     s.raw_edge_names.extend_from_slice(&c.name);
+    largest_string = largest_string.max(c.largest_string);
     Ok(())
   })?;
   if tail != 0 {
     return sc.err(format!("the \"edges\" array ends mid-record: its length is not a multiple of {width} edge fields"));
   }
-  Ok(())
+  Ok(largest_string)
 }
 
 fn read_locations<R: Read>(sc: &mut Scanner<R>, l: &Layout, s: &mut HeapSnapshot) -> Res<()> {
@@ -472,7 +485,8 @@ fn read_strings<R: Read>(sc: &mut Scanner<R>, t: &mut StringTable) -> Res<()> {
 }
 
 /// Cross-array checks, once everything is read.
-fn validate(s: &HeapSnapshot, l: &Layout) -> Res<()> {
+/// `largest_string`: the largest string index an edge names (`read_edges`).
+fn validate(s: &HeapSnapshot, l: &Layout, largest_string: u32) -> Res<()> {
   let nodes = s.node_count();
   let edges = s.edge_count();
   let err = |m: String| Err(SnapshotError::general(m));
@@ -509,8 +523,7 @@ fn validate(s: &HeapSnapshot, l: &Layout) -> Res<()> {
   let limit: Vec<u32> =
     s.edge_type_names.iter().map(|t| if t == "element" || t == "hidden" { u32::MAX } else { strings.saturating_sub(1) as u32 }).collect();
   let limit_of = |t: u8| limit.get(t as usize).copied().unwrap_or(0);
-  let over = s.edge_types().zip(&s.raw_edge_names).fold(false, |acc, (t, n)| acc | (*n > limit_of(t)));
-  if over || strings == 0 {
+  if largest_string as usize >= strings {
     for (i, (t, n)) in s.edge_types().zip(&s.raw_edge_names).enumerate() {
       if *n > limit_of(t) || (strings == 0 && limit_of(t) != u32::MAX) {
         return err(format!("edge {i} has name string {n}, past the {strings} strings"));
@@ -626,6 +639,9 @@ mod tests {
     assert!(err_of(&TINY.replace("2,2,5,24,1,0]", "2,2,5,24,1]")).message.contains("mid-record"));
     // name index past the strings, type out of range
     assert!(err_of(&TINY.replace("2,2,5,24", "2,99,5,24")).message.contains("past the 6 strings"));
+    // an edge naming a string past the table; an element edge's index is no string
+    assert!(err_of(&TINY.replace("2,4,12", "2,99,12")).message.contains("edge 1 has name string 99, past the 6 strings"));
+    assert!(read_snapshot(TINY.replace("2,4,12", "1,99,12").as_bytes()).is_ok());
     assert!(err_of(&TINY.replace("2,2,5,24", "9,2,5,24")).message.contains("node type 9"));
     // non-UTF-8 bytes inside a string
     let mut bad = TINY.as_bytes().to_vec();
