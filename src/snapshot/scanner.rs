@@ -1,5 +1,6 @@
 //! A pull scanner over a byte stream: just enough JSON for heap snapshots, with byte offsets,
-//! a fast path for the big integer arrays, and iterative skipping (no recursion).
+//! pieces of the big integer arrays for the parser threads (`array_chunk`), and iterative skipping
+//! (no recursion).
 use super::error::SnapshotError;
 use std::io::{self, Read};
 
@@ -221,89 +222,6 @@ impl<R: Read> Scanner<R> {
       }
     }
     Ok(v)
-  }
-
-  /// Reads an array of non-negative integers in batches: `f(values, offsets)` gets up to
-  /// `batch` values at a time (whole batches are multiples of `batch`), with each value's byte
-  /// offset for error messages. Returns the count. The hot loop of the reader: a fast path
-  /// parses straight from the buffer, a careful path handles buffer edges and errors.
-  pub fn uint_batches(
-    &mut self,
-    context: &str,
-    batch: usize,
-    mut f: impl FnMut(&[u64], &[u64]) -> Res<()>,
-  ) -> Res<u64> {
-    self.expect(b'[', context)?;
-    let mut vals: Vec<u64> = Vec::with_capacity(batch);
-    let mut offs: Vec<u64> = Vec::with_capacity(batch);
-    let mut n = 0u64;
-    if self.peek_ws()? == Some(b']') {
-      self.bump();
-      return Ok(0);
-    }
-    loop {
-      let mut closed = false;
-      // fast path: up to 19 digits plus separators must be in the buffer
-      'fast: while vals.len() < batch {
-        let len = self.len;
-        let buf = &self.buf[..len];
-        let mut p = self.pos;
-        while p < len && matches!(buf[p], b' ' | b'\n' | b'\r' | b'\t') {
-          p += 1;
-        }
-        if p + 24 > len {
-          break 'fast;
-        }
-        let start = p;
-        // eight bytes at a time (p + 24 <= len here); longer numbers finish byte by byte
-        let (mut v, n) = swar_digits(&buf[p..p + 8]);
-        p += n;
-        if n == 8 {
-          while p < start + 19 && buf[p].is_ascii_digit() {
-            v = v * 10 + (buf[p] - b'0') as u64;
-            p += 1;
-          }
-        }
-        if p == start || matches!(buf[p], b'0'..=b'9' | b'.' | b'e' | b'E') {
-          break 'fast; // not a number, or a long/odd one: the careful path says what is wrong
-        }
-        while p + 1 < len && matches!(buf[p], b' ' | b'\n' | b'\r' | b'\t') {
-          p += 1;
-        }
-        let sep = buf[p];
-        if sep != b',' && sep != b']' {
-          break 'fast;
-        }
-        vals.push(v);
-        offs.push(self.base + start as u64);
-        self.pos = p + 1;
-        if sep == b']' {
-          closed = true;
-          break 'fast;
-        }
-      }
-      if !closed && vals.len() < batch {
-        offs.push(self.offset());
-        vals.push(self.uint(context)?);
-        match self.peek_ws()? {
-          Some(b',') => self.bump(),
-          Some(b']') => {
-            self.bump();
-            closed = true;
-          }
-          other => return self.err(format!("expected ',' or ']' {context}, found {}", describe(other))),
-        }
-      }
-      if closed || vals.len() == batch {
-        n += vals.len() as u64;
-        f(&vals, &offs)?;
-        vals.clear();
-        offs.clear();
-      }
-      if closed {
-        return Ok(n);
-      }
-    }
   }
 
   /// A JSON string appended to `out`. Lone surrogates (V8 writes them) become U+FFFD;
