@@ -282,4 +282,39 @@ fn distances_apply_devtools_name_rules() {
   assert_eq!(d(kept), 3);
   assert_eq!((d(dropped), d(dropped_by_name)), (NO_DISTANCE, NO_DISTANCE));
   assert_eq!((d(sloppy), d(other)), (NO_DISTANCE, 3));
+  // worked out in two parts (as two threads do), split anywhere, e.g. between the entry's edges
+  use crate::graph::distances::{compute_filtered, EdgeFilter, FilterNames};
+  let (k, n) = (x.kinds, s.node_count() as u32);
+  for mid in 0..=n {
+    let parts = vec![EdgeFilter::part(&s, &k, FilterNames::of(&s), 0..mid), EdgeFilter::part(&s, &k, FilterNames::of(&s), mid..n)];
+    assert_eq!(compute_filtered(&s, &k, &EdgeFilter::join(&s, &k, parts)), x.distances, "split at {mid}");
+  }
+}
+
+#[test]
+fn distance_filter_parts_number_entries_as_one() {
+  // entry A's first edge is met and never its second: A stays pending. Entry B's table is not
+  // reachable, so its key's edge is the first of B the BFS meets and is skipped. A part that
+  // numbered B as the other part numbered A would let that edge through.
+  let (mut b, g) = with_global();
+  let table_a = b.node("array", "(WeakMap table)", 8);
+  let table_b = b.node("array", "(WeakMap table)", 8);
+  let key_b = b.node("object", "KeyB", 8);
+  let (v_a, v_b, key_a) = (b.node("object", "VA", 8), b.node("object", "VB", 8), b.node("object", "KeyA", 8));
+  b.edge(g, "property", "a", table_a);
+  b.edge(g, "property", "kb", key_b);
+  let entry = |key: u32, value: u32, table: u32| format!("3 / part of key (K @{}) -> value (V @{}) pair in WeakMap (table @{})", key * 2 + 1, value * 2 + 1, table * 2 + 1);
+  let (part_a, part_b) = (entry(key_a, v_a, table_a), entry(key_b, v_b, table_b));
+  b.edge(table_a, "internal", &part_a, v_a);
+  b.edge(table_b, "internal", &part_b, v_b);
+  b.edge(key_b, "internal", &format!("7{}", &part_b[1..]), v_b);
+  let mut s = b.build();
+  let x = Analysis::compute(&mut s);
+  assert_eq!((x.distances[v_a as usize], x.distances[v_b as usize]), (NO_DISTANCE, NO_DISTANCE));
+  use crate::graph::distances::{compute_filtered, EdgeFilter, FilterNames};
+  let (k, n) = (x.kinds, s.node_count() as u32);
+  for mid in 0..=n {
+    let parts = vec![EdgeFilter::part(&s, &k, FilterNames::of(&s), 0..mid), EdgeFilter::part(&s, &k, FilterNames::of(&s), mid..n)];
+    assert_eq!(compute_filtered(&s, &k, &EdgeFilter::join(&s, &k, parts)), x.distances, "split at {mid}");
+  }
 }

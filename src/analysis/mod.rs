@@ -164,13 +164,17 @@ impl Halves {
   fn names_first(s: &mut HeapSnapshot, kinds: &Kinds, self_sizes: &mut Sizes, files: (Shelf, Shelf), shelved: &mut Option<NameColumns>) -> Halves {
     let ((retainers, essential, filter), mut classes) = {
       let s: &HeapSnapshot = s;
-      Halves::retainers_beside(
+      // each thread works out the distance filter for half of the nodes once its own work is done
+      let names = distances::FilterNames::of(s);
+      let mid = s.node_count() as u32 / 2;
+      let ((retainers, essential, high), (classes, low)) = Halves::retainers_beside(
         s,
         kinds,
         self_sizes,
-        |_| classes::class_names(s, kinds),
-        |retainers, essential| (retainers, essential, distances::EdgeFilter::of(s, kinds)),
-      )
+        |_| (classes::class_names(s, kinds), distances::EdgeFilter::part(s, kinds, names, 0..mid)),
+        |retainers, essential| (retainers, essential, distances::EdgeFilter::part(s, kinds, names, mid..s.node_count() as u32)),
+      );
+      ((retainers, essential, distances::EdgeFilter::join(s, kinds, vec![low, high])), classes)
     };
     *shelved = Some(TakenNames::take_from(s).shelve(files.0, files.1));
     let s: &HeapSnapshot = s;

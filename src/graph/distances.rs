@@ -40,24 +40,56 @@ pub struct EdgeFilter {
   entry: Vec<(u32, u32)>,
 }
 
+/// The strings DevTools' filter looks for, found once.
+#[derive(Clone, Copy)]
+pub struct FilterNames {
+  native_context: Option<u32>,
+  sloppy_function_map: Option<u32>,
+  map_descriptors: Option<u32>,
+}
+
+impl FilterNames {
+  pub fn of(s: &HeapSnapshot) -> FilterNames {
+    let mut f = FilterNames { native_context: None, sloppy_function_map: None, map_descriptors: None };
+    for i in 0..s.strings.len() as u32 {
+      let slot = match s.strings.get(i) {
+        "system / NativeContext" => &mut f.native_context,
+        "sloppy_function_map" => &mut f.sloppy_function_map,
+        "(map descriptors)" => &mut f.map_descriptors,
+        _ => continue,
+      };
+      slot.get_or_insert(i); // the first, as a search from the start finds
+    }
+    f
+  }
+}
+
+/// The filter for a range of nodes (their edges), so two threads can each work out half;
+/// `EdgeFilter::join` puts the parts together.
+pub struct FilterPart<'s> {
+  skip: BitSet,
+  paired: BitSet,
+  /// `(edge, entry)`, entries numbered in this part
+  entry: Vec<(u32, u32)>,
+  /// the entries' shared name parts, by number
+  entries: Vec<&'s str>,
+}
+
 impl EdgeFilter {
   pub fn of(s: &HeapSnapshot, k: &Kinds) -> EdgeFilter {
-    let find = |name: &str| (0..s.strings.len() as u32).find(|&i| s.strings.get(i) == name);
-    let native_context = find("system / NativeContext");
-    let sloppy_function_map = find("sloppy_function_map");
-    let map_descriptors = find("(map descriptors)");
-    let roots = s
-      .edges_of(0)
-      .map(|e| s.edge_to(e))
-      .filter(|&to| s.node_type[to as usize] != k.synthetic || s.node_name_str(to) == "(Document DOM trees)")
-      .collect();
+    EdgeFilter::join(s, k, vec![EdgeFilter::part(s, k, FilterNames::of(s), 0..s.node_count() as u32)])
+  }
+
+  pub fn part<'s>(s: &'s HeapSnapshot, k: &Kinds, names: FilterNames, nodes: std::ops::Range<u32>) -> FilterPart<'s> {
+    let FilterNames { native_context, sloppy_function_map, map_descriptors } = names;
     let mut skip = BitSet::new(s.edge_count());
     let mut paired = BitSet::new(s.edge_count());
     let mut entry = Vec::new();
     // per string: 0 = not parsed yet, 1 = not an entry name, else the entry's number + 2
     let mut entry_of_string: Vec<u32> = vec![0; s.strings.len()];
-    let mut entries: HashMap<&str, u32> = HashMap::new();
-    for v in 0..s.node_count() as u32 {
+    let mut numbers: HashMap<&str, u32> = HashMap::new();
+    let mut entries: Vec<&str> = Vec::new();
+    for v in nodes {
       let nt = s.node_type[v as usize];
       let name = Some(s.node_name[v as usize]);
       let native_context_node = nt == k.hidden && name == native_context;
@@ -89,8 +121,12 @@ impl EdgeFilter {
         if *slot == 0 {
           *slot = match weakmap::parse(s.strings.get(en as u32)) {
             Some(m) => {
-              let next = entries.len() as u32;
-              *entries.entry(m.duplicated_part).or_insert(next) + 2
+              let next = numbers.len() as u32;
+              let number = *numbers.entry(m.duplicated_part).or_insert(next);
+              if number == next {
+                entries.push(m.duplicated_part);
+              }
+              number + 2
             }
             None => 1,
           };
@@ -100,6 +136,33 @@ impl EdgeFilter {
           entry.push((e as u32, *slot - 2));
         }
       }
+    }
+    FilterPart { skip, paired, entry, entries }
+  }
+
+  /// The parts of consecutive node ranges, in node order, as one filter: an entry is one entry
+  /// whichever part met its edges.
+  pub fn join(s: &HeapSnapshot, k: &Kinds, parts: Vec<FilterPart>) -> EdgeFilter {
+    let roots = s
+      .edges_of(0)
+      .map(|e| s.edge_to(e))
+      .filter(|&to| s.node_type[to as usize] != k.synthetic || s.node_name_str(to) == "(Document DOM trees)")
+      .collect();
+    let mut parts = parts.into_iter();
+    let Some(first) = parts.next() else {
+      return EdgeFilter { roots, skip: BitSet::new(s.edge_count()), paired: BitSet::new(s.edge_count()), entry: Vec::new() };
+    };
+    let FilterPart { mut skip, mut paired, mut entry, entries } = first;
+    let mut numbers: HashMap<&str, u32> = entries.iter().enumerate().map(|(i, &p)| (p, i as u32)).collect();
+    for part in parts {
+      skip.or_with(&part.skip);
+      paired.or_with(&part.paired);
+      let global: Vec<u32> = part.entries.iter().map(|&p| {
+        let next = numbers.len() as u32;
+        *numbers.entry(p).or_insert(next)
+      }).collect();
+      // later nodes, later edges: the list stays sorted by edge
+      entry.extend(part.entry.iter().map(|&(e, n)| (e, global[n as usize])));
     }
     EdgeFilter { roots, skip, paired, entry }
   }

@@ -21,6 +21,12 @@ impl BitSet {
   pub fn get(&self, i: usize) -> bool {
     self.words[i >> 6] & (1 << (i & 63)) != 0
   }
+  /// Adds the bits of `other` (of the same length).
+  pub fn or_with(&mut self, other: &BitSet) {
+    for (w, o) in self.words.iter_mut().zip(&other.words) {
+      *w |= o;
+    }
+  }
 }
 
 /// Nodes reachable from the root's `shortcut` edges (and `(Document DOM trees)`) over non-weak
