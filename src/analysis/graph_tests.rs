@@ -283,11 +283,16 @@ fn distances_apply_devtools_name_rules() {
   assert_eq!((d(dropped), d(dropped_by_name)), (NO_DISTANCE, NO_DISTANCE));
   assert_eq!((d(sloppy), d(other)), (NO_DISTANCE, 3));
   // worked out in two parts (as two threads do), split anywhere, e.g. between the entry's edges
+  assert_filter_parts_agree(&s, &x);
+}
+
+/// The distance filter worked out in two parts split at every node gives `x`'s distances.
+fn assert_filter_parts_agree(s: &HeapSnapshot, x: &Analysis) {
   use crate::graph::distances::{compute_filtered, EdgeFilter, FilterNames};
   let (k, n) = (x.kinds, s.node_count() as u32);
   for mid in 0..=n {
-    let parts = vec![EdgeFilter::part(&s, &k, FilterNames::of(&s), 0..mid), EdgeFilter::part(&s, &k, FilterNames::of(&s), mid..n)];
-    assert_eq!(compute_filtered(&s, &k, &EdgeFilter::join(&s, &k, parts)), x.distances, "split at {mid}");
+    let parts = vec![EdgeFilter::part(s, &k, FilterNames::of(s), 0..mid), EdgeFilter::part(s, &k, FilterNames::of(s), mid..n)];
+    assert_eq!(compute_filtered(s, &k, &EdgeFilter::join(s, &k, parts)), x.distances, "split at {mid}");
   }
 }
 
@@ -311,10 +316,5 @@ fn distance_filter_parts_number_entries_as_one() {
   let mut s = b.build();
   let x = Analysis::compute(&mut s);
   assert_eq!((x.distances[v_a as usize], x.distances[v_b as usize]), (NO_DISTANCE, NO_DISTANCE));
-  use crate::graph::distances::{compute_filtered, EdgeFilter, FilterNames};
-  let (k, n) = (x.kinds, s.node_count() as u32);
-  for mid in 0..=n {
-    let parts = vec![EdgeFilter::part(&s, &k, FilterNames::of(&s), 0..mid), EdgeFilter::part(&s, &k, FilterNames::of(&s), mid..n)];
-    assert_eq!(compute_filtered(&s, &k, &EdgeFilter::join(&s, &k, parts)), x.distances, "split at {mid}");
-  }
+  assert_filter_parts_agree(&s, &x);
 }
