@@ -162,3 +162,26 @@ test('analyze() alone loads neither the capture nor the admin-route code', () =>
   }
   assert.ok(Object.keys(entries).includes('analyze'))
 })
+
+test('the entries import as ESM names, and take assignment (stubs) like plain properties', () => {
+  const root = path.join(__dirname, '..', 'index.js')
+  const esm = path.join(tmp, 'esm.mjs')
+  fs.writeFileSync(esm, `import { analyze, capture, compare, check, monitor, Monitor, handler, express, renderHtml, format, LeakprobeError } from ${JSON.stringify(root)}
+const all = { analyze, capture, compare, check, monitor, Monitor, handler, express, renderHtml, format, LeakprobeError }
+const r = await analyze(${JSON.stringify(FIXTURE)}, { top: 1 })
+console.log(JSON.stringify({ types: Object.values(all).map((f) => typeof f), top: r.top.length }))
+`)
+  const out = spawnSync(process.execPath, [esm], { encoding: 'utf8' })
+  assert.equal(out.status, 0, out.stderr)
+  const { types, top } = JSON.parse(out.stdout)
+  assert.deepEqual(types, Array(11).fill('function'))
+  assert.equal(top, 1)
+  // a stub set before the first read wins, in strict mode too (no getter-only property)
+  const script = `'use strict'
+    const lp = require(${JSON.stringify(root)})
+    lp.capture = () => 'stub'
+    console.log(lp.capture())`
+  const stubbed = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' })
+  assert.equal(stubbed.status, 0, stubbed.stderr)
+  assert.equal(stubbed.stdout.trim(), 'stub')
+})

@@ -16,8 +16,9 @@ fn snapshot_err(e: SnapshotError) -> (&'static str, String) {
 }
 
 /// Drops a big value (a snapshot: hundreds of MB to hand back to the kernel) on a thread of its
-/// own, so the result reaches JavaScript without waiting on it. If no thread can be had, the
-/// failed spawn drops the closure, and the value with it, here.
+/// own, so the result reaches JavaScript without waiting on it (the memory is back a few tens of
+/// ms later). If no thread can be had, the failed spawn drops the closure, and the value with it,
+/// here.
 fn drop_later<T: Send + 'static>(v: T) {
   let _ = std::thread::Builder::new().name("leakprobe-free".into()).spawn(move || drop(v));
 }

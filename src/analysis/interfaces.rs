@@ -23,7 +23,7 @@ pub fn infer(s: &HeapSnapshot, k: &Kinds) -> Vec<Definition> {
   let mut by_name: HashMap<String, usize> = HashMap::new();
   // Objects of one hidden class list the same properties: the name (and candidate) of each
   // distinct property list is worked out once, then only counted
-  let mut memo: HashMap<u64, Vec<(Vec<u32>, Option<usize>)>> = HashMap::new();
+  let mut memo: HashMap<Vec<u32>, Option<usize>> = HashMap::new();
   let mut all: Vec<u32> = Vec::new();
   let mut total = 0usize;
   for v in 0..s.node_count() as u32 {
@@ -33,13 +33,11 @@ pub fn infer(s: &HeapSnapshot, k: &Kinds) -> Vec<Definition> {
     total += 1;
     all.clear();
     all.extend(s.edges_of(v).filter(|&e| s.edge_type(e) == k.e_property).map(|e| s.edge_name_or_index(e)));
-    let key = all.iter().fold(0xcbf29ce484222325u64, |h, &p| (h ^ p as u64).wrapping_mul(0x100000001b3));
-    let seen = memo.entry(key).or_default();
-    let cand = match seen.iter().find(|(list, _)| *list == all) {
-      Some((_, c)) => *c,
+    let cand = match memo.get(all.as_slice()) {
+      Some(&c) => c,
       None => {
         let c = candidate_of(s, &all, &mut candidates, &mut by_name);
-        seen.push((all.clone(), c));
+        memo.insert(all.clone(), c);
         c
       }
     };

@@ -239,6 +239,8 @@ pub fn analyze(s: &mut HeapSnapshot, opts: &AnalyzeOptions, policy: &ShelfPolicy
     return Ok(report::build(s, &a, opts));
   };
   cols.restore_ids(s)?;
+  // (a panic from here on leaves the names on the file: every caller owns the snapshot and drops
+  // it while the panic unwinds)
   let picked = report::select(s, &a, opts);
   drop(a);
   cols.restore(s)?;

@@ -1,6 +1,7 @@
-//! The two big integer arrays (`nodes` and `edges`, nearly all of a snapshot's bytes) parsed on
-//! two worker threads while this thread reads (and gunzips) the input: the text is cut into
-//! chunks after a ',', parsed side by side, and handed to the caller in order, in whole records.
+//! The big integer arrays (`nodes`, `edges`, `locations`: nearly all of a snapshot's bytes)
+//! parsed on two worker threads while this thread reads (and gunzips) the input: the text is cut
+//! into chunks after a ',', parsed side by side, and handed to the caller in order, in whole
+//! records.
 //! Only text crosses threads; the input stays here.
 use super::error::SnapshotError;
 use super::scanner::{describe, swar_digits, ChunkEnd, Res, Scanner};
