@@ -8,10 +8,7 @@ const UNVISITED: u32 = u32::MAX;
 const MULTIPLE: u32 = u32::MAX - 1;
 
 pub fn has_user_roots(s: &HeapSnapshot, k: &Kinds) -> bool {
-  s.edges_of(0).any(|e| {
-    let to = s.edge_to(e);
-    s.node_type[to as usize] != k.synthetic || s.node_name_str(to) == "(Document DOM trees)"
-  })
+  s.edges_of(0).any(|e| k.is_user_root(s, s.edge_to(e)))
 }
 
 /// Moves the size of each owned backing store onto its owner, in place (once per snapshot).

@@ -146,7 +146,7 @@ impl EdgeFilter {
     let roots = s
       .edges_of(0)
       .map(|e| s.edge_to(e))
-      .filter(|&to| s.node_type[to as usize] != k.synthetic || s.node_name_str(to) == "(Document DOM trees)")
+      .filter(|&to| k.is_user_root(s, to))
       .collect();
     let mut parts = parts.into_iter();
     let Some(first) = parts.next() else {

@@ -49,6 +49,12 @@ impl Kinds {
     }
   }
 
+  /// Whether the root's child `node` is a user root in DevTools' sense: not synthetic, or the
+  /// `(Document DOM trees)` group.
+  pub fn is_user_root(&self, s: &HeapSnapshot, node: u32) -> bool {
+    s.node_type[node as usize] != self.synthetic || s.node_name_str(node) == "(Document DOM trees)"
+  }
+
   /// `element` and `hidden` edges carry an index, the others a string.
   pub fn edge_has_string_name(&self, t: u8) -> bool {
     t != self.e_element && t != self.e_hidden

@@ -541,9 +541,8 @@ fn validate(s: &HeapSnapshot, l: &Layout, largest_string: u32) -> Res<()> {
     }
   }
   // element and hidden edges carry an index, the others a string: per type, the largest allowed
-  let limit: Vec<u32> =
-    s.edge_type_names.iter().map(|t| if t == "element" || t == "hidden" { u32::MAX } else { strings.saturating_sub(1) as u32 }).collect();
-  let limit_of = |t: u8| limit.get(t as usize).copied().unwrap_or(0);
+  let index_types = index_edge_types(&s.edge_type_names);
+  let limit_of = |t: u8| if index_types & (1 << t) != 0 { u32::MAX } else { strings.saturating_sub(1) as u32 };
   if largest_string as usize >= strings {
     for (i, (t, n)) in s.edge_types().zip(&s.raw_edge_names).enumerate() {
       if *n > limit_of(t) || (strings == 0 && limit_of(t) != u32::MAX) {
