@@ -1,6 +1,7 @@
 //! Reading `.heapsnapshot` files (plain or gzip) into compact arrays. Knows nothing of N-API.
 pub mod edge_names;
 pub mod error;
+mod int_blocks;
 pub mod model;
 mod parallel_array;
 pub mod reader;
