@@ -67,9 +67,10 @@ fn profile_phases() {
     lap("retainers + essential", &mut t);
     let doms = dominators::compute(&s2, &r, &ess);
     lap("dominators", &mut t);
-    let retained = dominators::retained_sizes(&doms.order, &doms.idom, ss);
+    let retained = dominators::retained_sizes(&doms.order, &doms.idom, ss.clone());
     lap("retained sizes", &mut t);
-    let mut rows = classes::aggregate_rows(&s2, &k, &mut c, ss, &d, &s2.locations);
+    let mut rows = classes::aggregate_rows(&s2, &k, &mut c, ss, &s2.locations);
+    rows.add_distances(&c, &d);
     lap("summary rows", &mut t);
     rows.add_retained(&c, &retained, &crate::graph::dom_tree::DomChildren::of(&doms.idom));
     lap("class retained sizes", &mut t);

@@ -23,6 +23,9 @@ unsafe impl Plain for u8 {}
 unsafe impl Plain for u16 {}
 unsafe impl Plain for u32 {}
 unsafe impl Plain for u64 {}
+// two u32s in 8 bytes leave no room for padding, whatever order the compiler picks
+unsafe impl Plain for (u32, u32) {}
+const _: () = assert!(std::mem::size_of::<(u32, u32)>() == 8);
 
 fn bytes_of<T: Plain>(v: &[T]) -> &[u8] {
   // SAFETY: `T: Plain` has no padding, so all of its bytes are initialized
@@ -79,9 +82,17 @@ impl<T: Plain> Shelved<T> {
   pub fn take(self) -> io::Result<Vec<T>> {
     match self {
       Shelved::Memory(v) => Ok(v),
+      file => file.copy(),
+    }
+  }
+
+  /// A copy of the array, which stays on the shelf.
+  pub fn copy(&self) -> io::Result<Vec<T>> {
+    match self {
+      Shelved::Memory(v) => Ok(v.clone()),
       Shelved::File { file, offset, len, .. } => {
-        let mut v = vec![T::default(); len];
-        read_at(&file, bytes_of_mut(&mut v), offset)?;
+        let mut v = vec![T::default(); *len];
+        read_at(file, bytes_of_mut(&mut v), *offset)?;
         Ok(v)
       }
     }
@@ -215,8 +226,12 @@ mod tests {
     let c: Vec<u64> = vec![1, 2, 3, u64::MAX];
     let d: Vec<u8> = "snapshot strings ✓".as_bytes().to_vec();
     let e: Vec<u64> = Vec::new();
-    let (sa, sb, sc, sd, se) = (shelf.put(a.clone()), shelf.put(b.clone()), shelf.put(c.clone()), shelf.put(d.clone()), shelf.put(e.clone()));
+    let f: Vec<(u32, u32)> = (0..1000).map(|i| (i, u32::MAX - i)).collect();
+    let (sa, sb, sc, sd, se, sf) = (shelf.put(a.clone()), shelf.put(b.clone()), shelf.put(c.clone()), shelf.put(d.clone()), shelf.put(e.clone()), shelf.put(f.clone()));
     assert!(matches!(sa, Shelved::File { .. }));
+    // a copy leaves the array on the shelf
+    assert_eq!(sf.copy().unwrap(), f);
+    assert_eq!(sf.take().unwrap(), f);
     // any order back, even after the shelf itself is gone
     drop(shelf);
     assert_eq!(sd.take().unwrap(), d);

@@ -103,11 +103,11 @@ pub struct Aggregates {
   pub rows: Vec<Aggregate>,
 }
 
-/// Count, self size and distance per class key; class retained sizes come after the dominator
-/// tree (`add_retained`), so this half runs beside it. Records each sized node's row in
-/// `classes` (nodes with no self size are in no row).
+/// Count and self size per class key; the distances (`add_distances`) and class retained sizes
+/// (`add_retained`) come later, so this part needs neither the BFS nor the dominator tree.
+/// Records each sized node's row in `classes` (nodes with no self size are in no row).
 /// `locations` are the snapshot's (passed apart so the snapshot may lend its other columns).
-pub fn aggregate_rows(s: &HeapSnapshot, k: &Kinds, classes: &mut ClassNames, self_sizes: &Sizes, distances: &[i32], locations: &[(u32, u32)]) -> Aggregates {
+pub fn aggregate_rows(s: &HeapSnapshot, k: &Kinds, classes: &mut ClassNames, self_sizes: &Sizes, locations: &[(u32, u32)]) -> Aggregates {
   let n = s.node_count();
   let mut loc_iter = locations.iter().peekable();
   // most keys are a bare class: a direct index; only located ones go through the map
@@ -155,7 +155,6 @@ pub fn aggregate_rows(s: &HeapSnapshot, k: &Kinds, classes: &mut ClassNames, sel
     let a = &mut rows[r as usize];
     a.count += 1;
     a.self_size += size;
-    a.distance = a.distance.min(distances[v]);
     classes.of_node[v] = r | ROW;
   }
   classes.row_class = keys.iter().map(|key| match *key {
@@ -165,6 +164,16 @@ pub fn aggregate_rows(s: &HeapSnapshot, k: &Kinds, classes: &mut ClassNames, sel
 }
 
 impl Aggregates {
+  /// Each row's distance: the least of its nodes'.
+  pub fn add_distances(&mut self, classes: &ClassNames, distances: &[i32]) {
+    for (v, &d) in distances.iter().enumerate() {
+      if let Some(r) = classes.row(v) {
+        let a = &mut self.rows[r as usize];
+        a.distance = a.distance.min(d);
+      }
+    }
+  }
+
   /// DevTools' class retained sizes, from the dominator tree.
   pub fn add_retained(&mut self, classes: &ClassNames, retained: &Sizes, tree: &DomChildren) {
     class_retained_sizes(&mut self.rows, classes, retained, tree);

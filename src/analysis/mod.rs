@@ -19,7 +19,7 @@ use crate::graph::dom_tree::DomChildren;
 use crate::graph::{distances, dominators, Kinds};
 use crate::shelf::{Shelf, ShelfPolicy};
 use crate::snapshot::{HeapSnapshot, Sizes};
-use name_columns::{NameColumns, TakenNames};
+use name_columns::{lost, NameColumns, TakenNames};
 use std::io;
 use std::thread::ScopedJoinHandle;
 
@@ -97,18 +97,25 @@ impl Analysis {
       Some(files) => Halves::names_first(s, &kinds, self_sizes, files, shelved),
     };
     let dominators::Dominators { idom, order, unreachable } = doms;
-    // retained sizes and the dominator tree's children index side by side (both read idom)
-    let (retained, tree) = std::thread::scope(|scope| {
+    // retained sizes (with the unreachable size on the way) and the dominator tree's children
+    // index side by side (both read idom)
+    let (retained, unreachable_size, tree) = std::thread::scope(|scope| -> io::Result<_> {
       let tree = scope.spawn(|| DomChildren::of(&idom));
-      let retained = dominators::retained_sizes(&order, &idom, self_sizes);
-      (retained, tree.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-    });
+      // the retained sizes start from a copy of the self sizes: a second read of the shelf when
+      // they are parked there (names-first: they stay there until the report's selection)
+      let start = match shelved.as_ref().and_then(|c| c.parked_sizes()) {
+        Some(parked) => self_sizes.with_small(parked.copy().map_err(lost)?),
+        None => self_sizes.clone(),
+      };
+      let unreachable_size: u64 = (0..s.node_count()).filter(|&v| unreachable.get(v)).map(|v| start.get(v)).sum();
+      let retained = dominators::retained_sizes(&order, &idom, start);
+      Ok((retained, unreachable_size, join(tree)))
+    })?;
     drop(order);
     aggregates.add_retained(&classes, &retained, &tree);
     drop(tree);
     // shelved names stay out: the caller brings them back once the dominator pass's arrays
     // are gone
-    let unreachable_size = (0..s.node_count()).filter(|&v| unreachable.get(v)).map(|v| self_sizes.get(v)).sum();
     let total_size = if retained.is_empty() { 0 } else { retained.get(0) } + s.extra_native_bytes;
     Ok(Analysis {
       kinds,
@@ -146,7 +153,8 @@ impl Halves {
       |sizes| {
         let distances = distances::compute(s, kinds);
         let mut classes = classes::class_names(s, kinds);
-        let aggregates = classes::aggregate_rows(s, kinds, &mut classes, sizes, &distances, &s.locations);
+        let mut aggregates = classes::aggregate_rows(s, kinds, &mut classes, sizes, &s.locations);
+        aggregates.add_distances(&classes, &distances);
         (distances, classes, aggregates)
       },
       |retainers, essential| {
@@ -157,32 +165,42 @@ impl Halves {
     Halves { retainers, doms, distances, classes, aggregates }
   }
 
-  /// The leanest: first, on both threads, all that reads names, ids or strings; then those go to
-  /// `files` for the dominator pass (the peak of the analysis), while the other thread
-  /// computes the distances and the Summary rows, which read none either. Slower by the writes
-  /// and by the order it imposes.
+  /// The leanest: first, on both threads, all that reads names, ids, strings or locations, and
+  /// the Summary rows (the last to read the self sizes before the retained sizes: those go to
+  /// the other file meanwhile); then the names go to `files` for the dominator pass (the peak of
+  /// the analysis), while the other thread computes the distances, which read none either.
+  /// Slower by the writes and by the order it imposes.
   fn names_first(s: &mut HeapSnapshot, kinds: &Kinds, self_sizes: &mut Sizes, files: (Shelf, Shelf), shelved: &mut Option<NameColumns>) -> Halves {
-    let ((retainers, essential, filter), mut classes) = {
+    let (a, b) = files;
+    let ((retainers, essential, filter), (classes, aggregates, b, parked_sizes)) = {
       let s: &HeapSnapshot = s;
       // each thread works out the distance filter for half of the nodes once its own work is done
       let names = distances::FilterNames::of(s);
       let mid = s.node_count() as u32 / 2;
-      let ((retainers, essential, high), (classes, low)) = Halves::retainers_beside(
+      let ((retainers, essential, high), (classes, aggregates, b, parked, low)) = Halves::retainers_beside(
         s,
         kinds,
         self_sizes,
-        |_| (classes::class_names(s, kinds), distances::EdgeFilter::part(s, kinds, names, 0..mid)),
+        move |sizes| {
+          let mut b = b;
+          let mut classes = classes::class_names(s, kinds);
+          let aggregates = classes::aggregate_rows(s, kinds, &mut classes, sizes, &s.locations);
+          let parked = b.put(sizes.take_small());
+          (classes, aggregates, b, parked, distances::EdgeFilter::part(s, kinds, names, 0..mid))
+        },
         |retainers, essential| (retainers, essential, distances::EdgeFilter::part(s, kinds, names, mid..s.node_count() as u32)),
       );
-      ((retainers, essential, distances::EdgeFilter::join(s, kinds, vec![low, high])), classes)
+      ((retainers, essential, distances::EdgeFilter::join(s, kinds, vec![low, high])), (classes, aggregates, b, parked))
     };
-    *shelved = Some(TakenNames::take_from(s).shelve(files.0, files.1));
+    let mut cols = TakenNames::take_from(s).shelve(a, b);
+    cols.park_sizes(parked_sizes);
+    *shelved = Some(cols);
     let s: &HeapSnapshot = s;
-    let self_sizes: &Sizes = self_sizes;
     std::thread::scope(|scope| {
       let side = scope.spawn(move || {
         let distances = distances::compute_filtered(s, kinds, &filter);
-        let aggregates = classes::aggregate_rows(s, kinds, &mut classes, self_sizes, &distances, &s.locations);
+        let mut aggregates = aggregates;
+        aggregates.add_distances(&classes, &distances);
         (distances, classes, aggregates)
       });
       let doms = dominators::compute(s, &retainers, &essential);
@@ -199,7 +217,7 @@ impl Halves {
     s: &HeapSnapshot,
     kinds: &Kinds,
     self_sizes: &mut Sizes,
-    side: impl FnOnce(&Sizes) -> S + Send,
+    side: impl FnOnce(&mut Sizes) -> S + Send,
     main: impl FnOnce(Retainers, BitSet) -> M,
   ) -> (M, S) {
     std::thread::scope(|scope| {

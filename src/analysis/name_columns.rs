@@ -1,5 +1,5 @@
 //! The snapshot's columns the dominator pass never reads — edge names, node ids, node names,
-//! strings — set aside on a `Shelf` for that pass and put back after it.
+//! strings, locations — set aside on a `Shelf` for that pass and put back after it.
 use crate::shelf::{Shelf, Shelved};
 use crate::snapshot::HeapSnapshot;
 use std::io;
@@ -11,6 +11,10 @@ pub struct NameColumns {
   node_name: Shelved<u32>,
   string_data: Shelved<u8>,
   string_offsets: Shelved<u64>,
+  locations: Shelved<(u32, u32)>,
+  /// the self sizes' 4-byte column (`Sizes::take_small`), when it went too (`park_sizes`); None
+  /// once `restore_ids` brought it back
+  self_sizes: Option<Shelved<u32>>,
 }
 
 /// The same columns, out of the snapshot and not yet shelved.
@@ -20,10 +24,12 @@ pub struct TakenNames {
   node_name: Vec<u32>,
   string_data: Vec<u8>,
   string_offsets: Vec<u64>,
+  locations: Vec<(u32, u32)>,
 }
 
 impl TakenNames {
-  /// Takes the columns out of `s`: nothing may read names, ids or strings until `restore`.
+  /// Takes the columns out of `s`: nothing may read names, ids, strings or locations until
+  /// `restore`.
   pub fn take_from(s: &mut HeapSnapshot) -> TakenNames {
     TakenNames {
       edge_names: s.edge_names.take_column(),
@@ -31,46 +37,67 @@ impl TakenNames {
       node_name: std::mem::take(&mut s.node_name),
       string_data: std::mem::take(&mut s.strings.data).into_bytes(),
       string_offsets: std::mem::take(&mut s.strings.offsets),
+      locations: std::mem::take(&mut s.locations),
     }
   }
 
   /// What `take_from(s)` would take, in bytes.
   pub fn bytes_in(s: &HeapSnapshot) -> usize {
-    s.edge_names.len() * 2 + (s.node_id.len() + s.node_name.len()) * 4 + s.strings.data.len() + s.strings.offsets.len() * 8
+    s.edge_names.len() * 2 + (s.node_id.len() + s.node_name.len()) * 4 + s.strings.data.len() + s.strings.offsets.len() * 8 + s.locations.len() * 8
   }
 
-  /// Puts them on the two shelves (edge names on `a`, the rest on `b`), on this thread and another
-  /// at once: the caller waits on the writes, as its next step needs the memory.
+  /// Puts them on the two shelves (edge names and locations on `a`, the rest on `b`), on this
+  /// thread and another at once: the caller waits on the writes, as its next step needs the
+  /// memory.
   pub fn shelve(self, mut a: Shelf, mut b: Shelf) -> NameColumns {
-    let TakenNames { edge_names, node_id, node_name, string_data, string_offsets } = self;
+    let TakenNames { edge_names, node_id, node_name, string_data, string_offsets, locations } = self;
     let rest = move || (b.put(node_id), b.put(node_name), b.put(string_data), b.put(string_offsets));
-    let (edge_names, (node_id, node_name, string_data, string_offsets)) = both(move || a.put(edge_names), rest);
-    NameColumns { edge_names, node_id: Some(node_id), node_name, string_data, string_offsets }
+    let ((edge_names, locations), (node_id, node_name, string_data, string_offsets)) = both(move || (a.put(edge_names), a.put(locations)), rest);
+    NameColumns { edge_names, node_id: Some(node_id), node_name, string_data, string_offsets, locations, self_sizes: None }
   }
 }
 
-fn lost(e: io::Error) -> io::Error {
+pub(super) fn lost(e: io::Error) -> io::Error {
   io::Error::new(e.kind(), format!("cannot read back the analysis's temporary file: {e}"))
 }
 
 impl NameColumns {
-  /// Puts the node ids alone back into `s` (before the rest: `restore`).
+  /// Keeps the self sizes' column (taken from the snapshot's sizes) until `restore_ids`.
+  pub fn park_sizes(&mut self, small: Shelved<u32>) {
+    self.self_sizes = Some(small);
+  }
+
+  /// The parked self sizes' column, for a copy.
+  pub fn parked_sizes(&self) -> Option<&Shelved<u32>> {
+    self.self_sizes.as_ref()
+  }
+
+  /// Puts the node ids and self sizes alone back into `s` (what a report's selection reads),
+  /// before the rest (`restore`).
   pub fn restore_ids(&mut self, s: &mut HeapSnapshot) -> io::Result<()> {
     if let Some(ids) = self.node_id.take() {
       s.node_id = ids.take().map_err(lost)?;
+    }
+    if let Some(small) = self.self_sizes.take() {
+      s.node_self_size.put_small(small.take().map_err(lost)?);
     }
     Ok(())
   }
 
   /// Puts the columns back into `s`. An error means the temporary file failed us (its disk,
   /// mostly): the snapshot is then incomplete and must be dropped.
-  pub fn restore(self, s: &mut HeapSnapshot) -> io::Result<()> {
-    let NameColumns { edge_names, node_id, node_name, string_data, string_offsets } = self;
+  pub fn restore(mut self, s: &mut HeapSnapshot) -> io::Result<()> {
+    if self.self_sizes.is_some() {
+      self.restore_ids(s)?;
+    }
+    let NameColumns { edge_names, node_id, node_name, string_data, string_offsets, locations, self_sizes: _ } = self;
     // two threads read at once, as two wrote
     let rest = move || Ok::<_, io::Error>((node_id.map(Shelved::take).transpose()?, node_name.take()?, string_data.take()?, string_offsets.take()?));
-    let (edge_names, rest) = both(move || edge_names.take(), rest);
+    let (first, rest) = both(move || Ok::<_, io::Error>((edge_names.take()?, locations.take()?)), rest);
     let (node_id, node_name, string_data, string_offsets) = rest.map_err(lost)?;
-    s.edge_names.put_column(edge_names.map_err(lost)?);
+    let (edge_names, locations) = first.map_err(lost)?;
+    s.edge_names.put_column(edge_names);
+    s.locations = locations;
     if let Some(ids) = node_id {
       s.node_id = ids;
     }
@@ -109,19 +136,24 @@ mod tests {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut s = crate::snapshot::read_snapshot_path(&root.join("__test__/fixtures/small.heapsnapshot.gz")).unwrap();
     let before = s.clone();
+    assert!(!before.locations.is_empty());
     let taken = TakenNames::take_from(&mut s);
-    assert!(s.node_id.is_empty() && s.node_name.is_empty() && s.strings.data.is_empty() && s.edge_names.is_empty());
+    assert!(s.node_id.is_empty() && s.node_name.is_empty() && s.strings.data.is_empty() && s.edge_names.is_empty() && s.locations.is_empty());
     let dir = root.join("target");
     let cols = taken.shelve(Shelf::in_dir(&dir), Shelf::in_dir(&dir));
-    assert!(matches!(cols.edge_names, Shelved::File { .. }) && matches!(cols.string_data, Shelved::File { .. }));
+    assert!(matches!(cols.edge_names, Shelved::File { .. }) && matches!(cols.string_data, Shelved::File { .. }) && matches!(cols.locations, Shelved::File { .. }));
     cols.restore(&mut s).unwrap();
-    assert!(s.node_id == before.node_id && s.node_name == before.node_name && s.edge_names == before.edge_names);
+    assert!(s.node_id == before.node_id && s.node_name == before.node_name && s.edge_names == before.edge_names && s.locations == before.locations);
     // the ids first, then the rest
     let mut cols = TakenNames::take_from(&mut s).shelve(Shelf::in_dir(&dir), Shelf::in_dir(&dir));
+    let mut b = Shelf::in_dir(&dir);
+    cols.park_sizes(b.put(s.node_self_size.take_small()));
+    assert!(s.node_self_size.is_empty());
+    assert_eq!(cols.parked_sizes().unwrap().copy().unwrap().len(), before.node_count());
     cols.restore_ids(&mut s).unwrap();
-    assert!(s.node_id == before.node_id && s.node_name.is_empty() && s.edge_names.is_empty());
+    assert!(s.node_id == before.node_id && s.node_self_size == before.node_self_size && s.node_name.is_empty() && s.edge_names.is_empty());
     cols.restore(&mut s).unwrap();
     assert!(s.node_id == before.node_id && s.node_name == before.node_name && s.edge_names == before.edge_names);
-    assert!(s.strings.data == before.strings.data && s.strings.offsets == before.strings.offsets);
+    assert!(s.strings.data == before.strings.data && s.strings.offsets == before.strings.offsets && s.locations == before.locations);
   }
 }

@@ -15,9 +15,10 @@ pub struct Dominators {
   pub unreachable: BitSet,
 }
 
-/// Self size plus everything each node dominates, summed up the tree in reverse DFS order.
-pub fn retained_sizes(order: &[u32], idom: &[u32], self_sizes: &Sizes) -> Sizes {
-  let mut retained = self_sizes.clone();
+/// Self size plus everything each node dominates, summed up the tree in reverse DFS order;
+/// `self_sizes` is a copy, summed in place.
+pub fn retained_sizes(order: &[u32], idom: &[u32], self_sizes: Sizes) -> Sizes {
+  let mut retained = self_sizes;
   for &o in order.iter().skip(1).rev() {
     let d = idom[o as usize] as usize;
     retained.set(d, retained.get(d).saturating_add(retained.get(o as usize)));

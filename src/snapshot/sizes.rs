@@ -59,4 +59,15 @@ impl Sizes {
   pub fn to_vec(&self) -> Vec<u64> {
     self.iter().collect()
   }
+  /// The 4-byte column, out (to a shelf) until `put_small`; the side table stays.
+  pub fn take_small(&mut self) -> Vec<u32> {
+    std::mem::take(&mut self.small)
+  }
+  pub fn put_small(&mut self, small: Vec<u32>) {
+    self.small = small;
+  }
+  /// These sizes, with `small` (a copy of the column `take_small` took) as their column.
+  pub fn with_small(&self, small: Vec<u32>) -> Sizes {
+    Sizes { small, big: self.big.clone() }
+  }
 }
