@@ -5,7 +5,7 @@ use super::names::base_class_name;
 use crate::graph::dom_tree::DomChildren;
 use crate::graph::Kinds;
 use crate::snapshot::{HeapSnapshot, Sizes};
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 
 /// Interned class names and the class of each node (`of`). Once `aggregate_rows` has run, a
 /// sized node's entry holds its Summary row instead (top bit set), the row knowing its class:

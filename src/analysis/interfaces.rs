@@ -4,7 +4,7 @@ use super::names::{format_property_name, is_plain_object, js_cmp, js_len};
 use crate::graph::Kinds;
 use crate::snapshot::HeapSnapshot;
 use std::cmp::Ordering;
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 
 const MIN_INTERFACE_PROPERTY_COUNT: usize = 1;
 const MAX_INTERFACE_NAME_LENGTH: usize = 120;

@@ -6,7 +6,8 @@ use super::kinds::Kinds;
 use super::weakmap;
 use crate::snapshot::HeapSnapshot;
 use super::essential::BitSet;
-use std::collections::{HashMap, HashSet, VecDeque};
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
+use std::collections::VecDeque;
 
 pub const NO_DISTANCE: i32 = -5;
 pub const BASE_SYSTEM_DISTANCE: i32 = 100_000_000;

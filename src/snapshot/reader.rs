@@ -6,7 +6,7 @@ use super::model::{compact_edge_names, index_edge_types, pack_edge, HeapSnapshot
 use super::parallel_array::{read_uint_columns, Columns};
 use super::scanner::{Res, Scanner};
 use serde::Deserialize;
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 use std::io::{Cursor, Read};
 use std::path::Path;
 use crate::progress::{CountingReader, Phase, Progress};
