@@ -15,6 +15,9 @@ pub struct Scanner<R: Read> {
   base: u64,
   eof: bool,
   gzip: bool,
+  /// a string's bytes while `string_into` unescapes and checks them (kept: one allocation for
+  /// all of a snapshot's strings)
+  scratch: Vec<u8>,
 }
 
 pub type Res<T> = Result<T, SnapshotError>;
@@ -40,7 +43,7 @@ pub(crate) fn describe(b: Option<u8>) -> String {
 
 impl<R: Read> Scanner<R> {
   pub fn new(r: R, gzip: bool) -> Self {
-    Scanner { r, buf: vec![0u8; BUF].into_boxed_slice(), pos: 0, len: 0, base: 0, eof: false, gzip }
+    Scanner { r, buf: vec![0u8; BUF].into_boxed_slice(), pos: 0, len: 0, base: 0, eof: false, gzip, scratch: Vec::new() }
   }
 
   /// A scanner over text that starts at stream offset `base` (errors name stream offsets).
@@ -228,19 +231,34 @@ impl<R: Read> Scanner<R> {
   /// raw bytes that are not UTF-8 are an error.
   pub fn string_into(&mut self, out: &mut String, context: &str) -> Res<()> {
     self.expect(b'"', context)?;
-    let mut raw: Vec<u8> = Vec::new();
+    let mut raw = std::mem::take(&mut self.scratch);
+    raw.clear();
+    let r = self.string_bytes(&mut raw, context);
+    let r = r.and_then(|start| match std::str::from_utf8(&raw) {
+      Ok(s) => {
+        out.push_str(s);
+        Ok(())
+      }
+      Err(e) => Err(SnapshotError::at(start + e.valid_up_to() as u64, format!("string {context} is not valid UTF-8"))),
+    });
+    self.scratch = raw;
+    r
+  }
+
+  /// The bytes of a string whose opening quote was read, unescaped into `raw`, up to and past
+  /// its closing quote; returns where they started.
+  fn string_bytes(&mut self, raw: &mut Vec<u8>, context: &str) -> Res<u64> {
     let start = self.offset();
     loop {
-      // copy the run up to the next quote or backslash
-      let run_start = self.pos;
-      while self.pos < self.len {
-        let c = self.buf[self.pos];
-        if c == b'"' || c == b'\\' || c < 0x20 {
-          break;
-        }
-        self.pos += 1;
+      // copy the run up to the next quote, backslash or control character (a vectorized search
+      // for the first two; control characters are rare: found exactly only when present)
+      let avail = &self.buf[self.pos..self.len];
+      let mut run = &avail[..memchr::memchr2(b'"', b'\\', avail).unwrap_or(avail.len())];
+      if run.iter().fold(false, |any, &b| any | (b < 0x20)) {
+        run = &run[..run.iter().position(|&b| b < 0x20).unwrap_or(run.len())];
       }
-      raw.extend_from_slice(&self.buf[run_start..self.pos]);
+      raw.extend_from_slice(run);
+      self.pos += run.len();
       let c = match self.peek()? {
         Some(c) => c,
         None => return self.err(format!("unterminated string {context} (started at byte {})", start - 1)),
@@ -252,22 +270,13 @@ impl<R: Read> Scanner<R> {
         }
         b'\\' => {
           self.bump();
-          self.escape(&mut raw, context)?;
+          self.escape(raw, context)?;
         }
         b if b < 0x20 => return self.err(format!("control character in a string {context}")),
         _ => {}
       }
     }
-    match std::str::from_utf8(&raw) {
-      Ok(s) => {
-        out.push_str(s);
-        Ok(())
-      }
-      Err(e) => Err(SnapshotError::at(
-        start + e.valid_up_to() as u64,
-        format!("string {context} is not valid UTF-8"),
-      )),
-    }
+    Ok(start)
   }
 
   fn hex4(&mut self, context: &str) -> Res<u32> {
