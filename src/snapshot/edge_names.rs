@@ -21,6 +21,42 @@ pub struct EdgeNames {
   string_of_rank: Vec<u32>,
 }
 
+/// How many string-named edges use each string: what `EdgeNames::compact_counted` ranks by.
+/// Counted as the edges are read, so the packing needs no pass of its own over them.
+pub struct NameUses {
+  counts: Vec<u32>,
+  /// indices from here on are never ranked (nor counted): a garbled index must not size `counts`
+  limit: usize,
+}
+
+impl NameUses {
+  /// For `edges` string-named edges or fewer (a snapshot has fewer strings than edges plus the
+  /// ranks), or any number (`None`).
+  pub fn for_edges(edges: Option<usize>) -> NameUses {
+    NameUses { counts: Vec::new(), limit: edges.map_or(COUNTED, |e| COUNTED.min(e.saturating_add(RANKS))) }
+  }
+
+  #[inline]
+  pub fn add(&mut self, name: u32) {
+    let v = name as usize;
+    if v < self.limit {
+      if v >= self.counts.len() {
+        self.counts.resize(v + 1, 0);
+      }
+      self.counts[v] = self.counts[v].saturating_add(1);
+    }
+  }
+
+  pub fn merge(&mut self, other: &NameUses) {
+    if other.counts.len() > self.counts.len() {
+      self.counts.resize(other.counts.len(), 0);
+    }
+    for (u, &o) in self.counts.iter_mut().zip(&other.counts) {
+      *u = u.saturating_add(o);
+    }
+  }
+}
+
 impl EdgeNames {
   /// `string_named(e)` says whether edge `e` carries a string index (else a plain index).
   /// Needs no string table: the reader runs this while it still reads the strings.
@@ -28,15 +64,11 @@ impl EdgeNames {
     // both passes run on two threads, each over half of the edges (this sits between parsing and
     // the analysis, on the critical path)
     let half = raw.len() / 2;
-    let counted = COUNTED.min(raw.len() + RANKS);
     let count = |from: usize, to: usize| {
-      let mut uses: Vec<u32> = Vec::new();
+      let mut uses = NameUses::for_edges(Some(raw.len()));
       for (e, &v) in raw[from..to].iter().enumerate() {
-        if string_named(from + e) && (v as usize) < counted {
-          if v as usize >= uses.len() {
-            uses.resize(v as usize + 1, 0);
-          }
-          uses[v as usize] = uses[v as usize].saturating_add(1);
+        if string_named(from + e) {
+          uses.add(v);
         }
       }
       uses
@@ -45,12 +77,17 @@ impl EdgeNames {
       let h = sc.spawn(|| count(half, raw.len()));
       (count(0, half), h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
     });
-    if other.len() > uses.len() {
-      uses.resize(other.len(), 0);
-    }
-    for (u, o) in uses.iter_mut().zip(other) {
-      *u = u.saturating_add(o);
-    }
+    uses.merge(&other);
+    EdgeNames::compact_counted(raw, string_named, uses)
+  }
+
+  /// As `compact`, with the names' uses already counted (`NameUses::add` for every string-named
+  /// edge of `raw`).
+  pub fn compact_counted(raw: &[u32], string_named: impl Fn(usize) -> bool + Sync, uses: NameUses) -> EdgeNames {
+    let half = raw.len() / 2;
+    // (the reader counts before it knows the edge count: cut to what `compact` counts)
+    let mut uses = uses.counts;
+    uses.truncate(COUNTED.min(raw.len() + RANKS));
     // the most used names get a rank: every name used more than the 65 535th most used one,
     // then names used exactly as often until the ranks run out
     let mut counts: Vec<u32> = uses.iter().copied().filter(|&c| c > 0).collect();

@@ -1,6 +1,6 @@
 //! The in-memory heap snapshot: columnar, compact arrays straight from the file.
 //! Node and edge ordinals are `u32` (V8 snapshots stay far below 4 G nodes/edges).
-use super::edge_names::EdgeNames;
+use super::edge_names::{EdgeNames, NameUses};
 use super::sizes::Sizes;
 
 /// An interned-strings table: one buffer plus offsets, instead of millions of `String`s.
@@ -71,6 +71,12 @@ pub(crate) fn index_edge_types(edge_type_names: &[String]) -> u16 {
 pub fn compact_edge_names(edge_type_names: &[String], edges: &[u32], raw: &[u32]) -> EdgeNames {
   let index_types = index_edge_types(edge_type_names);
   EdgeNames::compact(raw, |e| index_types & (1 << (edges[e] >> EDGE_TYPE_SHIFT)) == 0)
+}
+
+/// As `compact_edge_names`, with the names' uses counted while the edges were read.
+pub fn compact_counted_edge_names(edge_type_names: &[String], edges: &[u32], raw: &[u32], uses: NameUses) -> EdgeNames {
+  let index_types = index_edge_types(edge_type_names);
+  EdgeNames::compact_counted(raw, |e| index_types & (1 << (edges[e] >> EDGE_TYPE_SHIFT)) == 0, uses)
 }
 
 /// A parsed `.heapsnapshot`. Node 0 is the synthetic root.

@@ -19,6 +19,11 @@ pub trait Columns: Default + Send {
   fn clear(&mut self);
 }
 
+/// Converts whole records (`vals` holds a multiple of the width) into columns: `at(i)` is the
+/// stream offset of value `i` (for messages), `first` the index of the first record in the array
+/// (so a converter may write in place, at the records' own slots).
+pub type Convert<'a, C> = dyn Fn(&[u64], &dyn Fn(usize) -> u64, u64, &mut C) -> Res<()> + Sync + 'a;
+
 #[derive(Default)]
 struct Buffers<C> {
   bytes: Vec<u8>,
@@ -34,6 +39,8 @@ struct Chunk<C> {
   base: u64,
   /// values before this chunk's first whole record (the end of a record begun earlier)
   head: usize,
+  /// the index in the array of that record
+  first: u64,
   buf: Buffers<C>,
   /// index in `bytes` of the value that did not parse
   bad: Option<usize>,
@@ -156,7 +163,7 @@ fn careful_error(bytes: &[u8], base: u64, context: &str) -> SnapshotError {
 }
 
 /// A worker's part for one chunk: parse, then convert the whole records.
-fn work<C: Columns>(c: &mut Chunk<C>, width: usize, convert: &(dyn Fn(&[u64], &dyn Fn(usize) -> u64, &mut C) -> Res<()> + Sync)) {
+fn work<C: Columns>(c: &mut Chunk<C>, width: usize, convert: &Convert<'_, C>) {
   let b = &mut c.buf;
   c.bad = parse_chunk(&b.bytes, &mut b.vals);
   b.cols.clear();
@@ -169,7 +176,7 @@ fn work<C: Columns>(c: &mut Chunk<C>, width: usize, convert: &(dyn Fn(&[u64], &d
     last_value_starts(bytes, b.vals.len() - head - whole, &mut b.edge_offs, base);
     if whole > 0 {
       let at = |i: usize| base + value_start(bytes, head + i) as u64;
-      c.refused = convert(&b.vals[head..head + whole], &at, &mut b.cols).err();
+      c.refused = convert(&b.vals[head..head + whole], &at, c.first, &mut b.cols).err();
     }
   }
 }
@@ -177,18 +184,19 @@ fn work<C: Columns>(c: &mut Chunk<C>, width: usize, convert: &(dyn Fn(&[u64], &d
 /// Reads an integer array (`[` … `]`) of records of `width` values. The workers parse the text
 /// and `convert` whole records into columns (`C`); this thread hands each chunk's columns to
 /// `append`, in order, converting records that straddle two chunks itself. Returns how many
-/// values are left over past the last whole record (non-zero: the array ends mid-record).
+/// whole records there were, and how many values are left over past the last one (non-zero: the
+/// array ends mid-record).
 pub fn read_uint_columns<R: Read, C: Columns>(
   sc: &mut Scanner<R>,
   context: &str,
   width: usize,
-  convert: &(dyn Fn(&[u64], &dyn Fn(usize) -> u64, &mut C) -> Res<()> + Sync),
+  convert: &Convert<'_, C>,
   mut append: impl FnMut(&C) -> Res<()>,
-) -> Res<usize> {
+) -> Res<(u64, usize)> {
   sc.expect(b'[', context)?;
   if sc.peek_ws()? == Some(b']') {
     sc.bump();
-    return Ok(0);
+    return Ok((0, 0));
   }
   let width = width.max(1);
   std::thread::scope(|scope| {
@@ -217,9 +225,11 @@ pub fn read_uint_columns<R: Read, C: Columns>(
     drop((job_rx, done_tx));
 
     let mut carry_v: Vec<u64> = Vec::with_capacity(width);
+    // the index of the record in `carry_v`
+    let mut carry_first = 0u64;
     let mut carry_o: Vec<u64> = Vec::with_capacity(width);
     let mut stitched = C::default();
-    let mut run = || -> Res<()> {
+    let mut run = || -> Res<u64> {
       let mut pool: Vec<Buffers<C>> = Vec::new();
       let mut pending: BTreeMap<u64, Chunk<C>> = BTreeMap::new();
       let (mut sent, mut next, mut closed) = (0u64, 0u64, false);
@@ -244,8 +254,9 @@ pub fn read_uint_columns<R: Read, C: Columns>(
             input_error = Some(sc.cut_short(context));
           }
           let head = ((width as u64 - values % width as u64) % width as u64) as usize;
+          let first = (values + head as u64) / width as u64;
           values += count_commas(&buf.bytes) + (end == ChunkEnd::Closed) as u64;
-          job_tx.send(Chunk { seq: sent, base, head, buf, bad: None, refused: None }).map_err(|_| lost())?;
+          job_tx.send(Chunk { seq: sent, base, head, first, buf, bad: None, refused: None }).map_err(|_| lost())?;
           sent += 1;
         }
         if next == sent {
@@ -263,7 +274,7 @@ pub fn read_uint_columns<R: Read, C: Columns>(
           if carry_v.len() == width {
             stitched.clear();
             let at = |i: usize| carry_o[i];
-            convert(&carry_v, &at, &mut stitched)?;
+            convert(&carry_v, &at, carry_first, &mut stitched)?;
             append(&stitched)?;
             carry_v.clear();
             carry_o.clear();
@@ -282,17 +293,18 @@ pub fn read_uint_columns<R: Read, C: Columns>(
             }
             carry_v.extend_from_slice(&b.vals[head + whole..]);
             carry_o.extend_from_slice(&b.edge_offs[head..]);
+            carry_first = c.first + (whole / width) as u64;
           }
           pool.push(c.buf);
           next += 1;
         }
       }
-      input_error.map_or(Ok(()), Err)
+      input_error.map_or(Ok(values), Err)
     };
     let out = run();
     drop(job_tx); // the workers finish their last chunk and stop
-    out?;
-    Ok(carry_v.len())
+    let values = out?;
+    Ok((values / width as u64, carry_v.len()))
   })
 }
 
@@ -317,15 +329,20 @@ mod tests {
   fn records(text: &str, width: usize) -> Result<Vec<Vec<u64>>, String> {
     let mut sc = Scanner::new(text.as_bytes(), false);
     let mut out = Vec::new();
-    let convert = move |v: &[u64], _: &dyn Fn(usize) -> u64, c: &mut Recs| {
-      c.0.extend(v.chunks(width).map(|r| r.to_vec()));
+    // each record keeps the index it was given, checked against its place at the end
+    let convert = move |v: &[u64], _: &dyn Fn(usize) -> u64, first: u64, c: &mut Recs| {
+      c.0.extend(v.chunks(width).enumerate().map(|(i, r)| [&[first + i as u64][..], r].concat()));
       Ok(())
     };
-    let tail = read_uint_columns(&mut sc, "in \"test\"", width, &convert, |c: &Recs| {
+    let (records, tail) = read_uint_columns(&mut sc, "in \"test\"", width, &convert, |c: &Recs| {
       out.extend(c.0.iter().cloned());
       Ok(())
     })
     .map_err(|e| e.to_string())?;
+    assert_eq!(records, out.len() as u64);
+    for (i, r) in out.iter_mut().enumerate() {
+      assert_eq!(r.remove(0), i as u64, "record {i} was converted as another");
+    }
     if tail > 0 {
       out.push(vec![u64::MAX; tail]);
     }
@@ -407,7 +424,7 @@ mod tests {
       let text = format!("[{}]", vals.join(", "));
       let want = text.find("999").unwrap() as u64;
       let mut sc = Scanner::new(text.as_bytes(), false);
-      let convert = |v: &[u64], pos: &dyn Fn(usize) -> u64, _: &mut Recs| -> Res<()> {
+      let convert = |v: &[u64], pos: &dyn Fn(usize) -> u64, _: u64, _: &mut Recs| -> Res<()> {
         match v.iter().position(|&x| x == 999) {
           Some(i) => Err(SnapshotError::at(pos(i), "refused")),
           None => Ok(()),
@@ -423,7 +440,7 @@ mod tests {
   fn a_panic_on_a_parser_thread_is_an_error_not_a_hang() {
     let text = format!("[{}]", (0..300_000).map(|i| (i % 50).to_string()).collect::<Vec<_>>().join(","));
     let mut sc = Scanner::new(text.as_bytes(), false);
-    let convert = |v: &[u64], _: &dyn Fn(usize) -> u64, _: &mut Recs| -> Res<()> {
+    let convert = |v: &[u64], _: &dyn Fn(usize) -> u64, _: u64, _: &mut Recs| -> Res<()> {
       if v.len() > 1000 {
         panic!("boom");
       }

@@ -2,7 +2,9 @@
 //! (and `locations`) laid straight into the columnar arrays of `HeapSnapshot`.
 use super::error::SnapshotError;
 use super::edge_names::EdgeNames;
-use super::model::{compact_edge_names, index_edge_types, pack_edge, HeapSnapshot, Location, StringTable, MAX_EDGE_TYPES, MAX_NODES};
+use super::sizes::Sizes;
+use super::edge_names::NameUses;
+use super::model::{compact_counted_edge_names, index_edge_types, pack_edge, HeapSnapshot, Location, StringTable, MAX_EDGE_TYPES, MAX_NODES};
 use super::parallel_array::{read_uint_columns, Columns};
 use super::scanner::{Res, Scanner};
 use serde::Deserialize;
@@ -162,20 +164,21 @@ fn read_from<R: Read>(mut sc: Scanner<R>) -> Result<HeapSnapshot, SnapshotError>
             if seen_edges {
               return sc.err("a second \"edges\" array; a snapshot has one");
             }
-            (largest.edge_string, largest.edge_target) = read_edges(&mut sc, l, &mut snap)?;
+            let uses;
+            (largest.edge_string, largest.edge_target, uses) = read_edges(&mut sc, l, &mut snap)?;
             seen_edges = true;
             // pack the edge names on another thread while this one reads the strings; the
             // columns go with it and come back (the raw names stay for validation)
             // (the columns are sent once the thread exists: if none can be started they stay
             // here, and are packed at the end instead)
-            let (tx, rx) = std::sync::mpsc::channel::<(Vec<String>, Vec<u32>, Vec<u32>)>();
+            let (tx, rx) = std::sync::mpsc::channel::<(Vec<String>, Vec<u32>, Vec<u32>, NameUses)>();
             let packer = move || {
-              let (types, edges, raw) = rx.recv().ok()?;
-              let names = compact_edge_names(&types, &edges, &raw);
+              let (types, edges, raw, uses) = rx.recv().ok()?;
+              let names = compact_counted_edge_names(&types, &edges, &raw, uses);
               Some((edges, raw, names))
             };
             if let Ok(h) = std::thread::Builder::new().name("leakprobe-names".into()).spawn(packer) {
-              let _ = tx.send((snap.edge_type_names.clone(), std::mem::take(&mut snap.edges), std::mem::take(&mut snap.raw_edge_names)));
+              let _ = tx.send((snap.edge_type_names.clone(), std::mem::take(&mut snap.edges), std::mem::take(&mut snap.raw_edge_names), uses));
               packing = Some(h);
             }
           }
@@ -255,9 +258,62 @@ fn read_header<R: Read>(sc: &mut Scanner<R>, snap: &mut HeapSnapshot) -> Res<Lay
 
 /// The node fields of whole records, as the workers convert them.
 #[derive(Default)]
+/// A column the parser threads fill in place: each chunk's records go straight to their own
+/// slots (no per-chunk copy for the reading thread to append, which was most of its work), and
+/// the column's length is set once every slot is written.
+struct Slots<T> {
+  ptr: *mut T,
+  cap: usize,
+}
+
+// SAFETY: the threads write disjoint slots (each record's own), and nothing reads the column or
+// moves its buffer until they are done (`fill`)
+unsafe impl<T: Send> Send for Slots<T> {}
+unsafe impl<T: Send> Sync for Slots<T> {}
+
+impl<T> Slots<T> {
+  /// Room for `n` records in `v` (emptied first).
+  fn of(v: &mut Vec<T>, n: usize) -> Slots<T> {
+    v.clear();
+    v.reserve_exact(n);
+    Slots { ptr: v.as_mut_ptr(), cap: n }
+  }
+  /// Writes slot `i` (< `cap`: the caller checks).
+  #[inline]
+  fn put(&self, i: usize, x: T) {
+    debug_assert!(i < self.cap);
+    // SAFETY: in bounds (checked by the caller against `cap`, which `of` reserved), and written
+    // by one thread only (see the Sync impl)
+    unsafe { self.ptr.add(i).write(x) }
+  }
+}
+
+/// Sets `v`'s length to the `n` records the parser threads wrote through `Slots::of(v, cap)`.
+///
+/// # Safety
+/// Slots `0..n` (n <= cap) must all have been written, and `v` untouched since `Slots::of`.
+unsafe fn fill<T>(v: &mut Vec<T>, n: usize) {
+  v.set_len(n);
+}
+
+/// Whether a header's count lets the parser threads write in place: a count is only a hint, so
+/// never more than `MAX_PREALLOC` (times `per_node` records per node) up front; past that, or
+/// without one, the reading thread appends as the chunks come in.
+fn in_place(count: Option<u64>, per_node: u64) -> Option<usize> {
+  count.filter(|&n| n <= MAX_PREALLOC * per_node && n <= u32::MAX as u64).map(|n| n as usize)
+}
+
+fn too_many(what: &str, declared: usize) -> String {
+  format!("snapshot.{what}_count says {declared} {what}s but the \"{what}s\" array holds more")
+}
+
+#[derive(Default)]
 struct NodeCols {
   /// the largest name among these nodes (checked against the string table once it is read)
   largest_name: u32,
+  /// sizes of 4 GiB and more: `(node, size)`, their slot holding the marker
+  big_sizes: Vec<(u32, u64)>,
+  // the columns, when the reading thread appends them (no count in the header)
   t: Vec<u8>,
   name: Vec<u32>,
   id: Vec<u32>,
@@ -270,19 +326,23 @@ impl Columns for NodeCols {
   fn clear(&mut self) {
     (self.t.clear(), self.name.clear(), self.id.clear(), self.size.clear(), self.edges.clear(), self.det.clear());
     self.largest_name = 0;
+    self.big_sizes.clear();
   }
+}
+
+/// The node columns' slots (`edges` holds each node's edge count at its node + 1, summed into
+/// `first_edge` at the end).
+struct NodeSlots {
+  t: Slots<u8>,
+  name: Slots<u32>,
+  id: Slots<u32>,
+  size: Slots<u32>,
+  edges: Slots<u32>,
+  det: Option<Slots<u8>>,
 }
 
 /// Returns the largest string index a node names (`validate` checks it once the strings are in).
 fn read_nodes<R: Read>(sc: &mut Scanner<R>, l: &Layout, s: &mut HeapSnapshot) -> Res<u32> {
-  let n = l.node_count.unwrap_or(0).min(MAX_PREALLOC) as usize;
-  s.node_type.reserve(n);
-  s.node_name.reserve(n);
-  s.node_id.reserve(n);
-  s.node_self_size.reserve(n);
-  s.first_edge.reserve(n + 1);
-  s.first_edge.clear();
-  s.first_edge.push(0);
   let types = s.node_type_names.len() as u64;
   let roles = &l.node_roles;
   let width = roles.len();
@@ -296,7 +356,32 @@ fn read_nodes<R: Read>(sc: &mut Scanner<R>, l: &Layout, s: &mut HeapSnapshot) ->
   );
   let di = at_of(Role::Detachedness);
   let too_many_edges = "edge counts add up to more than 2^32 edges";
-  let convert = move |vals: &[u64], at: &dyn Fn(usize) -> u64, c: &mut NodeCols| -> Res<()> {
+  let declared = in_place(l.node_count, 1).filter(|&n| n <= MAX_NODES);
+  let mut sizes_small: Vec<u32> = Vec::new();
+  let slots = declared.map(|n| NodeSlots {
+    t: Slots::of(&mut s.node_type, n),
+    name: Slots::of(&mut s.node_name, n),
+    id: Slots::of(&mut s.node_id, n),
+    size: Slots::of(&mut sizes_small, n),
+    edges: Slots::of(&mut s.first_edge, n + 1),
+    det: di.map(|_| Slots::of(&mut s.node_detachedness, n)),
+  });
+  if slots.is_none() {
+    let n = l.node_count.unwrap_or(0).min(MAX_PREALLOC) as usize;
+    s.node_type.reserve(n);
+    s.node_name.reserve(n);
+    s.node_id.reserve(n);
+    s.node_self_size.reserve(n);
+    s.first_edge.reserve(n + 1);
+  }
+  let slots = &slots;
+  let convert = move |vals: &[u64], at: &dyn Fn(usize) -> u64, first: u64, c: &mut NodeCols| -> Res<()> {
+    let records = vals.len() / width;
+    if let Some(n) = declared {
+      if first as usize + records > n {
+        return Err(SnapshotError::at(at((n - first as usize) * width), too_many("node", n)));
+      }
+    }
     for (r, rec) in vals.chunks_exact(width).enumerate() {
       let bad = |i: usize, what: String| Err(SnapshotError::at(at(r * width + i), what));
       let (t, name, id) = (rec[ti], rec[ni_], rec[ii]);
@@ -309,22 +394,48 @@ fn read_nodes<R: Read>(sc: &mut Scanner<R>, l: &Layout, s: &mut HeapSnapshot) ->
       if rec[ei] > u32::MAX as u64 {
         return bad(ei, too_many_edges.into());
       }
-      c.t.push(t as u8);
-      c.name.push(name as u32);
       c.largest_name = c.largest_name.max(name as u32);
-      c.id.push(id as u32);
-      c.size.push(rec[si]);
-      c.edges.push(rec[ei] as u32);
-      if let Some(di) = di {
-        c.det.push(rec[di].min(255) as u8);
+      let Some(sl) = slots else {
+        c.t.push(t as u8);
+        c.name.push(name as u32);
+        c.id.push(id as u32);
+        c.size.push(rec[si]);
+        c.edges.push(rec[ei] as u32);
+        if let Some(di) = di {
+          c.det.push(rec[di].min(255) as u8);
+        }
+        continue;
+      };
+      let v = first as usize + r;
+      sl.t.put(v, t as u8);
+      sl.name.put(v, name as u32);
+      sl.id.put(v, id as u32);
+      if rec[si] >= Sizes::BIG as u64 {
+        sl.size.put(v, Sizes::BIG);
+        c.big_sizes.push((v as u32, rec[si]));
+      } else {
+        sl.size.put(v, rec[si] as u32);
+      }
+      sl.edges.put(v + 1, rec[ei] as u32);
+      if let (Some(d), Some(di)) = (&sl.det, di) {
+        d.put(v, rec[di].min(255) as u8);
       }
     }
     Ok(())
   };
   let mut edges_so_far: u64 = 0;
   let mut largest_name = 0;
-  let tail = read_uint_columns(sc, "in \"nodes\"", width, &convert, |c: &NodeCols| {
+  let mut big_sizes: Vec<(u32, u64)> = Vec::new();
+  if slots.is_none() {
+    s.first_edge.clear();
+    s.first_edge.push(0);
+  }
+  let (records, tail) = read_uint_columns(sc, "in \"nodes\"", width, &convert, |c: &NodeCols| {
     largest_name = largest_name.max(c.largest_name);
+    if slots.is_some() {
+      big_sizes.extend_from_slice(&c.big_sizes);
+      return Ok(());
+    }
     for &k in &c.edges {
       edges_so_far += k as u64;
       if edges_so_far > u32::MAX as u64 {
@@ -343,6 +454,33 @@ fn read_nodes<R: Read>(sc: &mut Scanner<R>, l: &Layout, s: &mut HeapSnapshot) ->
     }
     Ok(())
   })?;
+  if slots.is_some() {
+    let n = records as usize;
+    // SAFETY: read_uint_columns converted records 0..n, each writing all of its slots (the
+    // converter refuses records past the reserved count), and the columns were left alone
+    unsafe {
+      fill(&mut s.node_type, n);
+      fill(&mut s.node_name, n);
+      fill(&mut s.node_id, n);
+      fill(&mut sizes_small, n);
+      fill(&mut s.first_edge, n + 1);
+      if di.is_some() {
+        fill(&mut s.node_detachedness, n);
+      }
+    }
+    s.node_self_size = Sizes::from_parts(sizes_small, big_sizes);
+    // the edge counts, summed in place into where each node's edges start
+    s.first_edge[0] = 0;
+    let mut sum = 0u64;
+    for (node, slot) in s.first_edge.iter_mut().enumerate().skip(1) {
+      sum += *slot as u64;
+      if sum > u32::MAX as u64 {
+        let node = node - 1;
+        return Err(SnapshotError::general(format!("in \"nodes\", node {node} (field {}): {too_many_edges}", node * width + ei)));
+      }
+      *slot = sum as u32;
+    }
+  }
   if tail != 0 {
     return sc.err(format!("the \"nodes\" array ends mid-record: its length is not a multiple of {width} node fields"));
   }
@@ -355,7 +493,7 @@ fn read_nodes<R: Read>(sc: &mut Scanner<R>, l: &Layout, s: &mut HeapSnapshot) ->
 /// The edge fields of whole records, as the workers convert them.
 #[derive(Default)]
 struct EdgeCols {
-  /// target | type (`model::pack_edge`)
+  /// target | type (`model::pack_edge`), when the reading thread appends them
   to_type: Vec<u32>,
   name: Vec<u32>,
   /// the largest string index among these edges' names (checked against the string table
@@ -373,12 +511,29 @@ impl Columns for EdgeCols {
   }
 }
 
-/// Returns the largest string index an edge names and the largest target node (`validate`
-/// checks them once all is read).
-fn read_edges<R: Read>(sc: &mut Scanner<R>, l: &Layout, s: &mut HeapSnapshot) -> Res<(u32, u32)> {
-  let n = l.edge_count.unwrap_or(0).min(MAX_PREALLOC * 4) as usize;
-  s.edges.reserve(n);
-  s.raw_edge_names.reserve(n);
+/// The edges' names counted as the parser threads read them, a tally per thread at a time (a
+/// chunk takes one from the pool and gives it back).
+struct UsesPool(std::sync::Mutex<Vec<NameUses>>);
+
+impl UsesPool {
+  fn take(&self, edges: Option<usize>) -> NameUses {
+    self.0.lock().unwrap_or_else(|e| e.into_inner()).pop().unwrap_or_else(|| NameUses::for_edges(edges))
+  }
+  fn give(&self, uses: NameUses) {
+    self.0.lock().unwrap_or_else(|e| e.into_inner()).push(uses);
+  }
+  fn total(self, edges: Option<usize>) -> NameUses {
+    let mut all = NameUses::for_edges(edges);
+    for u in self.0.into_inner().unwrap_or_else(|e| e.into_inner()) {
+      all.merge(&u);
+    }
+    all
+  }
+}
+
+/// Returns the largest string index an edge names, the largest target node (`validate` checks
+/// them once all is read) and how often each name is used (for `compact_counted_edge_names`).
+fn read_edges<R: Read>(sc: &mut Scanner<R>, l: &Layout, s: &mut HeapSnapshot) -> Res<(u32, u32, NameUses)> {
   let node_width = l.node_roles.len() as u64;
   let types = s.edge_type_names.len() as u64;
   if types as usize > MAX_EDGE_TYPES {
@@ -390,7 +545,17 @@ fn read_edges<R: Read>(sc: &mut Scanner<R>, l: &Layout, s: &mut HeapSnapshot) ->
   let (ti, ni, oi) = (at_of(Role::Type), at_of(Role::Name), at_of(Role::ToNode));
   // bit t set: edges of type t name a string (the others carry an element or hidden index)
   let named: u32 = !(index_edge_types(&s.edge_type_names) as u32);
-  let convert = move |vals: &[u64], at: &dyn Fn(usize) -> u64, c: &mut EdgeCols| -> Res<()> {
+  let declared = in_place(l.edge_count, 4);
+  let slots = declared.map(|n| (Slots::of(&mut s.edges, n), Slots::of(&mut s.raw_edge_names, n)));
+  if slots.is_none() {
+    let n = l.edge_count.unwrap_or(0).min(MAX_PREALLOC * 4) as usize;
+    s.edges.reserve(n);
+    s.raw_edge_names.reserve(n);
+  }
+  let slots = &slots;
+  let uses_pool = UsesPool(std::sync::Mutex::new(Vec::new()));
+  let pool = &uses_pool;
+  let convert_edges = move |vals: &[u64], at: &dyn Fn(usize) -> u64, first: u64, c: &mut EdgeCols, uses: &mut NameUses| -> Res<()> {
     for (r, rec) in vals.chunks_exact(width).enumerate() {
       let bad = |i: usize, what: String| Err(SnapshotError::at(at(r * width + i), what));
       let (t, name, to) = (rec[ti], rec[ni], rec[oi]);
@@ -406,27 +571,58 @@ fn read_edges<R: Read>(sc: &mut Scanner<R>, l: &Layout, s: &mut HeapSnapshot) ->
       if to / node_width >= MAX_NODES as u64 {
         return bad(oi, format!("edge to_node {to} points past node 2^28, more nodes than leakprobe reads"));
       }
-      c.to_type.push(pack_edge((to / node_width) as u32, t as u8));
+      let packed = pack_edge((to / node_width) as u32, t as u8);
       c.largest_target = c.largest_target.max((to / node_width) as u32);
-      c.name.push(name as u32);
       if named & (1 << t) != 0 {
         c.largest_string = c.largest_string.max(name as u32);
+        uses.add(name as u32);
+      }
+      match slots {
+        Some((to_type, names)) => {
+          let e = first as usize + r;
+          to_type.put(e, packed);
+          names.put(e, name as u32);
+        }
+        None => {
+          c.to_type.push(packed);
+          c.name.push(name as u32);
+        }
       }
     }
     Ok(())
   };
+  let convert = move |vals: &[u64], at: &dyn Fn(usize) -> u64, first: u64, c: &mut EdgeCols| -> Res<()> {
+    if let Some(n) = declared {
+      if first as usize + vals.len() / width > n {
+        return Err(SnapshotError::at(at((n - first as usize) * width), too_many("edge", n)));
+      }
+    }
+    let mut uses = pool.take(declared);
+    let r = convert_edges(vals, at, first, c, &mut uses);
+    pool.give(uses);
+    r
+  };
   let (mut largest_string, mut largest_target) = (0, 0);
-  let tail = read_uint_columns(sc, "in \"edges\"", width, &convert, |c: &EdgeCols| {
+  let (records, tail) = read_uint_columns(sc, "in \"edges\"", width, &convert, |c: &EdgeCols| {
     s.edges.extend_from_slice(&c.to_type);
     s.raw_edge_names.extend_from_slice(&c.name);
     largest_string = largest_string.max(c.largest_string);
     largest_target = largest_target.max(c.largest_target);
     Ok(())
   })?;
+  if slots.is_some() {
+    // SAFETY: records 0..records were converted, each writing both of its slots (the converter
+    // refuses records past the reserved count), and the columns were left alone (the appends
+    // above add nothing in place mode)
+    unsafe {
+      fill(&mut s.edges, records as usize);
+      fill(&mut s.raw_edge_names, records as usize);
+    }
+  }
   if tail != 0 {
     return sc.err(format!("the \"edges\" array ends mid-record: its length is not a multiple of {width} edge fields"));
   }
-  Ok((largest_string, largest_target))
+  Ok((largest_string, largest_target, uses_pool.total(declared)))
 }
 
 /// The largest indices the parser threads saw, so `validate` need not scan the columns again.
@@ -459,7 +655,7 @@ fn read_locations<R: Read>(sc: &mut Scanner<R>, l: &Layout, s: &mut HeapSnapshot
   let node_width = l.node_roles.len() as u64;
   // parsed on the parser threads like nodes and edges (a generated 242 MB snapshot has 19 MB of
   // them); sites are numbered here, in order
-  let convert = move |vals: &[u64], at: &dyn Fn(usize) -> u64, c: &mut LocationCols| -> Res<()> {
+  let convert = move |vals: &[u64], at: &dyn Fn(usize) -> u64, _: u64, c: &mut LocationCols| -> Res<()> {
     for (r, rec) in vals.chunks_exact(width).enumerate() {
       if rec[oi] % node_width != 0 || rec[oi] / node_width > u32::MAX as u64 {
         return Err(SnapshotError::at(at(r * width + oi), format!("location object_index {} is not a node offset", rec[oi])));
@@ -472,7 +668,7 @@ fn read_locations<R: Read>(sc: &mut Scanner<R>, l: &Layout, s: &mut HeapSnapshot
   let (out, sites) = (&mut s.locations, &mut s.location_sites);
   let mut site_of: HashMap<Location, u32> = HashMap::new();
   let mut last: Option<(Location, u32)> = None;
-  let tail = read_uint_columns(sc, "in \"locations\"", width, &convert, |c: &LocationCols| {
+  let (_, tail) = read_uint_columns(sc, "in \"locations\"", width, &convert, |c: &LocationCols| {
     for &(node, at) in &c.rows {
       // neighbours often share a site: no hash for those
       let site = match last {
@@ -744,6 +940,29 @@ mod tests {
     assert!(e.message.contains("second \"snapshot\""), "{e}");
     assert!(err_of("{}").message.contains("empty"));
     assert!(err_of("[1,2]").message.contains("expected '{'"));
+  }
+
+  #[test]
+  fn header_counts_place_records_and_must_match() {
+    // with the counts the parser threads write each record in place; without, the columns are
+    // appended: the same snapshot either way, including a self size of 4 GiB or more
+    let big = TINY.replace("3,1,3,16,1,0", "3,1,3,5000000000,1,0");
+    let placed = read_snapshot(big.as_bytes()).unwrap();
+    let appended = read_snapshot(big.replace(r#","node_count":3,"edge_count":3"#, "").as_bytes()).unwrap();
+    assert_eq!(placed.node_self_size.get(1), 5_000_000_000);
+    assert!(placed.node_self_size == appended.node_self_size && placed.first_edge == appended.first_edge && placed.edges == appended.edges);
+    assert!(placed.node_type == appended.node_type && placed.node_name == appended.node_name && placed.node_id == appended.node_id);
+    assert!(placed.node_detachedness == appended.node_detachedness && placed.edge_names == appended.edge_names);
+    assert_eq!(placed.first_edge, vec![0, 1, 2, 3]);
+    // a record past the declared count, named where it starts; fewer than declared
+    let e = err_of(&TINY.replace(r#""node_count":3"#, r#""node_count":2"#));
+    assert!(e.message.contains("node_count says 2 nodes but the \"nodes\" array holds more"), "{e}");
+    assert_eq!(e.offset, Some(TINY.find("2,2,5,24").unwrap() as u64));
+    let e = err_of(&TINY.replace(r#""edge_count":3"#, r#""edge_count":1"#));
+    assert!(e.message.contains("edge_count says 1 edges but the \"edges\" array holds more"), "{e}");
+    assert_eq!(e.offset, Some(TINY.find("2,4,12").unwrap() as u64));
+    assert!(err_of(&TINY.replace(r#""node_count":3"#, r#""node_count":4"#)).message.contains("says 4 nodes but the \"nodes\" array holds 3"));
+    assert!(err_of(&TINY.replace(r#""edge_count":3"#, r#""edge_count":9"#)).message.contains("says 9 edges but the \"edges\" array holds 3"));
   }
 
   #[test]

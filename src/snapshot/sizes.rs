@@ -11,9 +11,15 @@ pub struct Sizes {
   big: HashMap<u32, u64>,
 }
 
-const BIG: u32 = u32::MAX;
-
 impl Sizes {
+  /// The column's marker for a size kept in the side table.
+  pub const BIG: u32 = u32::MAX;
+
+  /// A column written elsewhere (`BIG` where the size is in `big`) and its large sizes.
+  pub fn from_parts(small: Vec<u32>, big: Vec<(u32, u64)>) -> Sizes {
+    Sizes { small, big: big.into_iter().collect() }
+  }
+
   pub fn len(&self) -> usize {
     self.small.len()
   }
@@ -26,19 +32,19 @@ impl Sizes {
   #[inline]
   pub fn get(&self, v: usize) -> u64 {
     match self.small[v] {
-      BIG => self.big[&(v as u32)],
+      Sizes::BIG => self.big[&(v as u32)],
       x => x as u64,
     }
   }
   #[inline]
   pub fn set(&mut self, v: usize, size: u64) {
-    if size < BIG as u64 {
-      if self.small[v] == BIG {
+    if size < Sizes::BIG as u64 {
+      if self.small[v] == Sizes::BIG {
         self.big.remove(&(v as u32));
       }
       self.small[v] = size as u32;
     } else {
-      self.small[v] = BIG;
+      self.small[v] = Sizes::BIG;
       self.big.insert(v as u32, size);
     }
   }
@@ -47,7 +53,7 @@ impl Sizes {
     self.set(self.small.len() - 1, size);
   }
   pub fn extend_from_slice(&mut self, sizes: &[u64]) {
-    if sizes.iter().all(|&x| x < BIG as u64) {
+    if sizes.iter().all(|&x| x < Sizes::BIG as u64) {
       self.small.extend(sizes.iter().map(|&x| x as u32));
     } else {
       sizes.iter().for_each(|&x| self.push(x));
