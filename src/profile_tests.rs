@@ -63,7 +63,7 @@ fn profile_phases() {
     lap("moved self sizes", &mut t);
     let owned = essential::page_owned(&s2, &k);
     lap("page-owned nodes", &mut t);
-    let (r, ess) = Retainers::build_with_essential(&s2, Retainers::slot_ends(&s2), &mut essential::EssentialRule::new(&s2, &k, &owned));
+    let (r, ess) = Retainers::build_with_essential(&s2, Retainers::slot_ends(&s2), &mut essential::EssentialRule::new(&s2, &k, &owned, &essential::TableIds::of(&s2, &s2.node_id)));
     lap("retainers + essential", &mut t);
     let doms = dominators::compute(&s2, &r, &ess);
     lap("dominators", &mut t);

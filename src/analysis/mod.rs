@@ -13,7 +13,7 @@ pub mod shallow;
 
 pub use report::{AnalyzeOptions, Report};
 
-use crate::graph::essential::{page_owned, BitSet, EssentialRule};
+use crate::graph::essential::{page_owned, BitSet, EssentialRule, TableIds};
 use crate::graph::retainers::Retainers;
 use crate::graph::dom_tree::DomChildren;
 use crate::graph::{distances, dominators, Kinds};
@@ -150,6 +150,7 @@ impl Halves {
       s,
       kinds,
       self_sizes,
+      || TableIds::of(s, &s.node_id),
       |sizes| {
         let distances = distances::compute(s, kinds);
         let mut classes = classes::class_names(s, kinds);
@@ -171,16 +172,25 @@ impl Halves {
   /// the analysis), while the other thread computes the distances, which read none either.
   /// Slower by the writes and by the order it imposes.
   fn names_first(s: &mut HeapSnapshot, kinds: &Kinds, self_sizes: &mut Sizes, files: (Shelf, Shelf), shelved: &mut Option<NameColumns>) -> Halves {
-    let (a, b) = files;
+    let (mut a, b) = files;
+    // the node ids go first: the essential-edge rule needs only the few that are WeakMap tables'
+    let ids = std::mem::take(&mut s.node_id);
+    let mut shelved_ids = None;
     let ((retainers, essential, filter), (classes, aggregates, b, parked_sizes)) = {
       let s: &HeapSnapshot = s;
-      // each thread works out the distance filter for half of the nodes once its own work is done
+      // each thread works out the distance filter for part of the nodes once its own work is
+      // done (this one has the ids to write first: it takes fewer)
       let names = distances::FilterNames::of(s);
-      let mid = s.node_count() as u32 / 2;
+      let mid = (s.node_count() as u64 * 3 / 5) as u32;
       let ((retainers, essential, high), (classes, aggregates, b, parked, low)) = Halves::retainers_beside(
         s,
         kinds,
         self_sizes,
+        || {
+          let tables = TableIds::of(s, &ids);
+          shelved_ids = Some(a.put(ids));
+          tables
+        },
         move |sizes| {
           let mut b = b;
           let mut classes = classes::class_names(s, kinds);
@@ -192,7 +202,8 @@ impl Halves {
       );
       ((retainers, essential, distances::EdgeFilter::join(s, kinds, vec![low, high])), (classes, aggregates, b, parked))
     };
-    let mut cols = TakenNames::take_from(s).shelve(a, b);
+    let ids = shelved_ids.expect("the ids went to the shelf before the retainers were built");
+    let mut cols = TakenNames::take_from(s).shelve(ids, a, b);
     cols.park_sizes(parked_sizes);
     *shelved = Some(cols);
     let s: &HeapSnapshot = s;
@@ -211,12 +222,13 @@ impl Halves {
 
   /// The start both schedules share. The essential-edge rule needs the page-owned nodes: the
   /// other thread finds them first (and sends them), moves the owned self sizes, then runs
-  /// `side`; this one counts the retainer slots meanwhile, builds the retainer index with the
-  /// essential-edge bits, then runs `main`.
+  /// `side`; this one finds the WeakMap tables' ids (`tables`) and counts the retainer slots
+  /// meanwhile, builds the retainer index with the essential-edge bits, then runs `main`.
   fn retainers_beside<S: Send, M>(
     s: &HeapSnapshot,
     kinds: &Kinds,
     self_sizes: &mut Sizes,
+    tables: impl FnOnce() -> TableIds,
     side: impl FnOnce(&mut Sizes) -> S + Send,
     main: impl FnOnce(Retainers, BitSet) -> M,
   ) -> (M, S) {
@@ -228,13 +240,14 @@ impl Halves {
         shallow::move_owned_sizes_in(s, kinds, self_sizes);
         side(self_sizes)
       });
+      let tables = tables();
       let ends = Retainers::slot_ends(s);
       let Ok(owned) = owned_rx.recv() else {
         // the other thread panicked before sending: its join says why
         join(other);
         unreachable!("the side thread sends before it returns")
       };
-      let (retainers, essential) = Retainers::build_with_essential(s, ends, &mut EssentialRule::new(s, kinds, &owned));
+      let (retainers, essential) = Retainers::build_with_essential(s, ends, &mut EssentialRule::new(s, kinds, &owned, &tables));
       drop(owned);
       let m = main(retainers, essential);
       (m, join(other))

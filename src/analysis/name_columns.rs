@@ -6,6 +6,7 @@ use std::io;
 
 pub struct NameColumns {
   edge_names: Shelved<u16>,
+  edge_escaped: Shelved<(u32, u32)>,
   /// None once `restore_ids` brought them back
   node_id: Option<Shelved<u32>>,
   node_name: Shelved<u32>,
@@ -17,10 +18,11 @@ pub struct NameColumns {
   self_sizes: Option<Shelved<u32>>,
 }
 
-/// The same columns, out of the snapshot and not yet shelved.
+/// The same columns but the node ids (which go first, on their own), out of the snapshot and
+/// not yet shelved.
 pub struct TakenNames {
   edge_names: Vec<u16>,
-  node_id: Vec<u32>,
+  edge_escaped: Vec<(u32, u32)>,
   node_name: Vec<u32>,
   string_data: Vec<u8>,
   string_offsets: Vec<u64>,
@@ -28,12 +30,12 @@ pub struct TakenNames {
 }
 
 impl TakenNames {
-  /// Takes the columns out of `s`: nothing may read names, ids, strings or locations until
-  /// `restore`.
+  /// Takes the columns out of `s` (the ids must be out already): nothing may read names, ids,
+  /// strings or locations until `restore`.
   pub fn take_from(s: &mut HeapSnapshot) -> TakenNames {
     TakenNames {
       edge_names: s.edge_names.take_column(),
-      node_id: std::mem::take(&mut s.node_id),
+      edge_escaped: s.edge_names.take_escaped(),
       node_name: std::mem::take(&mut s.node_name),
       string_data: std::mem::take(&mut s.strings.data).into_bytes(),
       string_offsets: std::mem::take(&mut s.strings.offsets),
@@ -41,19 +43,19 @@ impl TakenNames {
     }
   }
 
-  /// What `take_from(s)` would take, in bytes.
+  /// What `take_from(s)` would take with the ids, in bytes.
   pub fn bytes_in(s: &HeapSnapshot) -> usize {
-    s.edge_names.len() * 2 + (s.node_id.len() + s.node_name.len()) * 4 + s.strings.data.len() + s.strings.offsets.len() * 8 + s.locations.len() * 8
+    s.edge_names.len() * 2 + s.edge_names.escaped_len() * 8 + (s.node_id.len() + s.node_name.len()) * 4 + s.strings.data.len() + s.strings.offsets.len() * 8 + s.locations.len() * 8
   }
 
-  /// Puts them on the two shelves (edge names and locations on `a`, the rest on `b`), on this
-  /// thread and another at once: the caller waits on the writes, as its next step needs the
-  /// memory.
-  pub fn shelve(self, mut a: Shelf, mut b: Shelf) -> NameColumns {
-    let TakenNames { edge_names, node_id, node_name, string_data, string_offsets, locations } = self;
-    let rest = move || (b.put(node_id), b.put(node_name), b.put(string_data), b.put(string_offsets));
-    let ((edge_names, locations), (node_id, node_name, string_data, string_offsets)) = both(move || (a.put(edge_names), a.put(locations)), rest);
-    NameColumns { edge_names, node_id: Some(node_id), node_name, string_data, string_offsets, locations, self_sizes: None }
+  /// Puts them on the two shelves (edge names on `a`, the rest on `b`), on this thread and
+  /// another at once: the caller waits on the writes, as its next step needs the memory.
+  /// `node_id`: the ids, shelved before (`Shelf::put`).
+  pub fn shelve(self, node_id: Shelved<u32>, mut a: Shelf, mut b: Shelf) -> NameColumns {
+    let TakenNames { edge_names, edge_escaped, node_name, string_data, string_offsets, locations } = self;
+    let rest = move || (b.put(node_name), b.put(string_data), b.put(string_offsets), b.put(locations));
+    let ((edge_names, edge_escaped), (node_name, string_data, string_offsets, locations)) = both(move || (a.put(edge_names), a.put(edge_escaped)), rest);
+    NameColumns { edge_names, edge_escaped, node_id: Some(node_id), node_name, string_data, string_offsets, locations, self_sizes: None }
   }
 }
 
@@ -90,13 +92,14 @@ impl NameColumns {
     if self.self_sizes.is_some() {
       self.restore_ids(s)?;
     }
-    let NameColumns { edge_names, node_id, node_name, string_data, string_offsets, locations, self_sizes: _ } = self;
+    let NameColumns { edge_names, edge_escaped, node_id, node_name, string_data, string_offsets, locations, self_sizes: _ } = self;
     // two threads read at once, as two wrote
     let rest = move || Ok::<_, io::Error>((node_id.map(Shelved::take).transpose()?, node_name.take()?, string_data.take()?, string_offsets.take()?));
-    let (first, rest) = both(move || Ok::<_, io::Error>((edge_names.take()?, locations.take()?)), rest);
+    let (first, rest) = both(move || Ok::<_, io::Error>((edge_names.take()?, edge_escaped.take()?, locations.take()?)), rest);
     let (node_id, node_name, string_data, string_offsets) = rest.map_err(lost)?;
-    let (edge_names, locations) = first.map_err(lost)?;
+    let (edge_names, edge_escaped, locations) = first.map_err(lost)?;
     s.edge_names.put_column(edge_names);
+    s.edge_names.put_escaped(edge_escaped);
     s.locations = locations;
     if let Some(ids) = node_id {
       s.node_id = ids;
@@ -135,17 +138,24 @@ mod tests {
   fn names_go_to_disk_and_come_back_whole() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut s = crate::snapshot::read_snapshot_path(&root.join("__test__/fixtures/small.heapsnapshot.gz")).unwrap();
+    // some values in the side list too (indices past the 2-byte codes)
+    let raw: Vec<u32> = (0..s.edge_count() as u32).map(|e| if e % 3 == 0 { 70_000 + e } else { e % 500 }).collect();
+    s.edge_names = crate::snapshot::edge_names::EdgeNames::compact(&raw, |_| false);
     let before = s.clone();
-    assert!(!before.locations.is_empty());
-    let taken = TakenNames::take_from(&mut s);
-    assert!(s.node_id.is_empty() && s.node_name.is_empty() && s.strings.data.is_empty() && s.edge_names.is_empty() && s.locations.is_empty());
+    assert!(!before.locations.is_empty() && before.edge_names.escaped_len() > 0);
     let dir = root.join("target");
-    let cols = taken.shelve(Shelf::in_dir(&dir), Shelf::in_dir(&dir));
+    let mut a = Shelf::in_dir(&dir);
+    let ids = a.put(std::mem::take(&mut s.node_id));
+    let taken = TakenNames::take_from(&mut s);
+    assert!(s.node_id.is_empty() && s.node_name.is_empty() && s.strings.data.is_empty() && s.edge_names.is_empty() && s.edge_names.escaped_len() == 0 && s.locations.is_empty());
+    let cols = taken.shelve(ids, a, Shelf::in_dir(&dir));
     assert!(matches!(cols.edge_names, Shelved::File { .. }) && matches!(cols.string_data, Shelved::File { .. }) && matches!(cols.locations, Shelved::File { .. }));
     cols.restore(&mut s).unwrap();
     assert!(s.node_id == before.node_id && s.node_name == before.node_name && s.edge_names == before.edge_names && s.locations == before.locations);
     // the ids first, then the rest
-    let mut cols = TakenNames::take_from(&mut s).shelve(Shelf::in_dir(&dir), Shelf::in_dir(&dir));
+    let mut a = Shelf::in_dir(&dir);
+    let ids = a.put(std::mem::take(&mut s.node_id));
+    let mut cols = TakenNames::take_from(&mut s).shelve(ids, a, Shelf::in_dir(&dir));
     let mut b = Shelf::in_dir(&dir);
     cols.park_sizes(b.put(s.node_self_size.take_small()));
     assert!(s.node_self_size.is_empty());

@@ -4,6 +4,7 @@
 use super::kinds::Kinds;
 use super::weakmap;
 use crate::snapshot::HeapSnapshot;
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 
 pub struct BitSet {
   words: Vec<u64>,
@@ -61,19 +62,60 @@ pub fn page_owned(s: &HeapSnapshot, k: &Kinds) -> BitSet {
   flags
 }
 
+/// All the essential-edge rule needs of the node ids: the nodes whose id is a table id some
+/// ephemeron edge name gives (a WeakMap's backing table), with that id. Found first, so the id
+/// column can leave memory before the rule runs (the names-first schedule).
+pub struct TableIds(HashMap<u32, u32>);
+
+impl TableIds {
+  /// `ids`: the snapshot's node ids (taken out of it, perhaps).
+  pub fn of(s: &HeapSnapshot, ids: &[u32]) -> TableIds {
+    let mut tables: HashSet<u32> = HashSet::new();
+    for i in 0..s.strings.len() as u32 {
+      // (ids are 32-bit: a larger table id is no node's)
+      if let Some(id) = weakmap::parse(s.strings.get(i)).and_then(|m| u32::try_from(m.table_id).ok()) {
+        tables.insert(id);
+      }
+    }
+    let mut nodes = HashMap::new();
+    if tables.is_empty() {
+      return TableIds(nodes);
+    }
+    // a bit per hashed id first: most nodes are no table, and a bit test is cheaper than a lookup
+    let bit = |id: u32| (id.wrapping_mul(0x9E37_79B1) >> 16) as usize;
+    let mut maybe = vec![0u64; 1 << 10];
+    for &id in &tables {
+      maybe[bit(id) >> 6] |= 1 << (bit(id) & 63);
+    }
+    for (v, &id) in ids.iter().enumerate() {
+      if maybe[bit(id) >> 6] & (1 << (bit(id) & 63)) != 0 && tables.contains(&id) {
+        nodes.insert(v as u32, id);
+      }
+    }
+    TableIds(nodes)
+  }
+
+  #[inline]
+  fn id_of(&self, v: u32) -> Option<u32> {
+    self.0.get(&v).copied()
+  }
+}
+
 /// DevTools' rule for one edge at a time, for passes that visit every edge anyway
 /// (`Retainers::build_with_essential` sets the bits as it fills the index: one pass over the edges, not two).
 pub struct EssentialRule<'a> {
   s: &'a HeapSnapshot,
   k: &'a Kinds,
   owned: &'a BitSet,
-  /// per string: 0 = unknown, 1 = not an ephemeron name, else table id + 2
-  name_cache: Vec<u64>,
+  tables: &'a TableIds,
+  /// per string: 0 = unknown, 1 = not an ephemeron name (or one whose table id no node has:
+  /// ids are 32-bit), else table id + 2
+  name_cache: Vec<u32>,
 }
 
 impl<'a> EssentialRule<'a> {
-  pub fn new(s: &'a HeapSnapshot, k: &'a Kinds, owned: &'a BitSet) -> Self {
-    EssentialRule { s, k, owned, name_cache: vec![0; s.strings.len()] }
+  pub fn new(s: &'a HeapSnapshot, k: &'a Kinds, owned: &'a BitSet, tables: &'a TableIds) -> Self {
+    EssentialRule { s, k, owned, tables, name_cache: vec![0; s.strings.len()] }
   }
 
   /// Does edge `e` of node `v` count for dominators?
@@ -88,9 +130,10 @@ impl<'a> EssentialRule<'a> {
       let idx = s.edge_name_or_index(e) as usize;
       if let Some(slot) = self.name_cache.get_mut(idx) {
         if *slot == 0 {
-          *slot = weakmap::parse(s.strings.get(idx as u32)).map(|m| m.table_id.saturating_add(2)).unwrap_or(1);
+          *slot = weakmap::parse(s.strings.get(idx as u32)).and_then(|m| u32::try_from(m.table_id.saturating_add(2)).ok()).unwrap_or(1);
         }
-        if *slot > 1 && *slot - 2 == s.node_id[v as usize] as u64 {
+        // a table's own edge to the value
+        if *slot > 1 && self.tables.id_of(v) == Some(*slot - 2) {
           return false;
         }
       }

@@ -154,12 +154,23 @@ impl EdgeNames {
   pub fn put_column(&mut self, small: Vec<u16>) {
     self.small = small;
   }
+  /// The side list, taken out as `take_column` (`put_escaped` puts it back).
+  pub fn take_escaped(&mut self) -> Vec<(u32, u32)> {
+    std::mem::take(&mut self.escaped)
+  }
+  pub fn put_escaped(&mut self, escaped: Vec<(u32, u32)>) {
+    self.escaped = escaped;
+  }
 
   pub fn len(&self) -> usize {
     self.small.len()
   }
   pub fn is_empty(&self) -> bool {
     self.small.is_empty()
+  }
+  /// Edges whose value is in the side list.
+  pub fn escaped_len(&self) -> usize {
+    self.escaped.len()
   }
 }
 
