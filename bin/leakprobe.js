@@ -30,7 +30,7 @@ commands:
 exit codes: 0 done, no leak · 1 a leak (compare, check) · 2 an error (message on stderr)
 the token: --token or the LEAKPROBE_TOKEN environment variable (safer: not in \`ps\`)
 big snapshots: during the dominator pass names go to a nameless temp file in LEAKPROBE_SPILL
-(default: the temp dir; off: keep all in memory), from LEAKPROBE_SPILL_MIN_MB MiB of them (128)
+(default: the temp dir; off: keep all in memory), from LEAKPROBE_SPILL_MIN_MB MiB of them (32)
 `
 
 function parseFlags(argv, spec) {

@@ -52,15 +52,15 @@ impl ShelfPolicy {
 
   /// `LEAKPROBE_SPILL`: unset means the system's temporary directory (`TMPDIR`), `off` keeps
   /// everything in memory, anything else is the directory to use. `LEAKPROBE_SPILL_MIN_MB`:
-  /// below this many MiB of shelved arrays (default 128, i.e. snapshots of some 600 MB and
-  /// more) the time the writes and reads take is not worth the memory.
+  /// below this many MiB of shelved arrays (default 32, i.e. snapshots from some 130 MB) the
+  /// time the writes and reads take is not worth the memory.
   pub fn from_env() -> ShelfPolicy {
     let dir = match std::env::var_os("LEAKPROBE_SPILL") {
       None => Some(std::env::temp_dir()),
       Some(v) if v.is_empty() || v == "off" || v == "0" => None,
       Some(v) => Some(PathBuf::from(v)),
     };
-    let min_mb = std::env::var("LEAKPROBE_SPILL_MIN_MB").ok().and_then(|v| v.trim().parse::<usize>().ok()).unwrap_or(128);
+    let min_mb = std::env::var("LEAKPROBE_SPILL_MIN_MB").ok().and_then(|v| v.trim().parse::<usize>().ok()).unwrap_or(32);
     ShelfPolicy { dir, min_bytes: min_mb.saturating_mul(1 << 20) }
   }
 
