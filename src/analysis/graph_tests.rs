@@ -195,9 +195,16 @@ fn a_weakmap_entry_is_retained_by_its_key_not_the_table() {
   b.edge(table, "internal", &part, value);
   b.edge(key, "internal", &part, value);
   let mut s = b.build();
+  let mut on_disk = s.clone();
   let x = Analysis::compute(&mut s);
   assert_eq!(x.idom[value as usize], key);
   assert_eq!(x.retained.get(key as usize), 1016);
+  // the names-first schedule sends the node ids to the file before the rule runs: it finds the
+  // table's id first
+  let disk = crate::shelf::ShelfPolicy { dir: Some(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target")), min_bytes: 0 };
+  let y = Analysis::compute_shelving(&mut on_disk, &disk).unwrap();
+  assert_eq!(y.idom[value as usize], key);
+  assert!(on_disk.node_id == s.node_id);
 }
 
 #[test]

@@ -108,9 +108,8 @@ pub struct EssentialRule<'a> {
   k: &'a Kinds,
   owned: &'a BitSet,
   tables: &'a TableIds,
-  /// per string: 0 = unknown, 1 = not an ephemeron name (or one whose table id no node has:
-  /// ids are 32-bit), else table id + 2
-  name_cache: Vec<u32>,
+  /// per string: 0 = unknown, 1 = not an ephemeron name, else table id + 2
+  name_cache: Vec<u64>,
 }
 
 impl<'a> EssentialRule<'a> {
@@ -130,10 +129,10 @@ impl<'a> EssentialRule<'a> {
       let idx = s.edge_name_or_index(e) as usize;
       if let Some(slot) = self.name_cache.get_mut(idx) {
         if *slot == 0 {
-          *slot = weakmap::parse(s.strings.get(idx as u32)).and_then(|m| u32::try_from(m.table_id.saturating_add(2)).ok()).unwrap_or(1);
+          *slot = weakmap::parse(s.strings.get(idx as u32)).map(|m| m.table_id.saturating_add(2)).unwrap_or(1);
         }
         // a table's own edge to the value
-        if *slot > 1 && self.tables.id_of(v) == Some(*slot - 2) {
+        if *slot > 1 && self.tables.id_of(v).map(u64::from) == Some(*slot - 2) {
           return false;
         }
       }

@@ -36,6 +36,11 @@ impl NameUses {
     NameUses { counts: Vec::new(), limit: edges.map_or(COUNTED, |e| COUNTED.min(e.saturating_add(RANKS))) }
   }
 
+  /// A tally that counts nothing (its counts are not to be used).
+  pub fn off() -> NameUses {
+    NameUses { counts: Vec::new(), limit: 0 }
+  }
+
   #[inline]
   pub fn add(&mut self, name: u32) {
     let v = name as usize;

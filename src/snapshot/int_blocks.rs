@@ -8,6 +8,8 @@
 //! Why: the per-byte parser spends most of its time on branches over blanks and separators;
 //! here a 64-byte block costs a few dozen instructions whatever it holds, and each number a few
 //! more (SSE2 is part of x86-64 itself: no detection needed).
+// (elsewhere only the fallback below is used)
+#![cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
 use super::scanner::swar_digits;
 
 const BLOCK: usize = 64;

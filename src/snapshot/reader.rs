@@ -171,10 +171,13 @@ fn read_from<R: Read>(mut sc: Scanner<R>) -> Result<HeapSnapshot, SnapshotError>
             // columns go with it and come back (the raw names stay for validation)
             // (the columns are sent once the thread exists: if none can be started they stay
             // here, and are packed at the end instead)
-            let (tx, rx) = std::sync::mpsc::channel::<(Vec<String>, Vec<u32>, Vec<u32>, NameUses)>();
+            let (tx, rx) = std::sync::mpsc::channel::<(Vec<String>, Vec<u32>, Vec<u32>, Option<NameUses>)>();
             let packer = move || {
               let (types, edges, raw, uses) = rx.recv().ok()?;
-              let names = compact_counted_edge_names(&types, &edges, &raw, uses);
+              let names = match uses {
+                Some(uses) => compact_counted_edge_names(&types, &edges, &raw, uses),
+                None => crate::snapshot::model::compact_edge_names(&types, &edges, &raw),
+              };
               Some((edges, raw, names))
             };
             if let Ok(h) = std::thread::Builder::new().name("leakprobe-names".into()).spawn(packer) {
@@ -256,8 +259,6 @@ fn read_header<R: Read>(sc: &mut Scanner<R>, snap: &mut HeapSnapshot) -> Res<Lay
   Ok(Layout { node_roles, edge_roles, location_fields: h.meta.location_fields, node_count: h.node_count, edge_count: h.edge_count })
 }
 
-/// The node fields of whole records, as the workers convert them.
-#[derive(Default)]
 /// A column the parser threads fill in place: each chunk's records go straight to their own
 /// slots (no per-chunk copy for the reading thread to append, which was most of its work), and
 /// the column's length is set once every slot is written.
@@ -307,6 +308,7 @@ fn too_many(what: &str, declared: usize) -> String {
   format!("snapshot.{what}_count says {declared} {what}s but the \"{what}s\" array holds more")
 }
 
+/// The node fields of whole records, as the workers convert them.
 #[derive(Default)]
 struct NodeCols {
   /// the largest name among these nodes (checked against the string table once it is read)
@@ -366,6 +368,9 @@ fn read_nodes<R: Read>(sc: &mut Scanner<R>, l: &Layout, s: &mut HeapSnapshot) ->
     edges: Slots::of(&mut s.first_edge, n + 1),
     det: di.map(|_| Slots::of(&mut s.node_detachedness, n)),
   });
+  if let Some(sl) = &slots {
+    sl.edges.put(0, 0); // the first node's edges start at 0
+  }
   if slots.is_none() {
     let n = l.node_count.unwrap_or(0).min(MAX_PREALLOC) as usize;
     s.node_type.reserve(n);
@@ -375,13 +380,7 @@ fn read_nodes<R: Read>(sc: &mut Scanner<R>, l: &Layout, s: &mut HeapSnapshot) ->
     s.first_edge.reserve(n + 1);
   }
   let slots = &slots;
-  let convert = move |vals: &[u64], at: &dyn Fn(usize) -> u64, first: u64, c: &mut NodeCols| -> Res<()> {
-    let records = vals.len() / width;
-    if let Some(n) = declared {
-      if first as usize + records > n {
-        return Err(SnapshotError::at(at((n - first as usize) * width), too_many("node", n)));
-      }
-    }
+  let convert_nodes = move |vals: &[u64], at: &dyn Fn(usize) -> u64, first: u64, c: &mut NodeCols| -> Res<()> {
     for (r, rec) in vals.chunks_exact(width).enumerate() {
       let bad = |i: usize, what: String| Err(SnapshotError::at(at(r * width + i), what));
       let (t, name, id) = (rec[ti], rec[ni_], rec[ii]);
@@ -423,6 +422,15 @@ fn read_nodes<R: Read>(sc: &mut Scanner<R>, l: &Layout, s: &mut HeapSnapshot) ->
     }
     Ok(())
   };
+  let convert = move |vals: &[u64], at: &dyn Fn(usize) -> u64, first: u64, c: &mut NodeCols| -> Res<()> {
+    // records past the declared count have no slot: those before them are checked first
+    let fit = declared.map_or(vals.len(), |n| n.saturating_sub(first as usize).saturating_mul(width).min(vals.len()));
+    convert_nodes(&vals[..fit], at, first, c)?;
+    match declared {
+      Some(n) if fit < vals.len() => Err(SnapshotError::at(at(fit), too_many("node", n))),
+      _ => Ok(()),
+    }
+  };
   let mut edges_so_far: u64 = 0;
   let mut largest_name = 0;
   let mut big_sizes: Vec<(u32, u64)> = Vec::new();
@@ -463,14 +471,13 @@ fn read_nodes<R: Read>(sc: &mut Scanner<R>, l: &Layout, s: &mut HeapSnapshot) ->
       fill(&mut s.node_name, n);
       fill(&mut s.node_id, n);
       fill(&mut sizes_small, n);
-      fill(&mut s.first_edge, n + 1);
+      fill(&mut s.first_edge, n + 1); // slot 0 too: written above
       if di.is_some() {
         fill(&mut s.node_detachedness, n);
       }
     }
     s.node_self_size = Sizes::from_parts(sizes_small, big_sizes);
     // the edge counts, summed in place into where each node's edges start
-    s.first_edge[0] = 0;
     let mut sum = 0u64;
     for (node, slot) in s.first_edge.iter_mut().enumerate().skip(1) {
       sum += *slot as u64;
@@ -516,8 +523,10 @@ impl Columns for EdgeCols {
 struct UsesPool(std::sync::Mutex<Vec<NameUses>>);
 
 impl UsesPool {
+  /// A tally; without the header's edge count one that counts nothing (the packer then counts:
+  /// a garbled name must not size a tally by itself)
   fn take(&self, edges: Option<usize>) -> NameUses {
-    self.0.lock().unwrap_or_else(|e| e.into_inner()).pop().unwrap_or_else(|| NameUses::for_edges(edges))
+    self.0.lock().unwrap_or_else(|e| e.into_inner()).pop().unwrap_or_else(|| edges.map_or_else(NameUses::off, |e| NameUses::for_edges(Some(e))))
   }
   fn give(&self, uses: NameUses) {
     self.0.lock().unwrap_or_else(|e| e.into_inner()).push(uses);
@@ -532,8 +541,9 @@ impl UsesPool {
 }
 
 /// Returns the largest string index an edge names, the largest target node (`validate` checks
-/// them once all is read) and how often each name is used (for `compact_counted_edge_names`).
-fn read_edges<R: Read>(sc: &mut Scanner<R>, l: &Layout, s: &mut HeapSnapshot) -> Res<(u32, u32, NameUses)> {
+/// them once all is read) and, when the header gave the edge count, how often each name is used
+/// (for `compact_counted_edge_names`).
+fn read_edges<R: Read>(sc: &mut Scanner<R>, l: &Layout, s: &mut HeapSnapshot) -> Res<(u32, u32, Option<NameUses>)> {
   let node_width = l.node_roles.len() as u64;
   let types = s.edge_type_names.len() as u64;
   if types as usize > MAX_EDGE_TYPES {
@@ -592,15 +602,16 @@ fn read_edges<R: Read>(sc: &mut Scanner<R>, l: &Layout, s: &mut HeapSnapshot) ->
     Ok(())
   };
   let convert = move |vals: &[u64], at: &dyn Fn(usize) -> u64, first: u64, c: &mut EdgeCols| -> Res<()> {
-    if let Some(n) = declared {
-      if first as usize + vals.len() / width > n {
-        return Err(SnapshotError::at(at((n - first as usize) * width), too_many("edge", n)));
-      }
-    }
+    // records past the declared count have no slot: those before them are checked first
+    let fit = declared.map_or(vals.len(), |n| n.saturating_sub(first as usize).saturating_mul(width).min(vals.len()));
     let mut uses = pool.take(declared);
-    let r = convert_edges(vals, at, first, c, &mut uses);
+    let r = convert_edges(&vals[..fit], at, first, c, &mut uses);
     pool.give(uses);
-    r
+    r?;
+    match declared {
+      Some(n) if fit < vals.len() => Err(SnapshotError::at(at(fit), too_many("edge", n))),
+      _ => Ok(()),
+    }
   };
   let (mut largest_string, mut largest_target) = (0, 0);
   let (records, tail) = read_uint_columns(sc, "in \"edges\"", width, &convert, |c: &EdgeCols| {
@@ -622,7 +633,7 @@ fn read_edges<R: Read>(sc: &mut Scanner<R>, l: &Layout, s: &mut HeapSnapshot) ->
   if tail != 0 {
     return sc.err(format!("the \"edges\" array ends mid-record: its length is not a multiple of {width} edge fields"));
   }
-  Ok((largest_string, largest_target, uses_pool.total(declared)))
+  Ok((largest_string, largest_target, declared.map(|_| uses_pool.total(declared))))
 }
 
 /// The largest indices the parser threads saw, so `validate` need not scan the columns again.
@@ -962,6 +973,15 @@ mod tests {
     assert!(e.message.contains("edge_count says 1 edges but the \"edges\" array holds more"), "{e}");
     assert_eq!(e.offset, Some(TINY.find("2,4,12").unwrap() as u64));
     assert!(err_of(&TINY.replace(r#""node_count":3"#, r#""node_count":4"#)).message.contains("says 4 nodes but the \"nodes\" array holds 3"));
+    // a bad record before the extra ones is the error reported
+    let e = err_of(&TINY.replace(r#""node_count":3"#, r#""node_count":2"#).replace("3,1,3,16", "9,1,3,16"));
+    assert!(e.message.contains("node type 9"), "{e}");
+    // many chunks past a small count (the parser threads see records far past it)
+    let many = format!("{},", "3,1,3,16,0,0\n".replace('\n', ",").trim_end_matches(',')).repeat(200_000);
+    let big = TINY.replace("3,1,3,16,1,0,\n", &format!("{many}3,1,3,16,1,0,\n")).replace(r#""node_count":3"#, r#""node_count":5"#);
+    let e = err_of(&big);
+    assert!(e.message.contains("node_count says 5 nodes but the \"nodes\" array holds more"), "{e}");
+    assert_eq!(e.offset, Some(big.find("3,1,3,16").unwrap() as u64 + 4 * 13));
     assert!(err_of(&TINY.replace(r#""edge_count":3"#, r#""edge_count":9"#)).message.contains("says 9 edges but the \"edges\" array holds 3"));
   }
 
@@ -992,6 +1012,9 @@ mod tests {
     assert_eq!(s.edge_count(), count("\"edge_count\":"));
     assert!(s.strings.len() > 1000);
     assert_eq!(s.node_type_name(0), "synthetic");
+    // the names were packed by the uses the parser threads counted: as a count of its own would
+    let raw: Vec<u32> = (0..s.edge_count()).map(|e| s.edge_name_or_index(e)).collect();
+    assert!(crate::snapshot::model::compact_edge_names(&s.edge_type_names, &s.edges, &raw) == s.edge_names);
   }
 
   /// Random cuts and byte flips of the real fixture: always Ok or Err, never a panic or a hang.
