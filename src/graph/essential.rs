@@ -70,10 +70,11 @@ pub struct TableIds(HashMap<u32, u32>);
 impl TableIds {
   /// `ids`: the snapshot's node ids (taken out of it, perhaps).
   pub fn of(s: &HeapSnapshot, ids: &[u32]) -> TableIds {
+    // every `(table @N)` at the end of a string: a superset of the ephemeron names' table ids
+    // (the rule parses a name fully before it asks for an id), found without parsing whole names
     let mut tables: HashSet<u32> = HashSet::new();
     for i in 0..s.strings.len() as u32 {
-      // (ids are 32-bit: a larger table id is no node's)
-      if let Some(id) = weakmap::parse(s.strings.get(i)).and_then(|m| u32::try_from(m.table_id).ok()) {
+      if let Some(id) = table_suffix(s.strings.get(i)) {
         tables.insert(id);
       }
     }
@@ -99,6 +100,16 @@ impl TableIds {
   fn id_of(&self, v: u32) -> Option<u32> {
     self.0.get(&v).copied()
   }
+}
+
+/// `N` of a string ending in `(table @N)` (ids are 32-bit: a larger one is no node's).
+fn table_suffix(name: &str) -> Option<u32> {
+  let body = name.strip_suffix(')')?;
+  let digits = body.bytes().rev().take_while(u8::is_ascii_digit).count();
+  if digits == 0 || !body[..body.len() - digits].ends_with("(table @") {
+    return None;
+  }
+  body[body.len() - digits..].parse().ok()
 }
 
 /// DevTools' rule for one edge at a time, for passes that visit every edge anyway
@@ -150,5 +161,27 @@ impl<'a> EssentialRule<'a> {
       }
     }
     true
+  }
+}
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+
+  #[test]
+  fn table_suffixes_cover_every_ephemeron_name() {
+    let names = [
+      "7 / part of key (Object @1234) -> value (Leaky @5678) pair in WeakMap (table @91011)",
+      "1 / part of key (a) -> value (b @1) @2) -> value (c @3) pair in WeakMap (table @007)",
+      "3 / part of key (k @1) -> value (v @2) pair in WeakMap (table @4294967295)",
+    ];
+    for n in names {
+      let id = weakmap::parse(n).unwrap().table_id;
+      assert_eq!(table_suffix(n).map(u64::from), Some(id), "{n}");
+    }
+    // larger than any node id; not at the end; no digits
+    for n in ["x (table @4294967296)", "(table @12) ", "(table @)", "elements", ""] {
+      assert_eq!(table_suffix(n), None, "{n}");
+    }
   }
 }
