@@ -29,11 +29,16 @@ pub struct NameUses {
   limit: usize,
 }
 
+/// The string indices worth counting among `edges` edges: a snapshot has fewer strings than
+/// edges plus the ranks, so a larger index is garbled (and must not size the counts).
+fn counted_below(edges: usize) -> usize {
+  COUNTED.min(edges.saturating_add(RANKS))
+}
+
 impl NameUses {
-  /// For `edges` string-named edges or fewer (a snapshot has fewer strings than edges plus the
-  /// ranks), or any number (`None`).
-  pub fn for_edges(edges: Option<usize>) -> NameUses {
-    NameUses { counts: Vec::new(), limit: edges.map_or(COUNTED, |e| COUNTED.min(e.saturating_add(RANKS))) }
+  /// For `edges` string-named edges or fewer.
+  pub fn for_edges(edges: usize) -> NameUses {
+    NameUses { counts: Vec::new(), limit: counted_below(edges) }
   }
 
   /// A tally that counts nothing (its counts are not to be used).
@@ -70,7 +75,7 @@ impl EdgeNames {
     // the analysis, on the critical path)
     let half = raw.len() / 2;
     let count = |from: usize, to: usize| {
-      let mut uses = NameUses::for_edges(Some(raw.len()));
+      let mut uses = NameUses::for_edges(raw.len());
       for (e, &v) in raw[from..to].iter().enumerate() {
         if string_named(from + e) {
           uses.add(v);
@@ -92,7 +97,7 @@ impl EdgeNames {
     let half = raw.len() / 2;
     // (the reader counts before it knows the edge count: cut to what `compact` counts)
     let mut uses = uses.counts;
-    uses.truncate(COUNTED.min(raw.len() + RANKS));
+    uses.truncate(counted_below(raw.len()));
     // the most used names get a rank: every name used more than the 65 535th most used one,
     // then names used exactly as often until the ranks run out
     let mut counts: Vec<u32> = uses.iter().copied().filter(|&c| c > 0).collect();
