@@ -21,8 +21,19 @@ mod imp {
   }
 
   unsafe fn map(size: usize) -> *mut u8 {
-    let p = libc::mmap(ptr::null_mut(), size, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_PRIVATE | libc::MAP_ANONYMOUS, -1, 0);
-    if p == libc::MAP_FAILED { ptr::null_mut() } else { p as *mut u8 }
+    let p = libc::mmap(
+      ptr::null_mut(),
+      size,
+      libc::PROT_READ | libc::PROT_WRITE,
+      libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+      -1,
+      0,
+    );
+    if p == libc::MAP_FAILED {
+      ptr::null_mut()
+    } else {
+      p as *mut u8
+    }
   }
 
   // SAFETY (all methods): big blocks are whole private mappings (page-aligned, zero-filled);
@@ -30,10 +41,18 @@ mod imp {
   // `big` decides the same way for a block's whole life.
   unsafe impl GlobalAlloc for BigAlloc {
     unsafe fn alloc(&self, l: Layout) -> *mut u8 {
-      if big(&l) { map(l.size()) } else { System.alloc(l) }
+      if big(&l) {
+        map(l.size())
+      } else {
+        System.alloc(l)
+      }
     }
     unsafe fn alloc_zeroed(&self, l: Layout) -> *mut u8 {
-      if big(&l) { map(l.size()) } else { System.alloc_zeroed(l) }
+      if big(&l) {
+        map(l.size())
+      } else {
+        System.alloc_zeroed(l)
+      }
     }
     unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
       if big(&l) {
@@ -48,7 +67,11 @@ mod imp {
         (false, false) => System.realloc(p, l, new_size),
         (true, true) => {
           let q = libc::mremap(p as *mut libc::c_void, l.size(), new_size, libc::MREMAP_MAYMOVE);
-          if q == libc::MAP_FAILED { ptr::null_mut() } else { q as *mut u8 }
+          if q == libc::MAP_FAILED {
+            ptr::null_mut()
+          } else {
+            q as *mut u8
+          }
         }
         _ => {
           let q = self.alloc(new);

@@ -20,25 +20,44 @@ fn snapshot_err(e: SnapshotError) -> (&'static str, String) {
 /// ms later). If no thread can be had, the failed spawn drops the closure, and the value with it,
 /// here.
 fn drop_later<T: Send + 'static>(v: T) {
-  let _ = std::thread::Builder::new().name("leakprobe-free".into()).spawn(move || drop(v));
+  let _ = std::thread::Builder::new()
+    .name("leakprobe-free".into())
+    .spawn(move || drop(v));
 }
 
 fn shelf_err(e: std::io::Error) -> (&'static str, String) {
-  ("ERR_LEAKPROBE_SPILL", format!("{e} (LEAKPROBE_SPILL=off keeps the whole analysis in memory)"))
+  (
+    "ERR_LEAKPROBE_SPILL",
+    format!("{e} (LEAKPROBE_SPILL=off keeps the whole analysis in memory)"),
+  )
 }
 
 /// Analyzes a parsed snapshot and serializes the `leakprobe-report/1` JSON. `spill`: read on the
 /// JS thread (`ShelfPolicy::from_env`): the environment is not for other threads to read while
 /// the host may change it.
-pub fn report_json(snap: &mut HeapSnapshot, parse_ms: f64, opts: &AnalyzeOptions, spill: &ShelfPolicy) -> Result<String, (&'static str, String)> {
+pub fn report_json(
+  snap: &mut HeapSnapshot,
+  parse_ms: f64,
+  opts: &AnalyzeOptions,
+  spill: &ShelfPolicy,
+) -> Result<String, (&'static str, String)> {
   let t = Instant::now();
   let mut report = analysis::analyze(snap, opts, spill).map_err(shelf_err)?;
   report.timings.parse_ms = parse_ms;
   report.timings.analyze_ms = t.elapsed().as_secs_f64() * 1000.0;
-  serde_json::to_string(&report).map_err(|e| ("ERR_LEAKPROBE_INTERNAL", format!("cannot serialize the report: {e}")))
+  serde_json::to_string(&report).map_err(|e| {
+    (
+      "ERR_LEAKPROBE_INTERNAL",
+      format!("cannot serialize the report: {e}"),
+    )
+  })
 }
 
-pub fn analyze_reader<R: Read>(input: R, opts: &AnalyzeOptions, spill: &ShelfPolicy) -> Result<String, (&'static str, String)> {
+pub fn analyze_reader<R: Read>(
+  input: R,
+  opts: &AnalyzeOptions,
+  spill: &ShelfPolicy,
+) -> Result<String, (&'static str, String)> {
   let t = Instant::now();
   let mut snap = snapshot::read_snapshot_auto(input).map_err(snapshot_err)?;
   let out = report_json(&mut snap, t.elapsed().as_secs_f64() * 1000.0, opts, spill);
@@ -47,7 +66,12 @@ pub fn analyze_reader<R: Read>(input: R, opts: &AnalyzeOptions, spill: &ShelfPol
 }
 
 /// `progress` gets the bytes read and the phase (`Progress::default()` when nobody watches).
-pub fn analyze_path(path: &Path, opts: &AnalyzeOptions, progress: &Progress, spill: &ShelfPolicy) -> Result<String, (&'static str, String)> {
+pub fn analyze_path(
+  path: &Path,
+  opts: &AnalyzeOptions,
+  progress: &Progress,
+  spill: &ShelfPolicy,
+) -> Result<String, (&'static str, String)> {
   let t = Instant::now();
   let mut snap = snapshot::read_snapshot_path_with(path, progress, 0).map_err(snapshot_err)?;
   progress.start(Phase::Analyzing, 0, 0);
@@ -57,7 +81,11 @@ pub fn analyze_path(path: &Path, opts: &AnalyzeOptions, progress: &Progress, spi
   out
 }
 
-pub fn analyze_bytes(buf: &[u8], opts: &AnalyzeOptions, spill: &ShelfPolicy) -> Result<String, (&'static str, String)> {
+pub fn analyze_bytes(
+  buf: &[u8],
+  opts: &AnalyzeOptions,
+  spill: &ShelfPolicy,
+) -> Result<String, (&'static str, String)> {
   let t = Instant::now();
   let mut snap = snapshot::read_snapshot_bytes(buf).map_err(snapshot_err)?;
   let out = report_json(&mut snap, t.elapsed().as_secs_f64() * 1000.0, opts, spill);
@@ -68,9 +96,17 @@ pub fn analyze_bytes(buf: &[u8], opts: &AnalyzeOptions, spill: &ShelfPolicy) -> 
 /// Compares two or three snapshot files (baseline, target[, final]) into the
 /// `leakprobe-compare/1` JSON. The earlier snapshots are reduced to a census as soon as they are
 /// read, so only the last one is held in full.
-pub fn compare_paths(paths: &[&Path], opts: &CompareOptions, progress: &Progress, spill: &ShelfPolicy) -> Result<String, (&'static str, String)> {
+pub fn compare_paths(
+  paths: &[&Path],
+  opts: &CompareOptions,
+  progress: &Progress,
+  spill: &ShelfPolicy,
+) -> Result<String, (&'static str, String)> {
   if !(2..=3).contains(&paths.len()) {
-    return Err(("ERR_LEAKPROBE_INVALID_ARG", format!("compare needs 2 or 3 snapshots, got {}", paths.len())));
+    return Err((
+      "ERR_LEAKPROBE_INVALID_ARG",
+      format!("compare needs 2 or 3 snapshots, got {}", paths.len()),
+    ));
   }
   let mut parse_ms = 0.0;
   let mut analyze_ms = 0.0;
@@ -85,10 +121,15 @@ pub fn compare_paths(paths: &[&Path], opts: &CompareOptions, progress: &Progress
     Ok(c)
   };
   let base = census_of(paths[0], 0)?;
-  let target = if paths.len() == 3 { Some(census_of(paths[1], 1)?) } else { None };
+  let target = if paths.len() == 3 {
+    Some(census_of(paths[1], 1)?)
+  } else {
+    None
+  };
   let t = Instant::now();
   let last_item = (paths.len() - 1) as u8;
-  let mut last = snapshot::read_snapshot_path_with(paths[paths.len() - 1], progress, last_item).map_err(snapshot_err)?;
+  let mut last =
+    snapshot::read_snapshot_path_with(paths[paths.len() - 1], progress, last_item).map_err(snapshot_err)?;
   progress.start(Phase::Analyzing, last_item, 0);
   let t2 = Instant::now();
   parse_ms += (t2 - t).as_secs_f64() * 1000.0;
@@ -100,5 +141,10 @@ pub fn compare_paths(paths: &[&Path], opts: &CompareOptions, progress: &Progress
   cmp.timings.analyze_ms = analyze_ms;
   drop_later((last, a));
   progress.start(Phase::Done, last_item, 0);
-  serde_json::to_string(&cmp).map_err(|e| ("ERR_LEAKPROBE_INTERNAL", format!("cannot serialize the comparison: {e}")))
+  serde_json::to_string(&cmp).map_err(|e| {
+    (
+      "ERR_LEAKPROBE_INTERNAL",
+      format!("cannot serialize the comparison: {e}"),
+    )
+  })
 }

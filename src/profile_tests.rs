@@ -13,7 +13,12 @@ fn cpu_ms() -> f64 {
 fn mem() -> String {
   let s = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
   let get = |k: &str| {
-    s.lines().find(|l| l.starts_with(k)).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0) / 1024
+    s.lines()
+      .find(|l| l.starts_with(k))
+      .and_then(|l| l.split_whitespace().nth(1))
+      .and_then(|v| v.parse::<u64>().ok())
+      .unwrap_or(0)
+      / 1024
   };
   format!("RSS {} MB, peak {} MB", get("VmRSS:"), get("VmHWM:"))
 }
@@ -35,7 +40,14 @@ fn profile_phases() {
   let c0 = cpu_ms();
   let mut snap = crate::snapshot::read_snapshot_path(std::path::Path::new(&path)).unwrap();
   println!("parse: {:.0} ms of CPU on all threads", cpu_ms() - c0);
-  println!("parse    {:>8.0} ms  {}  ({} nodes, {} edges, {} string bytes)", t.elapsed().as_secs_f64() * 1e3, mem(), snap.node_count(), snap.edge_count(), snap.strings.data.len());
+  println!(
+    "parse    {:>8.0} ms  {}  ({} nodes, {} edges, {} string bytes)",
+    t.elapsed().as_secs_f64() * 1e3,
+    mem(),
+    snap.node_count(),
+    snap.edge_count(),
+    snap.strings.data.len()
+  );
   if std::env::var("LEAKPROBE_PROFILE_PARSE_ONLY").is_ok() {
     return;
   }
@@ -44,7 +56,11 @@ fn profile_phases() {
     use crate::analysis::{classes, shallow};
     use crate::graph::{distances, dominators, essential, retainers::Retainers, Kinds};
     let lap = |what: &str, t: &mut Instant| {
-      println!("  {what:<22} {:>6.0} ms  {}", t.elapsed().as_secs_f64() * 1e3, mem());
+      println!(
+        "  {what:<22} {:>6.0} ms  {}",
+        t.elapsed().as_secs_f64() * 1e3,
+        mem()
+      );
       *t = Instant::now();
     };
     let mut s2 = snap.clone();
@@ -63,7 +79,11 @@ fn profile_phases() {
     lap("moved self sizes", &mut t);
     let owned = essential::page_owned(&s2, &k);
     lap("page-owned nodes", &mut t);
-    let (r, ess) = Retainers::build_with_essential(&s2, Retainers::slot_ends(&s2), &mut essential::EssentialRule::new(&s2, &k, &owned, &essential::TableIds::of(&s2, &s2.node_id)));
+    let (r, ess) = Retainers::build_with_essential(
+      &s2,
+      Retainers::slot_ends(&s2),
+      &mut essential::EssentialRule::new(&s2, &k, &owned, &essential::TableIds::of(&s2, &s2.node_id)),
+    );
     lap("retainers + essential", &mut t);
     let doms = dominators::compute(&s2, &r, &ess);
     lap("dominators", &mut t);
@@ -72,16 +92,34 @@ fn profile_phases() {
     let mut rows = classes::aggregate_rows(&s2, &k, &mut c, ss, &s2.locations);
     rows.add_distances(&c, &d);
     lap("summary rows", &mut t);
-    rows.add_retained(&c, &retained, &crate::graph::dom_tree::DomChildren::of(&doms.idom));
+    rows.add_retained(
+      &c,
+      &retained,
+      &crate::graph::dom_tree::DomChildren::of(&doms.idom),
+    );
     lap("class retained sizes", &mut t);
   }
   let t = Instant::now();
-  let a = crate::analysis::Analysis::compute_shelving(&mut snap, &crate::shelf::ShelfPolicy::from_env()).unwrap();
+  let a =
+    crate::analysis::Analysis::compute_shelving(&mut snap, &crate::shelf::ShelfPolicy::from_env()).unwrap();
   println!("analysis {:>8.0} ms  {}", t.elapsed().as_secs_f64() * 1e3, mem());
   let t = Instant::now();
-  let r = crate::analysis::report::build(&snap, &a, &crate::analysis::AnalyzeOptions { top: 20, paths: 5, classes: None });
+  let r = crate::analysis::report::build(
+    &snap,
+    &a,
+    &crate::analysis::AnalyzeOptions {
+      top: 20,
+      paths: 5,
+      classes: None,
+    },
+  );
   let json = serde_json::to_string(&r).unwrap();
-  println!("report   {:>8.0} ms  {}  ({} bytes of JSON)", t.elapsed().as_secs_f64() * 1e3, mem(), json.len());
+  println!(
+    "report   {:>8.0} ms  {}  ({} bytes of JSON)",
+    t.elapsed().as_secs_f64() * 1e3,
+    mem(),
+    json.len()
+  );
 }
 
 /// The memory over time of the real (two-thread) analysis and its report, sampled every 5 ms:
@@ -104,11 +142,22 @@ fn rss_timeline() {
     }
     out
   });
-  let r = crate::analysis::analyze(&mut snap, &crate::analysis::AnalyzeOptions { top: 20, paths: 5, classes: None }, &crate::shelf::ShelfPolicy::from_env()).unwrap();
+  let r = crate::analysis::analyze(
+    &mut snap,
+    &crate::analysis::AnalyzeOptions {
+      top: 20,
+      paths: 5,
+      classes: None,
+    },
+    &crate::shelf::ShelfPolicy::from_env(),
+  )
+  .unwrap();
   let t2 = t0.elapsed().as_millis();
   drop(r);
   stop.store(true, std::sync::atomic::Ordering::Relaxed);
   let out = h.join().unwrap();
-  for (t, m) in out.iter().step_by(3) { println!("{t:>5} ms {m:>5} MiB"); }
+  for (t, m) in out.iter().step_by(3) {
+    println!("{t:>5} ms {m:>5} MiB");
+  }
   println!("report at {t2} ms; max {:?}", out.iter().map(|x| x.1).max());
 }

@@ -110,10 +110,26 @@ mod tests {
     let mut r = CountingReader::new(&b"0123456789"[..], &p);
     let mut buf = [0u8; 4];
     r.read_exact(&mut buf).unwrap();
-    assert_eq!(p.state(), ProgressState { phase: Phase::Reading, item: 1, done: 4, total: 10 });
+    assert_eq!(
+      p.state(),
+      ProgressState {
+        phase: Phase::Reading,
+        item: 1,
+        done: 4,
+        total: 10
+      }
+    );
     std::io::copy(&mut r, &mut std::io::sink()).unwrap();
     assert_eq!(p.state().done, 10);
     p.start(Phase::Analyzing, 1, 0);
-    assert_eq!(p.state(), ProgressState { phase: Phase::Analyzing, item: 1, done: 0, total: 0 });
+    assert_eq!(
+      p.state(),
+      ProgressState {
+        phase: Phase::Analyzing,
+        item: 1,
+        done: 0,
+        total: 0
+      }
+    );
   }
 }

@@ -47,7 +47,10 @@ pub struct ShelfPolicy {
 
 impl ShelfPolicy {
   pub fn memory() -> ShelfPolicy {
-    ShelfPolicy { dir: None, min_bytes: usize::MAX }
+    ShelfPolicy {
+      dir: None,
+      min_bytes: usize::MAX,
+    }
   }
 
   /// `LEAKPROBE_SPILL`: unset means the system's temporary directory (`TMPDIR`), `off` keeps
@@ -60,8 +63,14 @@ impl ShelfPolicy {
       Some(v) if v.is_empty() || v == "off" || v == "0" => None,
       Some(v) => Some(PathBuf::from(v)),
     };
-    let min_mb = std::env::var("LEAKPROBE_SPILL_MIN_MB").ok().and_then(|v| v.trim().parse::<usize>().ok()).unwrap_or(32);
-    ShelfPolicy { dir, min_bytes: min_mb.saturating_mul(1 << 20) }
+    let min_mb = std::env::var("LEAKPROBE_SPILL_MIN_MB")
+      .ok()
+      .and_then(|v| v.trim().parse::<usize>().ok())
+      .unwrap_or(32);
+    ShelfPolicy {
+      dir,
+      min_bytes: min_mb.saturating_mul(1 << 20),
+    }
   }
 
   /// Where `bytes` of arrays go: a directory when the policy names one and they are big
@@ -74,7 +83,12 @@ impl ShelfPolicy {
 /// An array on the shelf; `take` gives it back.
 pub enum Shelved<T> {
   Memory(Vec<T>),
-  File { file: Arc<File>, offset: u64, len: usize, _t: PhantomData<T> },
+  File {
+    file: Arc<File>,
+    offset: u64,
+    len: usize,
+    _t: PhantomData<T>,
+  },
 }
 
 impl<T: Plain> Shelved<T> {
@@ -90,7 +104,9 @@ impl<T: Plain> Shelved<T> {
   pub fn copy(&self) -> io::Result<Vec<T>> {
     match self {
       Shelved::Memory(v) => Ok(v.clone()),
-      Shelved::File { file, offset, len, .. } => {
+      Shelved::File {
+        file, offset, len, ..
+      } => {
         let mut v = vec![T::default(); *len];
         read_at(file, bytes_of_mut(&mut v), *offset)?;
         Ok(v)
@@ -126,7 +142,10 @@ impl Shelf {
     if is_memory_fs(dir) {
       return Shelf::memory();
     }
-    Shelf { file: anonymous_file(dir).ok().map(Arc::new), end: 0 }
+    Shelf {
+      file: anonymous_file(dir).ok().map(Arc::new),
+      end: 0,
+    }
   }
 
   /// Whether arrays put here go to a file.
@@ -137,7 +156,9 @@ impl Shelf {
   /// Moves `v` onto the shelf, freeing its memory when it goes to the file. A failed write
   /// (a full disk) keeps it in memory and stops using the file.
   pub fn put<T: Plain>(&mut self, v: Vec<T>) -> Shelved<T> {
-    let Some(file) = &self.file else { return Shelved::Memory(v) };
+    let Some(file) = &self.file else {
+      return Shelved::Memory(v);
+    };
     let offset = self.end;
     let written = (|| -> io::Result<()> {
       let mut f: &File = file;
@@ -147,7 +168,12 @@ impl Shelf {
     match written {
       Ok(()) => {
         self.end += std::mem::size_of_val(&v[..]) as u64;
-        Shelved::File { file: file.clone(), offset, len: v.len(), _t: PhantomData }
+        Shelved::File {
+          file: file.clone(),
+          offset,
+          len: v.len(),
+          _t: PhantomData,
+        }
       }
       Err(_) => {
         // give back the disk space of the part written (a full temp dir hurts everyone)
@@ -165,16 +191,30 @@ impl Shelf {
 fn anonymous_file(dir: &Path) -> io::Result<File> {
   use std::os::unix::fs::OpenOptionsExt;
   #[cfg(target_os = "linux")]
-  if let Ok(f) = std::fs::OpenOptions::new().read(true).write(true).mode(0o600).custom_flags(libc::O_TMPFILE).open(dir) {
+  if let Ok(f) = std::fs::OpenOptions::new()
+    .read(true)
+    .write(true)
+    .mode(0o600)
+    .custom_flags(libc::O_TMPFILE)
+    .open(dir)
+  {
     return Ok(f);
   }
   // no O_TMPFILE (another OS, an old kernel, a file system without it): a fresh name, gone as
   // soon as it is open
   static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
   let seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-  let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+  let nanos = std::time::SystemTime::now()
+    .duration_since(std::time::UNIX_EPOCH)
+    .map(|d| d.subsec_nanos())
+    .unwrap_or(0);
   let path = dir.join(format!(".leakprobe-shelf-{}-{seq}-{nanos}", std::process::id()));
-  let f = std::fs::OpenOptions::new().read(true).write(true).create_new(true).mode(0o600).open(&path)?;
+  let f = std::fs::OpenOptions::new()
+    .read(true)
+    .write(true)
+    .create_new(true)
+    .mode(0o600)
+    .open(&path)?;
   std::fs::remove_file(&path)?;
   Ok(f)
 }
@@ -182,7 +222,10 @@ fn anonymous_file(dir: &Path) -> io::Result<File> {
 /// Elsewhere an open file cannot lose its name: keep the arrays in memory.
 #[cfg(not(unix))]
 fn anonymous_file(_dir: &Path) -> io::Result<File> {
-  Err(io::Error::new(io::ErrorKind::Unsupported, "no anonymous temporary files on this platform"))
+  Err(io::Error::new(
+    io::ErrorKind::Unsupported,
+    "no anonymous temporary files on this platform",
+  ))
 }
 
 #[cfg(target_os = "linux")]
@@ -191,7 +234,9 @@ fn is_memory_fs(dir: &Path) -> bool {
   // f_type is a signed long of either width: compare its low 32 bits
   const TMPFS_MAGIC: u32 = 0x0102_1994;
   const RAMFS_MAGIC: u32 = 0x8584_58f6;
-  let Ok(c) = std::ffi::CString::new(dir.as_os_str().as_bytes()) else { return true };
+  let Ok(c) = std::ffi::CString::new(dir.as_os_str().as_bytes()) else {
+    return true;
+  };
   let mut st: libc::statfs = unsafe { std::mem::zeroed() };
   // SAFETY: a NUL-terminated path and a statfs to fill
   if unsafe { libc::statfs(c.as_ptr(), &mut st) } != 0 {
@@ -227,7 +272,14 @@ mod tests {
     let d: Vec<u8> = "snapshot strings ✓".as_bytes().to_vec();
     let e: Vec<u64> = Vec::new();
     let f: Vec<(u32, u32)> = (0..1000).map(|i| (i, u32::MAX - i)).collect();
-    let (sa, sb, sc, sd, se, sf) = (shelf.put(a.clone()), shelf.put(b.clone()), shelf.put(c.clone()), shelf.put(d.clone()), shelf.put(e.clone()), shelf.put(f.clone()));
+    let (sa, sb, sc, sd, se, sf) = (
+      shelf.put(a.clone()),
+      shelf.put(b.clone()),
+      shelf.put(c.clone()),
+      shelf.put(d.clone()),
+      shelf.put(e.clone()),
+      shelf.put(f.clone()),
+    );
     assert!(matches!(sa, Shelved::File { .. }));
     // a copy leaves the array on the shelf
     assert_eq!(sf.copy().unwrap(), f);
@@ -251,7 +303,10 @@ mod tests {
     assert!(matches!(s, Shelved::Memory(_)));
     assert_eq!(s.take().unwrap(), vec![1, 2, 3]);
     assert!(ShelfPolicy::memory().dir_for(usize::MAX - 1).is_none());
-    let small = ShelfPolicy { dir: Some(disk_dir()), min_bytes: 1000 };
+    let small = ShelfPolicy {
+      dir: Some(disk_dir()),
+      min_bytes: 1000,
+    };
     assert!(small.dir_for(999).is_none());
     assert!(Shelf::in_dir(small.dir_for(1000).unwrap()).on_disk());
   }
@@ -261,10 +316,16 @@ mod tests {
     let path = disk_dir().join(format!("shelf-read-only-{}", std::process::id()));
     std::fs::write(&path, b"kept").unwrap();
     // a file open for reading only: every write fails
-    let mut shelf = Shelf { file: Some(Arc::new(File::open(&path).unwrap())), end: 0 };
+    let mut shelf = Shelf {
+      file: Some(Arc::new(File::open(&path).unwrap())),
+      end: 0,
+    };
     let v: Vec<u32> = (0..1000).collect();
     let s = shelf.put(v.clone());
-    assert!(matches!(s, Shelved::Memory(_)) && !shelf.on_disk(), "kept in memory, and the file is given up");
+    assert!(
+      matches!(s, Shelved::Memory(_)) && !shelf.on_disk(),
+      "kept in memory, and the file is given up"
+    );
     assert_eq!(s.take().unwrap(), v);
     assert_eq!(std::fs::read(&path).unwrap(), b"kept");
     std::fs::remove_file(&path).unwrap();

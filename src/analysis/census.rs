@@ -29,7 +29,11 @@ pub struct Census {
 pub fn leak_label(s: &HeapSnapshot, k: &Kinds, classes: &ClassNames, v: u32) -> String {
   if s.node_type[v as usize] == k.closure {
     let name = s.node_name_str(v);
-    return if name.is_empty() { "(anonymous)()".to_string() } else { format!("{name}()") };
+    return if name.is_empty() {
+      "(anonymous)()".to_string()
+    } else {
+      format!("{name}()")
+    };
   }
   classes.names[classes.of(v as usize) as usize].clone()
 }
@@ -51,15 +55,24 @@ impl Census {
     let n = s.node_count();
     let mut ids = s.node_id.clone();
     ids.sort_unstable();
-    let mut order: Vec<u32> = (0..n as u32).filter(|&v| self_sizes.get(v as usize) > 0).collect();
+    let mut order: Vec<u32> = (0..n as u32)
+      .filter(|&v| self_sizes.get(v as usize) > 0)
+      .collect();
     order.sort_unstable_by_key(|&v| s.node_id[v as usize]);
-    let sized = order.iter().map(|&v| (s.node_id[v as usize], classes.of(v as usize))).collect();
+    let sized = order
+      .iter()
+      .map(|&v| (s.node_id[v as usize], classes.of(v as usize)))
+      .collect();
     let sizes = order.iter().map(|&v| self_sizes.get(v as usize)).collect();
     let mut label_counts: HashMap<String, u64> = HashMap::new();
     // labels repeat across millions of nodes: count per (class, closure name) pair first
     let mut by_key: HashMap<(u32, u32), u64> = HashMap::new();
     for v in 0..n as u32 {
-      let name = if s.node_type[v as usize] == k.closure { s.node_name[v as usize] } else { u32::MAX };
+      let name = if s.node_type[v as usize] == k.closure {
+        s.node_name[v as usize]
+      } else {
+        u32::MAX
+      };
       *by_key.entry((classes.of(v as usize), name)).or_default() += 1;
     }
     for ((class, name), c) in by_key {
@@ -67,7 +80,11 @@ impl Census {
         classes.names[class as usize].clone()
       } else {
         let f = s.strings.get(name);
-        if f.is_empty() { "(anonymous)()".to_string() } else { format!("{f}()") }
+        if f.is_empty() {
+          "(anonymous)()".to_string()
+        } else {
+          format!("{f}()")
+        }
       };
       *label_counts.entry(label).or_default() += c;
     }

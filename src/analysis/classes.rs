@@ -79,7 +79,11 @@ pub fn class_names(s: &HeapSnapshot, k: &Kinds) -> ClassNames {
   let defs = interfaces::infer(s, k);
   let def_class: Vec<u32> = defs.iter().map(|d| intern(&d.name, &mut names)).collect();
   interfaces::apply(s, k, &defs, |node, def| of_node[node as usize] = def_class[def]);
-  ClassNames { names, of_node, row_class: Vec::new() }
+  ClassNames {
+    names,
+    of_node,
+    row_class: Vec::new(),
+  }
 }
 
 /// DevTools keys an object's class by its allocation site too, so one name can be several rows.
@@ -107,7 +111,13 @@ pub struct Aggregates {
 /// (`add_retained`) come later, so this part needs neither the BFS nor the dominator tree.
 /// Records each sized node's row in `classes` (nodes with no self size are in no row).
 /// `locations` are the snapshot's (passed apart so the snapshot may lend its other columns).
-pub fn aggregate_rows(s: &HeapSnapshot, k: &Kinds, classes: &mut ClassNames, self_sizes: &Sizes, locations: &[(u32, u32)]) -> Aggregates {
+pub fn aggregate_rows(
+  s: &HeapSnapshot,
+  k: &Kinds,
+  classes: &mut ClassNames,
+  self_sizes: &Sizes,
+  locations: &[(u32, u32)],
+) -> Aggregates {
   let n = s.node_count();
   let mut loc_iter = locations.iter().peekable();
   // most keys are a bare class: a direct index; only located ones go through the map
@@ -139,7 +149,12 @@ pub fn aggregate_rows(s: &HeapSnapshot, k: &Kinds, classes: &mut ClassNames, sel
     }
     let mut new_row = || {
       keys.push(key);
-      rows.push(Aggregate { count: 0, self_size: 0, retained_size: 0, distance: i32::MAX });
+      rows.push(Aggregate {
+        count: 0,
+        self_size: 0,
+        retained_size: 0,
+        distance: i32::MAX,
+      });
       (rows.len() - 1) as u32
     };
     let r = match key {
@@ -157,9 +172,12 @@ pub fn aggregate_rows(s: &HeapSnapshot, k: &Kinds, classes: &mut ClassNames, sel
     a.self_size += size;
     classes.of_node[v] = r | ROW;
   }
-  classes.row_class = keys.iter().map(|key| match *key {
-    ClassKey::Class(c) | ClassKey::Located(c, _) => c,
-  }).collect();
+  classes.row_class = keys
+    .iter()
+    .map(|key| match *key {
+      ClassKey::Class(c) | ClassKey::Located(c, _) => c,
+    })
+    .collect();
   Aggregates { keys, rows }
 }
 

@@ -27,7 +27,12 @@ pub struct CompareOptions {
 
 impl Default for CompareOptions {
   fn default() -> Self {
-    CompareOptions { threshold_bytes: 16 * 1024, threshold_count: 10, suspects: 10, classes: None }
+    CompareOptions {
+      threshold_bytes: 16 * 1024,
+      threshold_count: 10,
+      suspects: 10,
+      classes: None,
+    }
   }
 }
 
@@ -107,7 +112,13 @@ pub struct ClassDiff {
 }
 
 /// Compares `base` (and `target`, with three snapshots) with `last`, which is analyzed in full.
-pub fn compare(base: &Census, target: Option<&Census>, last: &HeapSnapshot, a: &Analysis, opts: &CompareOptions) -> Comparison {
+pub fn compare(
+  base: &Census,
+  target: Option<&Census>,
+  last: &HeapSnapshot,
+  a: &Analysis,
+  opts: &CompareOptions,
+) -> Comparison {
   let cur = Census::build(last, &a.kinds, &a.classes);
   let classes = class_diff(base, &cur, opts.classes);
   let mut suspects = find_suspects(base, target, last, a);
@@ -118,17 +129,37 @@ pub fn compare(base: &Census, target: Option<&Census>, last: &HeapSnapshot, a: &
     }
     counts.push(cur.label_count(&sp.name));
     sp.growing = counts.windows(2).all(|w| w[1] > w[0]);
-    sp.leak = sp.growing && !sp.vm_held && sp.retained_size >= opts.threshold_bytes && sp.count >= opts.threshold_count;
+    sp.leak = sp.growing
+      && !sp.vm_held
+      && sp.retained_size >= opts.threshold_bytes
+      && sp.count >= opts.threshold_count;
     sp.counts = counts;
   }
   // leaks first, then by retained size: the top suspect decides the verdict
-  suspects.sort_by(|x, y| y.leak.cmp(&x.leak).then(y.retained_size.cmp(&x.retained_size)).then(x.name.cmp(&y.name)));
+  suspects.sort_by(|x, y| {
+    y.leak
+      .cmp(&x.leak)
+      .then(y.retained_size.cmp(&x.retained_size))
+      .then(x.name.cmp(&y.name))
+  });
   suspects.truncate(opts.suspects);
-  let mut snapshots = vec![SnapshotFigures { role: "baseline", nodes: base.nodes, total_bytes: base.total_bytes }];
+  let mut snapshots = vec![SnapshotFigures {
+    role: "baseline",
+    nodes: base.nodes,
+    total_bytes: base.total_bytes,
+  }];
   if let Some(t) = target {
-    snapshots.push(SnapshotFigures { role: "target", nodes: t.nodes, total_bytes: t.total_bytes });
+    snapshots.push(SnapshotFigures {
+      role: "target",
+      nodes: t.nodes,
+      total_bytes: t.total_bytes,
+    });
   }
-  snapshots.push(SnapshotFigures { role: if target.is_some() { "final" } else { "target" }, nodes: cur.nodes, total_bytes: cur.total_bytes });
+  snapshots.push(SnapshotFigures {
+    role: if target.is_some() { "final" } else { "target" },
+    nodes: cur.nodes,
+    total_bytes: cur.total_bytes,
+  });
   Comparison {
     format: "leakprobe-compare/1",
     leak: suspects.first().is_some_and(|s| s.leak),
@@ -137,7 +168,10 @@ pub fn compare(base: &Census, target: Option<&Census>, last: &HeapSnapshot, a: &
       objects: cur.nodes as i64 - base.nodes as i64,
     },
     snapshots,
-    threshold: Threshold { bytes: opts.threshold_bytes, count: opts.threshold_count },
+    threshold: Threshold {
+      bytes: opts.threshold_bytes,
+      count: opts.threshold_count,
+    },
     timings: Default::default(),
     suspects,
     classes,
@@ -153,7 +187,15 @@ pub fn class_diff(base: &Census, cur: &Census, limit: Option<usize>) -> Vec<Clas
     if let Some(&i) = index.get(name) {
       return i;
     }
-    rows.push(ClassDiff { name: name.to_string(), count_delta: 0, size_delta: 0, new: 0, deleted: 0, new_size: 0, deleted_size: 0 });
+    rows.push(ClassDiff {
+      name: name.to_string(),
+      count_delta: 0,
+      size_delta: 0,
+      new: 0,
+      deleted: 0,
+      new_size: 0,
+      deleted_size: 0,
+    });
     index.insert(name.to_string(), rows.len() - 1);
     rows.len() - 1
   };
@@ -174,13 +216,21 @@ pub fn class_diff(base: &Census, cur: &Census, limit: Option<usize>) -> Vec<Clas
     let bid = b.get(i).map(|x| x.0).unwrap_or(u32::MAX);
     let cid = c.get(j).map(|x| x.0).unwrap_or(u32::MAX);
     if i < b.len() && (j >= c.len() || bid < cid) {
-      add(&mut rows, &base.class_names[b[i].1 as usize], base.sizes[i], false);
+      add(
+        &mut rows,
+        &base.class_names[b[i].1 as usize],
+        base.sizes[i],
+        false,
+      );
       i += 1;
     } else if j < c.len() && (i >= b.len() || cid < bid) {
       add(&mut rows, &cur.class_names[c[j].1 as usize], cur.sizes[j], true);
       j += 1;
     } else {
-      let (bn, cn) = (&base.class_names[b[i].1 as usize], &cur.class_names[c[j].1 as usize]);
+      let (bn, cn) = (
+        &base.class_names[b[i].1 as usize],
+        &cur.class_names[c[j].1 as usize],
+      );
       if bn != cn {
         add(&mut rows, bn, base.sizes[i], false);
         add(&mut rows, cn, cur.sizes[j], true);
@@ -193,7 +243,12 @@ pub fn class_diff(base: &Census, cur: &Census, limit: Option<usize>) -> Vec<Clas
     d.count_delta = d.new as i64 - d.deleted as i64;
     d.size_delta = d.new_size as i64 - d.deleted_size as i64;
   }
-  rows.sort_by(|x, y| y.size_delta.cmp(&x.size_delta).then(y.count_delta.cmp(&x.count_delta)).then(x.name.cmp(&y.name)));
+  rows.sort_by(|x, y| {
+    y.size_delta
+      .cmp(&x.size_delta)
+      .then(y.count_delta.cmp(&x.count_delta))
+      .then(x.name.cmp(&y.name))
+  });
   if let Some(n) = limit {
     rows.truncate(n);
   }
@@ -313,7 +368,13 @@ fn find_suspects(base: &Census, target: Option<&Census>, s: &HeapSnapshot, a: &A
     .collect();
   let covered = covered_by_candidates(n, &a.idom, &candidate);
   let parent = shortest_parent_edges(s, a);
-  let mut holders = Holders { s, a, parent: &parent, candidate: &candidate, memo: HashMap::new() };
+  let mut holders = Holders {
+    s,
+    a,
+    parent: &parent,
+    candidate: &candidate,
+    memo: HashMap::new(),
+  };
   let mut groups: Vec<Group> = Vec::new();
   let mut by_key: HashMap<(String, String), usize> = HashMap::new();
   for v in 0..n as u32 {
@@ -335,7 +396,11 @@ fn find_suspects(base: &Census, target: Option<&Census>, s: &HeapSnapshot, a: &A
       None => {
         groups.push(Group {
           name: key.0.clone(),
-          holder: Holder { id: holder.map(|h| s.node_id[h as usize] as u64).unwrap_or(0), name: key.1.clone(), edge: String::new() },
+          holder: Holder {
+            id: holder.map(|h| s.node_id[h as usize] as u64).unwrap_or(0),
+            name: key.1.clone(),
+            edge: String::new(),
+          },
           edges: HashMap::new(),
           vm_held: holder.is_none_or(|h| {
             let t = s.node_type[h as usize];
@@ -365,16 +430,33 @@ fn find_suspects(base: &Census, target: Option<&Census>, s: &HeapSnapshot, a: &A
   groups
     .into_iter()
     .map(|g| {
-      let path = g.best.first().map(|&(_, v)| path_steps(s, a, &parent, v)).unwrap_or_default();
-      let edge = g.edges.iter().max_by(|x, y| x.1.cmp(y.1).then(y.0.cmp(x.0))).map(|(e, _)| e.clone()).unwrap_or_default();
+      let path = g
+        .best
+        .first()
+        .map(|&(_, v)| path_steps(s, a, &parent, v))
+        .unwrap_or_default();
+      let edge = g
+        .edges
+        .iter()
+        .max_by(|x, y| x.1.cmp(y.1).then(y.0.cmp(x.0)))
+        .map(|(e, _)| e.clone())
+        .unwrap_or_default();
       Suspect {
         name: cut_name(g.name),
         count: g.count,
         self_size: g.self_size,
         retained_size: g.retained,
-        holder: Holder { name: cut_name(g.holder.name), edge: cut_name(edge), ..g.holder },
+        holder: Holder {
+          name: cut_name(g.holder.name),
+          edge: cut_name(edge),
+          ..g.holder
+        },
         path,
-        sample_ids: g.best.iter().map(|&(_, v)| s.node_id[v as usize] as u64).collect(),
+        sample_ids: g
+          .best
+          .iter()
+          .map(|&(_, v)| s.node_id[v as usize] as u64)
+          .collect(),
         counts: Vec::new(),
         growing: false,
         vm_held: g.vm_held,
@@ -386,7 +468,8 @@ fn find_suspects(base: &Census, target: Option<&Census>, s: &HeapSnapshot, a: &A
 
 fn same_kind(s: &HeapSnapshot, a: &Analysis, x: u32, y: u32) -> bool {
   let (x, y) = (x as usize, y as usize);
-  a.classes.of(x) == a.classes.of(y) && (s.node_type[x] != a.kinds.closure || s.node_name[x] == s.node_name[y])
+  a.classes.of(x) == a.classes.of(y)
+    && (s.node_type[x] != a.kinds.closure || s.node_name[x] == s.node_name[y])
 }
 
 /// Who holds each leaked object, remembered per candidate: in a leaked linked list (a timer
@@ -438,7 +521,13 @@ impl Holders<'_> {
         break;
       }
     }
-    let found = found.unwrap_or_else(|| if cur != v { (Some(cur), edge_label(s, k, &edges, true)) } else { (None, String::new()) });
+    let found = found.unwrap_or_else(|| {
+      if cur != v {
+        (Some(cur), edge_label(s, k, &edges, true))
+      } else {
+        (None, String::new())
+      }
+    });
     for c in leaked_on_the_way {
       self.memo.insert(c, found.clone());
     }
@@ -465,7 +554,11 @@ fn edge_label(s: &HeapSnapshot, k: &Kinds, edges: &[u32], fallback: bool) -> Str
       .last()
       .map(|&e| {
         let name = edge_name(s, k, e as usize);
-        if name.bytes().all(|b| b.is_ascii_digit()) { "[]".to_string() } else { name }
+        if name.bytes().all(|b| b.is_ascii_digit()) {
+          "[]".to_string()
+        } else {
+          name
+        }
       })
       .unwrap_or_default();
   }

@@ -49,7 +49,12 @@ fn lru_heap(entry_ids: &[u32]) -> HeapSnapshot {
   s
 }
 
-fn run(mut base: HeapSnapshot, target: Option<HeapSnapshot>, mut last: HeapSnapshot, opts: CompareOptions) -> Comparison {
+fn run(
+  mut base: HeapSnapshot,
+  target: Option<HeapSnapshot>,
+  mut last: HeapSnapshot,
+  opts: CompareOptions,
+) -> Comparison {
   let base = Census::of_snapshot(&mut base);
   let target = target.map(|mut t| Census::of_snapshot(&mut t));
   let a = Analysis::compute(&mut last);
@@ -57,7 +62,11 @@ fn run(mut base: HeapSnapshot, target: Option<HeapSnapshot>, mut last: HeapSnaps
 }
 
 fn loose() -> CompareOptions {
-  CompareOptions { threshold_bytes: 1, threshold_count: 1, ..Default::default() }
+  CompareOptions {
+    threshold_bytes: 1,
+    threshold_count: 1,
+    ..Default::default()
+  }
 }
 
 fn ids(from: u32, n: u32) -> Vec<u32> {
@@ -76,10 +85,17 @@ fn growing_acks_are_a_leak_held_by_socket_acks() {
   // only the acks from between baseline and target: allocated after baseline, alive since
   assert_eq!(top.count, 3);
   assert_eq!(top.sample_ids.len(), 3);
-  assert!(top.sample_ids.iter().all(|&i| (200..206).contains(&i)), "{:?}", top.sample_ids);
+  assert!(
+    top.sample_ids.iter().all(|&i| (200..206).contains(&i)),
+    "{:?}",
+    top.sample_ids
+  );
   // each ack retains its context
   assert_eq!(top.retained_size, 3 * (32 + 64));
-  assert_eq!((top.holder.name.as_str(), top.holder.edge.as_str()), ("Socket", "acks"));
+  assert_eq!(
+    (top.holder.name.as_str(), top.holder.edge.as_str()),
+    ("Socket", "acks")
+  );
   assert_eq!(top.counts, vec![2, 5, 9]);
   let names: Vec<&str> = top.path.iter().map(|p| p.name.as_str()).collect();
   assert_eq!(names, vec!["global", "Socket", "Map", "", "onAck"]);
@@ -93,7 +109,12 @@ fn growing_acks_are_a_leak_held_by_socket_acks() {
 
 #[test]
 fn two_snapshots_take_everything_new() {
-  let c = run(acks_heap(&ids(100, 2)), None, acks_heap(&[ids(100, 2), ids(300, 4)].concat()), loose());
+  let c = run(
+    acks_heap(&ids(100, 2)),
+    None,
+    acks_heap(&[ids(100, 2), ids(300, 4)].concat()),
+    loose(),
+  );
   assert!(c.leak);
   assert_eq!(c.suspects[0].count, 4);
   assert_eq!(c.suspects[0].counts, vec![2, 6]);
@@ -101,8 +122,17 @@ fn two_snapshots_take_everything_new() {
 
 #[test]
 fn thresholds_hold_back_the_verdict() {
-  let opts = CompareOptions { threshold_bytes: 1 << 20, threshold_count: 1, ..Default::default() };
-  let c = run(acks_heap(&ids(100, 2)), Some(acks_heap(&ids(100, 5))), acks_heap(&ids(100, 8)), opts);
+  let opts = CompareOptions {
+    threshold_bytes: 1 << 20,
+    threshold_count: 1,
+    ..Default::default()
+  };
+  let c = run(
+    acks_heap(&ids(100, 2)),
+    Some(acks_heap(&ids(100, 5))),
+    acks_heap(&ids(100, 8)),
+    opts,
+  );
   assert!(!c.leak);
   assert!(!c.suspects[0].leak && c.suspects[0].growing);
 }
@@ -110,21 +140,42 @@ fn thresholds_hold_back_the_verdict() {
 #[test]
 fn a_bounded_cache_that_evicts_is_not_a_leak() {
   // capacity 5: every round replaces the entries
-  let c = run(lru_heap(&ids(100, 5)), Some(lru_heap(&ids(200, 5))), lru_heap(&ids(300, 5)), loose());
+  let c = run(
+    lru_heap(&ids(100, 5)),
+    Some(lru_heap(&ids(200, 5))),
+    lru_heap(&ids(300, 5)),
+    loose(),
+  );
   assert!(!c.leak, "{c:#?}");
   assert!(c.suspects.is_empty());
   // capacity larger than a round: some target entries survive, but the count does not grow
-  let c = run(lru_heap(&ids(100, 5)), Some(lru_heap(&[ids(102, 4), ids(200, 1)].concat())), lru_heap(&[ids(104, 3), ids(200, 1), ids(300, 1)].concat()), loose());
+  let c = run(
+    lru_heap(&ids(100, 5)),
+    Some(lru_heap(&[ids(102, 4), ids(200, 1)].concat())),
+    lru_heap(&[ids(104, 3), ids(200, 1), ids(300, 1)].concat()),
+    loose(),
+  );
   assert!(!c.leak, "{c:#?}");
   assert_eq!(c.suspects.len(), 1);
   assert_eq!(c.suspects[0].name, "Entry");
   assert!(!c.suspects[0].growing);
-  assert_eq!((c.suspects[0].holder.name.as_str(), c.suspects[0].holder.edge.as_str()), ("Lru", "entries"));
+  assert_eq!(
+    (
+      c.suspects[0].holder.name.as_str(),
+      c.suspects[0].holder.edge.as_str()
+    ),
+    ("Lru", "entries")
+  );
 }
 
 #[test]
 fn nothing_new_means_no_suspects() {
-  let c = run(acks_heap(&ids(100, 3)), Some(acks_heap(&ids(100, 3))), acks_heap(&ids(100, 3)), loose());
+  let c = run(
+    acks_heap(&ids(100, 3)),
+    Some(acks_heap(&ids(100, 3))),
+    acks_heap(&ids(100, 3)),
+    loose(),
+  );
   assert!(!c.leak);
   assert!(c.suspects.is_empty());
   assert!(c.classes.is_empty());
@@ -158,7 +209,10 @@ fn a_leaked_linked_list_is_held_by_its_list_head() {
   let top = &c.suspects[0];
   assert_eq!((top.name.as_str(), top.count), ("Timeout", 198));
   // held directly (by index) and through the chain: the direct, shortest path names the holder
-  assert_eq!((top.holder.name.as_str(), top.holder.edge.as_str()), ("TimersList", "[]"));
+  assert_eq!(
+    (top.holder.name.as_str(), top.holder.edge.as_str()),
+    ("TimersList", "[]")
+  );
 }
 
 #[test]
@@ -185,7 +239,13 @@ fn a_leaked_singly_linked_chain_is_named_by_the_edge_into_its_head() {
   assert!(c.leak, "{c:#?}");
   let top = &c.suspects[0];
   // N3 dominates every later node: one object retaining the rest of the chain
-  assert_eq!((top.name.as_str(), top.count, top.retained_size), ("Job", 1, 80 * 298));
+  assert_eq!(
+    (top.name.as_str(), top.count, top.retained_size),
+    ("Job", 1, 80 * 298)
+  );
   // the older Jobs are the same kind: the chain as a whole hangs from Queue.first
-  assert_eq!((top.holder.name.as_str(), top.holder.edge.as_str()), ("Queue", "first"));
+  assert_eq!(
+    (top.holder.name.as_str(), top.holder.edge.as_str()),
+    ("Queue", "first")
+  );
 }

@@ -22,7 +22,12 @@ pub fn propagate(s: &mut HeapSnapshot) {
   let mut detached: Vec<u32> = Vec::new();
   let mut renamed: HashMap<u32, u32> = HashMap::new();
 
-  let mut process = |s: &mut HeapSnapshot, v: u32, new_state: u8, state: &mut Vec<u8>, attached: &mut Vec<u32>, detached: &mut Vec<u32>| {
+  let mut process = |s: &mut HeapSnapshot,
+                     v: u32,
+                     new_state: u8,
+                     state: &mut Vec<u8>,
+                     attached: &mut Vec<u32>,
+                     detached: &mut Vec<u32>| {
     let vi = v as usize;
     if visited[vi] {
       return;
@@ -56,7 +61,14 @@ pub fn propagate(s: &mut HeapSnapshot) {
   while let Some(v) = attached.pop() {
     for e in s.edges_of(v) {
       if passes(s.edge_type(e)) {
-        process(s, s.edge_to(e), ATTACHED, &mut state, &mut attached, &mut detached);
+        process(
+          s,
+          s.edge_to(e),
+          ATTACHED,
+          &mut state,
+          &mut attached,
+          &mut detached,
+        );
       }
     }
   }
@@ -66,7 +78,14 @@ pub fn propagate(s: &mut HeapSnapshot) {
     }
     for e in s.edges_of(v) {
       if passes(s.edge_type(e)) {
-        process(s, s.edge_to(e), DETACHED, &mut state, &mut attached, &mut detached);
+        process(
+          s,
+          s.edge_to(e),
+          DETACHED,
+          &mut state,
+          &mut attached,
+          &mut detached,
+        );
       }
     }
   }

@@ -4,10 +4,25 @@ use crate::graph::NO_DISTANCE;
 use crate::snapshot::{HeapSnapshot, StringTable};
 
 const NODE_TYPES: [&str; 15] = [
-  "hidden", "array", "string", "object", "code", "closure", "regexp", "number", "native", "synthetic",
-  "concatenated string", "sliced string", "symbol", "bigint", "object shape",
+  "hidden",
+  "array",
+  "string",
+  "object",
+  "code",
+  "closure",
+  "regexp",
+  "number",
+  "native",
+  "synthetic",
+  "concatenated string",
+  "sliced string",
+  "symbol",
+  "bigint",
+  "object shape",
 ];
-const EDGE_TYPES: [&str; 7] = ["context", "element", "property", "internal", "hidden", "shortcut", "weak"];
+const EDGE_TYPES: [&str; 7] = [
+  "context", "element", "property", "internal", "hidden", "shortcut", "weak",
+];
 
 /// A tiny snapshot builder: node 0 is the synthetic root.
 pub(super) struct Builder {
@@ -17,7 +32,10 @@ pub(super) struct Builder {
 
 impl Builder {
   pub(super) fn new() -> Self {
-    Builder { nodes: vec![("synthetic", String::new(), 0)], edges: vec![] }
+    Builder {
+      nodes: vec![("synthetic", String::new(), 0)],
+      edges: vec![],
+    }
   }
   pub(super) fn node(&mut self, t: &'static str, name: &str, size: u64) -> u32 {
     self.nodes.push((t, name.to_string(), size));
@@ -29,10 +47,12 @@ impl Builder {
   pub(super) fn build(mut self) -> HeapSnapshot {
     let mut strings = StringTable::default();
     let intern = |s: &str, strings: &mut StringTable| -> u32 {
-      (0..strings.len() as u32).find(|&i| strings.get(i) == s).unwrap_or_else(|| {
-        strings.push(s);
-        (strings.len() - 1) as u32
-      })
+      (0..strings.len() as u32)
+        .find(|&i| strings.get(i) == s)
+        .unwrap_or_else(|| {
+          strings.push(s);
+          (strings.len() - 1) as u32
+        })
     };
     intern("", &mut strings);
     self.edges.sort_by_key(|e| e.0); // edges are stored per node, in node order
@@ -42,7 +62,8 @@ impl Builder {
       ..Default::default()
     };
     for (i, (t, name, size)) in self.nodes.iter().enumerate() {
-      s.node_type.push(NODE_TYPES.iter().position(|x| x == t).unwrap() as u8);
+      s.node_type
+        .push(NODE_TYPES.iter().position(|x| x == t).unwrap() as u8);
       s.node_name.push(intern(name, &mut strings));
       s.node_id.push(i as u32 * 2 + 1);
       s.node_self_size.push(*size);
@@ -57,7 +78,11 @@ impl Builder {
     }
     for (_, t, name, to) in &self.edges {
       let code = EDGE_TYPES.iter().position(|x| x == t).unwrap() as u8;
-      s.raw_edge_names.push(if *t == "element" || *t == "hidden" { name.parse().unwrap() } else { intern(name, &mut strings) });
+      s.raw_edge_names.push(if *t == "element" || *t == "hidden" {
+        name.parse().unwrap()
+      } else {
+        intern(name, &mut strings)
+      });
       s.edges.push(crate::snapshot::model::pack_edge(*to, code));
     }
     s.strings = strings;
@@ -91,7 +116,14 @@ fn diamond_is_dominated_by_the_fork() {
   assert_eq!(x.retained.get(bb as usize), 200);
   assert_eq!(x.retained.get(g as usize), 1310);
   assert_eq!(x.total_size, 1310);
-  assert_eq!((x.distances[g as usize], x.distances[a as usize], x.distances[c as usize]), (1, 2, 3));
+  assert_eq!(
+    (
+      x.distances[g as usize],
+      x.distances[a as usize],
+      x.distances[c as usize]
+    ),
+    (1, 2, 3)
+  );
 }
 
 #[test]
@@ -191,7 +223,12 @@ fn a_weakmap_entry_is_retained_by_its_key_not_the_table() {
   let value = b.node("object", "Value", 1000);
   b.edge(g, "property", "map", table);
   b.edge(g, "property", "key", key);
-  let part = format!("3 / part of key (Key @{}) -> value (Value @{}) pair in WeakMap (table @{})", key * 2 + 1, value * 2 + 1, table * 2 + 1);
+  let part = format!(
+    "3 / part of key (Key @{}) -> value (Value @{}) pair in WeakMap (table @{})",
+    key * 2 + 1,
+    value * 2 + 1,
+    table * 2 + 1
+  );
   b.edge(table, "internal", &part, value);
   b.edge(key, "internal", &part, value);
   let mut s = b.build();
@@ -201,7 +238,10 @@ fn a_weakmap_entry_is_retained_by_its_key_not_the_table() {
   assert_eq!(x.retained.get(key as usize), 1016);
   // the names-first schedule sends the node ids to the file before the rule runs: it finds the
   // table's id first
-  let disk = crate::shelf::ShelfPolicy { dir: Some(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target")), min_bytes: 0 };
+  let disk = crate::shelf::ShelfPolicy {
+    dir: Some(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target")),
+    min_bytes: 0,
+  };
   let y = Analysis::compute_shelving(&mut on_disk, &disk).unwrap();
   assert_eq!(y.idom[value as usize], key);
   assert!(on_disk.node_id == s.node_id);
@@ -254,7 +294,7 @@ fn self_sizes_of_4_gib_and_more_are_kept_whole() {
 #[test]
 fn distances_apply_devtools_name_rules() {
   let (mut b, g) = with_global(); // distance 1
-  // a WeakMap entry: the BFS meets table → value first, which DevTools skips, then key → value
+                                  // a WeakMap entry: the BFS meets table → value first, which DevTools skips, then key → value
   let table = b.node("array", "(WeakMap table)", 64);
   let holder = b.node("object", "Holder", 8);
   let key = b.node("object", "Key", 16);
@@ -262,7 +302,12 @@ fn distances_apply_devtools_name_rules() {
   b.edge(g, "property", "map", table);
   b.edge(g, "property", "holder", holder);
   b.edge(holder, "property", "key", key);
-  let part = format!("3 / part of key (Key @{}) -> value (Value @{}) pair in WeakMap (table @{})", key * 2 + 1, value * 2 + 1, table * 2 + 1);
+  let part = format!(
+    "3 / part of key (Key @{}) -> value (Value @{}) pair in WeakMap (table @{})",
+    key * 2 + 1,
+    value * 2 + 1,
+    table * 2 + 1
+  );
   b.edge(table, "internal", &part, value);
   b.edge(key, "internal", &format!("7{}", &part[1..]), value);
   // map descriptors: elements 0, 1 and those not 1 mod 3 are followed
@@ -298,8 +343,15 @@ fn assert_filter_parts_agree(s: &HeapSnapshot, x: &Analysis) {
   use crate::graph::distances::{compute_filtered, EdgeFilter, FilterNames};
   let (k, n) = (x.kinds, s.node_count() as u32);
   for mid in 0..=n {
-    let parts = vec![EdgeFilter::part(s, &k, FilterNames::of(s), 0..mid), EdgeFilter::part(s, &k, FilterNames::of(s), mid..n)];
-    assert_eq!(compute_filtered(s, &k, &EdgeFilter::join(s, &k, parts)), x.distances, "split at {mid}");
+    let parts = vec![
+      EdgeFilter::part(s, &k, FilterNames::of(s), 0..mid),
+      EdgeFilter::part(s, &k, FilterNames::of(s), mid..n),
+    ];
+    assert_eq!(
+      compute_filtered(s, &k, &EdgeFilter::join(s, &k, parts)),
+      x.distances,
+      "split at {mid}"
+    );
   }
 }
 
@@ -312,16 +364,30 @@ fn distance_filter_parts_number_entries_as_one() {
   let table_a = b.node("array", "(WeakMap table)", 8);
   let table_b = b.node("array", "(WeakMap table)", 8);
   let key_b = b.node("object", "KeyB", 8);
-  let (v_a, v_b, key_a) = (b.node("object", "VA", 8), b.node("object", "VB", 8), b.node("object", "KeyA", 8));
+  let (v_a, v_b, key_a) = (
+    b.node("object", "VA", 8),
+    b.node("object", "VB", 8),
+    b.node("object", "KeyA", 8),
+  );
   b.edge(g, "property", "a", table_a);
   b.edge(g, "property", "kb", key_b);
-  let entry = |key: u32, value: u32, table: u32| format!("3 / part of key (K @{}) -> value (V @{}) pair in WeakMap (table @{})", key * 2 + 1, value * 2 + 1, table * 2 + 1);
+  let entry = |key: u32, value: u32, table: u32| {
+    format!(
+      "3 / part of key (K @{}) -> value (V @{}) pair in WeakMap (table @{})",
+      key * 2 + 1,
+      value * 2 + 1,
+      table * 2 + 1
+    )
+  };
   let (part_a, part_b) = (entry(key_a, v_a, table_a), entry(key_b, v_b, table_b));
   b.edge(table_a, "internal", &part_a, v_a);
   b.edge(table_b, "internal", &part_b, v_b);
   b.edge(key_b, "internal", &format!("7{}", &part_b[1..]), v_b);
   let mut s = b.build();
   let x = Analysis::compute(&mut s);
-  assert_eq!((x.distances[v_a as usize], x.distances[v_b as usize]), (NO_DISTANCE, NO_DISTANCE));
+  assert_eq!(
+    (x.distances[v_a as usize], x.distances[v_b as usize]),
+    (NO_DISTANCE, NO_DISTANCE)
+  );
   assert_filter_parts_agree(&s, &x);
 }

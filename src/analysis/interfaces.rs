@@ -3,8 +3,8 @@
 use super::names::{format_property_name, is_plain_object, js_cmp, js_len};
 use crate::graph::Kinds;
 use crate::snapshot::HeapSnapshot;
-use std::cmp::Ordering;
 use foldhash::{HashMap, HashMapExt};
+use std::cmp::Ordering;
 
 const MIN_INTERFACE_PROPERTY_COUNT: usize = 1;
 const MAX_INTERFACE_NAME_LENGTH: usize = 120;
@@ -32,7 +32,11 @@ pub fn infer(s: &HeapSnapshot, k: &Kinds) -> Vec<Definition> {
     }
     total += 1;
     all.clear();
-    all.extend(s.edges_of(v).filter(|&e| s.edge_type(e) == k.e_property).map(|e| s.edge_name_or_index(e)));
+    all.extend(
+      s.edges_of(v)
+        .filter(|&e| s.edge_type(e) == k.e_property)
+        .map(|e| s.edge_name_or_index(e)),
+    );
     let cand = match memo.get(all.as_slice()) {
       Some(&c) => c,
       None => {
@@ -48,14 +52,22 @@ pub fn infer(s: &HeapSnapshot, k: &Kinds) -> Vec<Definition> {
   // stable, like Array.prototype.sort: ties keep first-seen order
   candidates.sort_by(|a, b| b.count.cmp(&a.count));
   let min_count = MIN_OBJECT_COUNT_PER_INTERFACE.max(total as f64 / MIN_OBJECT_PROPORTION_PER_INTERFACE);
-  let keep = candidates.iter().take_while(|c| c.count as f64 >= min_count).count();
+  let keep = candidates
+    .iter()
+    .take_while(|c| c.count as f64 >= min_count)
+    .count();
   candidates.truncate(keep);
   candidates
 }
 
 /// The candidate named by one property list (in edge order), added with no count yet; None
 /// when the list names no property.
-fn candidate_of(s: &HeapSnapshot, all: &[u32], candidates: &mut Vec<Definition>, by_name: &mut HashMap<String, usize>) -> Option<usize> {
+fn candidate_of(
+  s: &HeapSnapshot,
+  all: &[u32],
+  candidates: &mut Vec<Definition>,
+  by_name: &mut HashMap<String, usize>,
+) -> Option<usize> {
   let mut name = String::from("{");
   let mut name_len = 1usize;
   let mut props: Vec<u32> = Vec::new();
@@ -82,7 +94,11 @@ fn candidate_of(s: &HeapSnapshot, all: &[u32], candidates: &mut Vec<Definition>,
   }
   name.push('}');
   Some(*by_name.entry(name).or_insert_with_key(|name| {
-    candidates.push(Definition { name: name.clone(), properties: props, count: 0 });
+    candidates.push(Definition {
+      name: name.clone(),
+      properties: props,
+      count: 0,
+    });
     candidates.len() - 1
   }))
 }
@@ -122,8 +138,18 @@ struct TrieNode {
 /// For each plain object, the definition it matches best (most properties, then first defined):
 /// `assign(node, definition index)`, called as they are found (no list of millions of pairs).
 pub fn apply(s: &HeapSnapshot, k: &Kinds, defs: &[Definition], mut assign: impl FnMut(u32, usize)) {
-  let cmp = |a: u32, b: u32| -> Ordering { if a == b { Ordering::Equal } else { js_cmp(s.strings.get(a), s.strings.get(b)) } };
-  let mut trie = vec![TrieNode { next: HashMap::new(), match_info: None, greatest_next: None }];
+  let cmp = |a: u32, b: u32| -> Ordering {
+    if a == b {
+      Ordering::Equal
+    } else {
+      js_cmp(s.strings.get(a), s.strings.get(b))
+    }
+  };
+  let mut trie = vec![TrieNode {
+    next: HashMap::new(),
+    match_info: None,
+    greatest_next: None,
+  }];
   for (di, d) in defs.iter().enumerate() {
     let mut props = d.properties.clone();
     props.sort_by(|a, b| cmp(*a, *b));
@@ -133,7 +159,11 @@ pub fn apply(s: &HeapSnapshot, k: &Kinds, defs: &[Definition], mut assign: impl 
         Some(&n) => n,
         None => {
           let n = trie.len();
-          trie.push(TrieNode { next: HashMap::new(), match_info: None, greatest_next: None });
+          trie.push(TrieNode {
+            next: HashMap::new(),
+            match_info: None,
+            greatest_next: None,
+          });
           trie[cur].next.insert(*p, n);
           let g = trie[cur].greatest_next;
           if g.is_none() || cmp(g.unwrap(), *p) == Ordering::Less {
@@ -145,7 +175,10 @@ pub fn apply(s: &HeapSnapshot, k: &Kinds, defs: &[Definition], mut assign: impl 
       cur = next;
     }
     if trie[cur].match_info.is_none() {
-      trie[cur].match_info = Some(MatchInfo { def: di, property_count: props.len() });
+      trie[cur].match_info = Some(MatchInfo {
+        def: di,
+        property_count: props.len(),
+      });
     }
   }
   if defs.is_empty() {
@@ -162,8 +195,14 @@ pub fn apply(s: &HeapSnapshot, k: &Kinds, defs: &[Definition], mut assign: impl 
       continue;
     }
     props.clear();
-    props.extend(s.edges_of(v).filter(|&e| s.edge_type(e) == k.e_property).map(|e| s.edge_name_or_index(e)));
-    let key = props.iter().fold(0xcbf29ce484222325u64, |h, &p| (h ^ p as u64).wrapping_mul(0x100000001b3));
+    props.extend(
+      s.edges_of(v)
+        .filter(|&e| s.edge_type(e) == k.e_property)
+        .map(|e| s.edge_name_or_index(e)),
+    );
+    let key = props.iter().fold(0xcbf29ce484222325u64, |h, &p| {
+      (h ^ p as u64).wrapping_mul(0x100000001b3)
+    });
     if let Some((seen, def)) = memo.get(&key) {
       if *seen == props {
         if let Some(d) = def {

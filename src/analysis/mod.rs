@@ -13,9 +13,9 @@ pub mod shallow;
 
 pub use report::{AnalyzeOptions, Report};
 
+use crate::graph::dom_tree::DomChildren;
 use crate::graph::essential::{page_owned, BitSet, EssentialRule, TableIds};
 use crate::graph::retainers::Retainers;
-use crate::graph::dom_tree::DomChildren;
 use crate::graph::{distances, dominators, Kinds};
 use crate::shelf::{Shelf, ShelfPolicy};
 use crate::snapshot::{HeapSnapshot, Sizes};
@@ -62,7 +62,10 @@ impl Analysis {
 
   /// As `compute_shelving`, but names that went to a shelf stay there: the caller brings them
   /// back (`NameColumns::restore`) once it has dropped what it no longer needs.
-  fn compute_leaving_names(s: &mut HeapSnapshot, policy: &ShelfPolicy) -> io::Result<(Analysis, Option<NameColumns>)> {
+  fn compute_leaving_names(
+    s: &mut HeapSnapshot,
+    policy: &ShelfPolicy,
+  ) -> io::Result<(Analysis, Option<NameColumns>)> {
     dom_state::propagate(s);
     let kinds = Kinds::of(s);
     // the size column is moved in place on the side thread, out of the snapshot meanwhile; it and
@@ -70,7 +73,9 @@ impl Analysis {
     // error; columns a panic catches between the snapshot and the shelf are lost)
     let mut self_sizes = std::mem::take(&mut s.node_self_size);
     let mut shelved = None;
-    let analysis = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| Analysis::compute_with(s, kinds, &mut self_sizes, policy, &mut shelved)));
+    let analysis = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+      Analysis::compute_with(s, kinds, &mut self_sizes, policy, &mut shelved)
+    }));
     s.node_self_size = self_sizes;
     match analysis {
       Ok(a) => {
@@ -86,17 +91,33 @@ impl Analysis {
     }
   }
 
-  fn compute_with(s: &mut HeapSnapshot, kinds: Kinds, self_sizes: &mut Sizes, policy: &ShelfPolicy, shelved: &mut Option<NameColumns>) -> io::Result<Analysis> {
+  fn compute_with(
+    s: &mut HeapSnapshot,
+    kinds: Kinds,
+    self_sizes: &mut Sizes,
+    policy: &ShelfPolicy,
+    shelved: &mut Option<NameColumns>,
+  ) -> io::Result<Analysis> {
     // two files (two threads write them), or none: without them the other schedule is faster
     let files = policy
       .dir_for(TakenNames::bytes_in(s))
       .map(|dir| (Shelf::in_dir(dir), Shelf::in_dir(dir)))
       .filter(|(a, b)| a.on_disk() && b.on_disk());
-    let Halves { retainers, doms, distances, classes, mut aggregates } = match files {
+    let Halves {
+      retainers,
+      doms,
+      distances,
+      classes,
+      mut aggregates,
+    } = match files {
       None => Halves::side_by_side(s, &kinds, self_sizes),
       Some(files) => Halves::names_first(s, &kinds, self_sizes, files, shelved),
     };
-    let dominators::Dominators { idom, order, unreachable } = doms;
+    let dominators::Dominators {
+      idom,
+      order,
+      unreachable,
+    } = doms;
     // retained sizes (with the unreachable size on the way) and the dominator tree's children
     // index side by side (both read idom)
     let (retained, unreachable_size, tree) = std::thread::scope(|scope| -> io::Result<_> {
@@ -107,7 +128,10 @@ impl Analysis {
         Some(parked) => self_sizes.with_small(parked.copy().map_err(lost)?),
         None => self_sizes.clone(),
       };
-      let unreachable_size: u64 = (0..s.node_count()).filter(|&v| unreachable.get(v)).map(|v| start.get(v)).sum();
+      let unreachable_size: u64 = (0..s.node_count())
+        .filter(|&v| unreachable.get(v))
+        .map(|v| start.get(v))
+        .sum();
       let retained = dominators::retained_sizes(&order, &idom, start);
       Ok((retained, unreachable_size, join(tree)))
     })?;
@@ -163,7 +187,13 @@ impl Halves {
         (retainers, doms)
       },
     );
-    Halves { retainers, doms, distances, classes, aggregates }
+    Halves {
+      retainers,
+      doms,
+      distances,
+      classes,
+      aggregates,
+    }
   }
 
   /// The leanest: first, on both threads, all that reads names, ids, strings or locations, and
@@ -171,7 +201,13 @@ impl Halves {
   /// the other file meanwhile); then the names go to `files` for the dominator pass (the peak of
   /// the analysis), while the other thread computes the distances, which read none either.
   /// Slower by the writes and by the order it imposes.
-  fn names_first(s: &mut HeapSnapshot, kinds: &Kinds, self_sizes: &mut Sizes, files: (Shelf, Shelf), shelved: &mut Option<NameColumns>) -> Halves {
+  fn names_first(
+    s: &mut HeapSnapshot,
+    kinds: &Kinds,
+    self_sizes: &mut Sizes,
+    files: (Shelf, Shelf),
+    shelved: &mut Option<NameColumns>,
+  ) -> Halves {
     let (mut a, b) = files;
     // the node ids go first: the essential-edge rule needs only the few that are WeakMap tables'
     let ids = std::mem::take(&mut s.node_id);
@@ -196,11 +232,30 @@ impl Halves {
           let mut classes = classes::class_names(s, kinds);
           let aggregates = classes::aggregate_rows(s, kinds, &mut classes, sizes, &s.locations);
           let parked = b.put(sizes.take_small());
-          (classes, aggregates, b, parked, distances::EdgeFilter::part(s, kinds, names, 0..mid))
+          (
+            classes,
+            aggregates,
+            b,
+            parked,
+            distances::EdgeFilter::part(s, kinds, names, 0..mid),
+          )
         },
-        |retainers, essential| (retainers, essential, distances::EdgeFilter::part(s, kinds, names, mid..s.node_count() as u32)),
+        |retainers, essential| {
+          (
+            retainers,
+            essential,
+            distances::EdgeFilter::part(s, kinds, names, mid..s.node_count() as u32),
+          )
+        },
       );
-      ((retainers, essential, distances::EdgeFilter::join(s, kinds, vec![low, high])), (classes, aggregates, b, parked))
+      (
+        (
+          retainers,
+          essential,
+          distances::EdgeFilter::join(s, kinds, vec![low, high]),
+        ),
+        (classes, aggregates, b, parked),
+      )
     };
     let ids = shelved_ids.expect("the ids went to the shelf before the retainers were built");
     let mut cols = TakenNames::take_from(s).shelve(ids, a, b);
@@ -216,7 +271,13 @@ impl Halves {
       });
       let doms = dominators::compute(s, &retainers, &essential);
       let (distances, classes, aggregates) = join(side);
-      Halves { retainers, doms, distances, classes, aggregates }
+      Halves {
+        retainers,
+        doms,
+        distances,
+        classes,
+        aggregates,
+      }
     })
   }
 
@@ -247,7 +308,8 @@ impl Halves {
         join(other);
         unreachable!("the side thread sends before it returns")
       };
-      let (retainers, essential) = Retainers::build_with_essential(s, ends, &mut EssentialRule::new(s, kinds, &owned, &tables));
+      let (retainers, essential) =
+        Retainers::build_with_essential(s, ends, &mut EssentialRule::new(s, kinds, &owned, &tables));
       drop(owned);
       let m = main(retainers, essential);
       (m, join(other))
@@ -284,8 +346,8 @@ pub fn analyze(s: &mut HeapSnapshot, opts: &AnalyzeOptions, policy: &ShelfPolicy
 }
 
 #[cfg(test)]
-mod exactness_tests;
-#[cfg(test)]
 mod compare_tests;
+#[cfg(test)]
+mod exactness_tests;
 #[cfg(test)]
 mod graph_tests;

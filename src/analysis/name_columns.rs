@@ -45,22 +45,54 @@ impl TakenNames {
 
   /// What `take_from(s)` would take with the ids, in bytes.
   pub fn bytes_in(s: &HeapSnapshot) -> usize {
-    s.edge_names.len() * 2 + s.edge_names.escaped_len() * 8 + (s.node_id.len() + s.node_name.len()) * 4 + s.strings.data.len() + s.strings.offsets.len() * 8 + s.locations.len() * 8
+    s.edge_names.len() * 2
+      + s.edge_names.escaped_len() * 8
+      + (s.node_id.len() + s.node_name.len()) * 4
+      + s.strings.data.len()
+      + s.strings.offsets.len() * 8
+      + s.locations.len() * 8
   }
 
   /// Puts them on the two shelves (edge names on `a`, the rest on `b`), on this thread and
   /// another at once: the caller waits on the writes, as its next step needs the memory.
   /// `node_id`: the ids, shelved before (`Shelf::put`).
   pub fn shelve(self, node_id: Shelved<u32>, mut a: Shelf, mut b: Shelf) -> NameColumns {
-    let TakenNames { edge_names, edge_escaped, node_name, string_data, string_offsets, locations } = self;
-    let rest = move || (b.put(node_name), b.put(string_data), b.put(string_offsets), b.put(locations));
-    let ((edge_names, edge_escaped), (node_name, string_data, string_offsets, locations)) = both(move || (a.put(edge_names), a.put(edge_escaped)), rest);
-    NameColumns { edge_names, edge_escaped, node_id: Some(node_id), node_name, string_data, string_offsets, locations, self_sizes: None }
+    let TakenNames {
+      edge_names,
+      edge_escaped,
+      node_name,
+      string_data,
+      string_offsets,
+      locations,
+    } = self;
+    let rest = move || {
+      (
+        b.put(node_name),
+        b.put(string_data),
+        b.put(string_offsets),
+        b.put(locations),
+      )
+    };
+    let ((edge_names, edge_escaped), (node_name, string_data, string_offsets, locations)) =
+      both(move || (a.put(edge_names), a.put(edge_escaped)), rest);
+    NameColumns {
+      edge_names,
+      edge_escaped,
+      node_id: Some(node_id),
+      node_name,
+      string_data,
+      string_offsets,
+      locations,
+      self_sizes: None,
+    }
   }
 }
 
 pub(super) fn lost(e: io::Error) -> io::Error {
-  io::Error::new(e.kind(), format!("cannot read back the analysis's temporary file: {e}"))
+  io::Error::new(
+    e.kind(),
+    format!("cannot read back the analysis's temporary file: {e}"),
+  )
 }
 
 impl NameColumns {
@@ -92,10 +124,29 @@ impl NameColumns {
     if self.self_sizes.is_some() {
       self.restore_ids(s)?;
     }
-    let NameColumns { edge_names, edge_escaped, node_id, node_name, string_data, string_offsets, locations, self_sizes: _ } = self;
+    let NameColumns {
+      edge_names,
+      edge_escaped,
+      node_id,
+      node_name,
+      string_data,
+      string_offsets,
+      locations,
+      self_sizes: _,
+    } = self;
     // two threads read at once, as two wrote
-    let rest = move || Ok::<_, io::Error>((node_id.map(Shelved::take).transpose()?, node_name.take()?, string_data.take()?, string_offsets.take()?));
-    let (first, rest) = both(move || Ok::<_, io::Error>((edge_names.take()?, edge_escaped.take()?, locations.take()?)), rest);
+    let rest = move || {
+      Ok::<_, io::Error>((
+        node_id.map(Shelved::take).transpose()?,
+        node_name.take()?,
+        string_data.take()?,
+        string_offsets.take()?,
+      ))
+    };
+    let (first, rest) = both(
+      move || Ok::<_, io::Error>((edge_names.take()?, edge_escaped.take()?, locations.take()?)),
+      rest,
+    );
     let (node_id, node_name, string_data, string_offsets) = rest.map_err(lost)?;
     let (edge_names, edge_escaped, locations) = first.map_err(lost)?;
     s.edge_names.put_column(edge_names);
@@ -105,7 +156,12 @@ impl NameColumns {
       s.node_id = ids;
     }
     s.node_name = node_name;
-    s.strings.data = String::from_utf8(string_data).map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "the analysis's temporary file gave back garbled strings"))?;
+    s.strings.data = String::from_utf8(string_data).map_err(|_| {
+      io::Error::new(
+        io::ErrorKind::InvalidData,
+        "the analysis's temporary file gave back garbled strings",
+      )
+    })?;
     s.strings.offsets = string_offsets;
     Ok(())
   }
@@ -119,7 +175,9 @@ fn both<A, B: Send>(a: impl FnOnce() -> A, b: impl FnOnce() -> B + Send) -> (A, 
   let (x, y) = std::thread::scope(|scope| {
     let other = std::thread::Builder::new().spawn_scoped(scope, move || slot.take().map(|b| b()));
     let x = a();
-    let y = other.ok().and_then(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+    let y = other
+      .ok()
+      .and_then(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
     (x, y)
   });
   match (y, b.take()) {
@@ -137,9 +195,12 @@ mod tests {
   #[test]
   fn names_go_to_disk_and_come_back_whole() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut s = crate::snapshot::read_snapshot_path(&root.join("__test__/fixtures/small.heapsnapshot.gz")).unwrap();
+    let mut s =
+      crate::snapshot::read_snapshot_path(&root.join("__test__/fixtures/small.heapsnapshot.gz")).unwrap();
     // some values in the side list too (indices past the 2-byte codes)
-    let raw: Vec<u32> = (0..s.edge_count() as u32).map(|e| if e % 3 == 0 { 70_000 + e } else { e % 500 }).collect();
+    let raw: Vec<u32> = (0..s.edge_count() as u32)
+      .map(|e| if e % 3 == 0 { 70_000 + e } else { e % 500 })
+      .collect();
     s.edge_names = crate::snapshot::edge_names::EdgeNames::compact(&raw, |_| false);
     let before = s.clone();
     assert!(!before.locations.is_empty() && before.edge_names.escaped_len() > 0);
@@ -147,11 +208,27 @@ mod tests {
     let mut a = Shelf::in_dir(&dir);
     let ids = a.put(std::mem::take(&mut s.node_id));
     let taken = TakenNames::take_from(&mut s);
-    assert!(s.node_id.is_empty() && s.node_name.is_empty() && s.strings.data.is_empty() && s.edge_names.is_empty() && s.edge_names.escaped_len() == 0 && s.locations.is_empty());
+    assert!(
+      s.node_id.is_empty()
+        && s.node_name.is_empty()
+        && s.strings.data.is_empty()
+        && s.edge_names.is_empty()
+        && s.edge_names.escaped_len() == 0
+        && s.locations.is_empty()
+    );
     let cols = taken.shelve(ids, a, Shelf::in_dir(&dir));
-    assert!(matches!(cols.edge_names, Shelved::File { .. }) && matches!(cols.string_data, Shelved::File { .. }) && matches!(cols.locations, Shelved::File { .. }));
+    assert!(
+      matches!(cols.edge_names, Shelved::File { .. })
+        && matches!(cols.string_data, Shelved::File { .. })
+        && matches!(cols.locations, Shelved::File { .. })
+    );
     cols.restore(&mut s).unwrap();
-    assert!(s.node_id == before.node_id && s.node_name == before.node_name && s.edge_names == before.edge_names && s.locations == before.locations);
+    assert!(
+      s.node_id == before.node_id
+        && s.node_name == before.node_name
+        && s.edge_names == before.edge_names
+        && s.locations == before.locations
+    );
     // the ids first, then the rest
     let mut a = Shelf::in_dir(&dir);
     let ids = a.put(std::mem::take(&mut s.node_id));
@@ -159,11 +236,25 @@ mod tests {
     let mut b = Shelf::in_dir(&dir);
     cols.park_sizes(b.put(s.node_self_size.take_small()));
     assert!(s.node_self_size.is_empty());
-    assert_eq!(cols.parked_sizes().unwrap().copy().unwrap().len(), before.node_count());
+    assert_eq!(
+      cols.parked_sizes().unwrap().copy().unwrap().len(),
+      before.node_count()
+    );
     cols.restore_ids(&mut s).unwrap();
-    assert!(s.node_id == before.node_id && s.node_self_size == before.node_self_size && s.node_name.is_empty() && s.edge_names.is_empty());
+    assert!(
+      s.node_id == before.node_id
+        && s.node_self_size == before.node_self_size
+        && s.node_name.is_empty()
+        && s.edge_names.is_empty()
+    );
     cols.restore(&mut s).unwrap();
-    assert!(s.node_id == before.node_id && s.node_name == before.node_name && s.edge_names == before.edge_names);
-    assert!(s.strings.data == before.strings.data && s.strings.offsets == before.strings.offsets && s.locations == before.locations);
+    assert!(
+      s.node_id == before.node_id && s.node_name == before.node_name && s.edge_names == before.edge_names
+    );
+    assert!(
+      s.strings.data == before.strings.data
+        && s.strings.offsets == before.strings.offsets
+        && s.locations == before.locations
+    );
   }
 }

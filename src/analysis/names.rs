@@ -143,7 +143,11 @@ fn plain_object_name(s: &HeapSnapshot, k: &Kinds, node: u32) -> String {
   while start <= end {
     let e = if from_end { end } else { start } as usize;
     let is_prop = s.edge_type(e) == k.e_property;
-    let name = if is_prop { s.strings.get(s.edge_name_or_index(e)) } else { "" };
+    let name = if is_prop {
+      s.strings.get(s.edge_name_or_index(e))
+    } else {
+      ""
+    };
     if !is_prop || name == "__proto__" {
       if from_end {
         end -= 1;

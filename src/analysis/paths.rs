@@ -20,7 +20,10 @@ pub fn retainer_path(s: &HeapSnapshot, a: &Analysis, node: u32) -> Vec<(u32, Opt
       if r == 0 || a.distances[r as usize] != d - 1 {
         return None;
       }
-      s.edges_of(r).rev().find(|&e| s.edge_to(e) == cur && s.edge_type(e) != a.kinds.e_weak).map(|e| (r, e as u32))
+      s.edges_of(r)
+        .rev()
+        .find(|&e| s.edge_to(e) == cur && s.edge_type(e) != a.kinds.e_weak)
+        .map(|e| (r, e as u32))
     });
     match step {
       Some((r, e)) => {

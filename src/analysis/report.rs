@@ -21,7 +21,11 @@ pub struct AnalyzeOptions {
 
 impl Default for AnalyzeOptions {
   fn default() -> Self {
-    AnalyzeOptions { top: 20, paths: 5, classes: None }
+    AnalyzeOptions {
+      top: 20,
+      paths: 5,
+      classes: None,
+    }
   }
 }
 
@@ -160,7 +164,11 @@ pub fn class_rows(a: &Analysis) -> Vec<ClassRow> {
     e.retained_size += row.retained_size;
   }
   let mut rows: Vec<ClassRow> = by_name.into_values().collect();
-  rows.sort_by(|x, y| y.retained_size.cmp(&x.retained_size).then_with(|| x.name.cmp(&y.name)));
+  rows.sort_by(|x, y| {
+    y.retained_size
+      .cmp(&x.retained_size)
+      .then_with(|| x.name.cmp(&y.name))
+  });
   rows
 }
 
@@ -196,7 +204,11 @@ pub fn select(s: &HeapSnapshot, a: &Analysis, opts: &AnalyzeOptions) -> Selectio
       self_size: s.node_self_size.get(v as usize),
       retained_size: a.retained.get(v as usize),
       distance: a.distances[v as usize] as i64,
-      path: if i < opts.paths { retainer_path(s, a, v) } else { Vec::new() },
+      path: if i < opts.paths {
+        retainer_path(s, a, v)
+      } else {
+        Vec::new()
+      },
     })
     .collect();
   let mut classes = class_rows(a);
@@ -209,7 +221,12 @@ pub fn select(s: &HeapSnapshot, a: &Analysis, opts: &AnalyzeOptions) -> Selectio
     total_size: a.total_size,
     unreachable_size: a.unreachable_size,
   };
-  Selection { kinds: a.kinds, snapshot, top, classes }
+  Selection {
+    kinds: a.kinds,
+    snapshot,
+    top,
+    classes,
+  }
 }
 
 impl Selection {
@@ -229,6 +246,12 @@ impl Selection {
         path: name_steps(s, k, &p.path),
       })
       .collect();
-    Report { format: "leakprobe-report/1", snapshot: self.snapshot, timings: Timings::default(), top, classes: self.classes }
+    Report {
+      format: "leakprobe-report/1",
+      snapshot: self.snapshot,
+      timings: Timings::default(),
+      top,
+      classes: self.classes,
+    }
   }
 }

@@ -14,11 +14,20 @@ pub struct Compressed {
 }
 
 /// `src` → `<dir>/<name>`; `src` is removed afterwards when `remove_source` is set.
-pub fn compress_file(src: &Path, dir: &Path, name: &str, level: u32, remove_source: bool) -> Result<Compressed, String> {
+pub fn compress_file(
+  src: &Path,
+  dir: &Path,
+  name: &str,
+  level: u32,
+  remove_source: bool,
+) -> Result<Compressed, String> {
   let input = File::open(src).map_err(|e| format!("cannot open {}: {e}", src.display()))?;
   ensure_dir(dir)?;
   let (pending, out) = PendingFile::create(dir, name)?;
-  let mut gz = GzEncoder::new(io::BufWriter::with_capacity(1 << 20, out), Compression::new(level.min(9)));
+  let mut gz = GzEncoder::new(
+    io::BufWriter::with_capacity(1 << 20, out),
+    Compression::new(level.min(9)),
+  );
   let bytes = io::copy(&mut BufReader::with_capacity(1 << 20, input), &mut gz)
     .map_err(|e| format!("cannot compress {} into {}: {e}", src.display(), dir.display()))?;
   let out = gz
@@ -28,11 +37,23 @@ pub fn compress_file(src: &Path, dir: &Path, name: &str, level: u32, remove_sour
     .into_inner()
     .map_err(|e| format!("cannot write {}: {e}", pending.temp_path.display()))?;
   let compressed_bytes = out.metadata().map(|m| m.len()).unwrap_or(0);
-  let file = pending.commit(out).map_err(|e| format!("cannot finish {}: {e}", dir.join(name).display()))?;
+  let file = pending
+    .commit(out)
+    .map_err(|e| format!("cannot finish {}: {e}", dir.join(name).display()))?;
   if remove_source {
-    std::fs::remove_file(src).map_err(|e| format!("compressed to {} but cannot remove {}: {e}", file.display(), src.display()))?;
+    std::fs::remove_file(src).map_err(|e| {
+      format!(
+        "compressed to {} but cannot remove {}: {e}",
+        file.display(),
+        src.display()
+      )
+    })?;
   }
-  Ok(Compressed { file, bytes, compressed_bytes })
+  Ok(Compressed {
+    file,
+    bytes,
+    compressed_bytes,
+  })
 }
 
 #[cfg(test)]
@@ -52,7 +73,9 @@ mod tests {
     assert_eq!(c.bytes, 15_000);
     assert!(!src.exists());
     let mut text = String::new();
-    flate2::read::GzDecoder::new(File::open(&c.file).unwrap()).read_to_string(&mut text).unwrap();
+    flate2::read::GzDecoder::new(File::open(&c.file).unwrap())
+      .read_to_string(&mut text)
+      .unwrap();
     assert_eq!(text.len(), 15_000);
     assert_eq!(std::fs::read_dir(&out).unwrap().count(), 1, "no temp file left");
     // a missing source is an error and writes nothing

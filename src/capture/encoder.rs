@@ -24,7 +24,12 @@ const HEADER_SCAN: usize = 64 * 1024;
 pub fn header_node_count(head: &[u8]) -> Option<u64> {
   let key = b"\"node_count\":";
   let at = head.windows(key.len()).position(|w| w == key)? + key.len();
-  let digits: Vec<u8> = head[at..].iter().copied().skip_while(|b| *b == b' ').take_while(u8::is_ascii_digit).collect();
+  let digits: Vec<u8> = head[at..]
+    .iter()
+    .copied()
+    .skip_while(|b| *b == b' ')
+    .take_while(u8::is_ascii_digit)
+    .collect();
   std::str::from_utf8(&digits).ok()?.parse().ok()
 }
 
@@ -73,7 +78,10 @@ pub fn encode_stream<W: Write>(
     }
     Ok(())
   };
-  let mut counting = CountingWriter { inner: sink, count: 0 };
+  let mut counting = CountingWriter {
+    inner: sink,
+    count: 0,
+  };
   match gzip {
     Some(level) => {
       let mut enc = GzEncoder::new(counting, Compression::new(level.min(9)));
@@ -104,16 +112,25 @@ mod tests {
 
   #[test]
   fn gzip_roundtrip_counts_bytes() {
-    let data: Vec<u8> = (0..200_000u32).flat_map(|i| format!("{},", i % 977).into_bytes()).collect();
+    let data: Vec<u8> = (0..200_000u32)
+      .flat_map(|i| format!("{},", i % 977).into_bytes())
+      .collect();
     let chunks: Vec<Vec<u8>> = data.chunks(65_536).map(|c| c.to_vec()).collect();
     let rx = feed(chunks);
     let (out, stats, last) = encode_stream(&rx, Vec::new(), Some(1), None).unwrap();
     assert_eq!(stats.bytes, data.len() as u64);
     assert_eq!(stats.written, out.len() as u64);
-    assert!(out.len() < data.len() / 5, "compressed {} of {}", out.len(), data.len());
+    assert!(
+      out.len() < data.len() / 5,
+      "compressed {} of {}",
+      out.len(),
+      data.len()
+    );
     assert!(last.is_some());
     let mut back = Vec::new();
-    flate2::read::GzDecoder::new(&out[..]).read_to_end(&mut back).unwrap();
+    flate2::read::GzDecoder::new(&out[..])
+      .read_to_end(&mut back)
+      .unwrap();
     assert_eq!(back, data);
   }
 
@@ -122,12 +139,22 @@ mod tests {
     let rx = feed(vec![b"abc".to_vec(), b"def".to_vec()]);
     let (out, stats, _) = encode_stream(&rx, Vec::new(), None, None).unwrap();
     assert_eq!(out, b"abcdef");
-    assert_eq!(stats, EncodeStats { bytes: 6, written: 6, node_count: None });
+    assert_eq!(
+      stats,
+      EncodeStats {
+        bytes: 6,
+        written: 6,
+        node_count: None
+      }
+    );
   }
 
   #[test]
   fn node_count_from_header_split_across_chunks() {
-    let rx = feed(vec![b"{\"snapshot\":{\"meta\":{},\"node_co".to_vec(), b"unt\":67339,\"edge_count\":5}}".to_vec()]);
+    let rx = feed(vec![
+      b"{\"snapshot\":{\"meta\":{},\"node_co".to_vec(),
+      b"unt\":67339,\"edge_count\":5}}".to_vec(),
+    ]);
     let (_, stats, _) = encode_stream(&rx, Vec::new(), Some(6), None).unwrap();
     assert_eq!(stats.node_count, Some(67339));
     assert_eq!(header_node_count(b"{\"nodes\":[]}"), None);

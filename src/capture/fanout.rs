@@ -31,7 +31,11 @@ pub struct ChunkReader {
 
 impl ChunkReader {
   pub fn new(rx: Receiver<Vec<u8>>) -> Self {
-    ChunkReader { rx, chunk: Vec::new(), pos: 0 }
+    ChunkReader {
+      rx,
+      chunk: Vec::new(),
+      pos: 0,
+    }
   }
 }
 
@@ -62,7 +66,10 @@ mod tests {
   fn both_sides_get_every_byte_and_a_dead_parser_is_dropped() {
     let (wt, wr) = bounded(8);
     let (pt, pr) = bounded(8);
-    let mut f = Fanout { writer: wt, parser: Some(pt) };
+    let mut f = Fanout {
+      writer: wt,
+      parser: Some(pt),
+    };
     assert!(f.send(b"ab".to_vec()));
     assert!(f.send(b"cde".to_vec()));
     drop(f);
@@ -74,7 +81,10 @@ mod tests {
     let (wt, _wr) = bounded(8);
     let (pt, pr) = bounded(8);
     drop(pr);
-    let mut f = Fanout { writer: wt, parser: Some(pt) };
+    let mut f = Fanout {
+      writer: wt,
+      parser: Some(pt),
+    };
     assert!(f.send(vec![1]));
     assert!(f.parser.is_none());
   }

@@ -21,7 +21,8 @@ pub struct FifoSource {
 }
 
 fn cstr(p: &Path) -> io::Result<CString> {
-  CString::new(p.as_os_str().as_bytes()).map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "NUL in path"))
+  CString::new(p.as_os_str().as_bytes())
+    .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "NUL in path"))
 }
 
 fn open_raw(path: &Path, flags: libc::c_int) -> io::Result<File> {
@@ -70,7 +71,11 @@ impl FifoSource {
     let reader = std::thread::Builder::new()
       .name("leakprobe-fifo".into())
       .spawn(move || drain(read_end, tx, pool))?;
-    Ok(FifoSource { path, keepalive: Some(keepalive), reader: Some(reader) })
+    Ok(FifoSource {
+      path,
+      keepalive: Some(keepalive),
+      reader: Some(reader),
+    })
   }
 
   /// Call once V8 has finished writing: the reader then sees EOF after the last byte.
@@ -126,7 +131,15 @@ mod tests {
     let _ = std::fs::remove_file(&path);
     let (tx, rx) = crossbeam_channel::bounded(4);
     let (_keep, pool) = crossbeam_channel::bounded(1);
-    let mut src = FifoSource::start(path.clone(), Fanout { writer: tx, parser: None }, pool).unwrap();
+    let mut src = FifoSource::start(
+      path.clone(),
+      Fanout {
+        writer: tx,
+        parser: None,
+      },
+      pool,
+    )
+    .unwrap();
     let collector = std::thread::spawn(move || rx.iter().flatten().collect::<Vec<u8>>());
     let data: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
     {
@@ -146,7 +159,15 @@ mod tests {
     let (tx, rx) = crossbeam_channel::bounded(1);
     drop(rx);
     let (_keep, pool) = crossbeam_channel::bounded(1);
-    let mut src = FifoSource::start(path.clone(), Fanout { writer: tx, parser: None }, pool).unwrap();
+    let mut src = FifoSource::start(
+      path.clone(),
+      Fanout {
+        writer: tx,
+        parser: None,
+      },
+      pool,
+    )
+    .unwrap();
     // Far more than the pipe holds: would block forever if nobody drained.
     let mut w = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
     w.write_all(&vec![7u8; 8 << 20]).unwrap();

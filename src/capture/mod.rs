@@ -53,7 +53,10 @@ impl std::fmt::Display for CaptureError {
   fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
     match self {
       CaptureError::Busy => {
-        write!(f, "a heap snapshot capture is already running in this process; wait for it to finish")
+        write!(
+          f,
+          "a heap snapshot capture is already running in this process; wait for it to finish"
+        )
       }
       CaptureError::Dir(m) | CaptureError::Invalid(m) | CaptureError::Aborted(m) => f.write_str(m),
       CaptureError::Write(m) => write!(f, "writing the snapshot failed: {m}; no file was left behind"),
@@ -99,7 +102,9 @@ pub fn validate_id(id: &str) -> Result<(), CaptureError> {
   let ok = !id.is_empty()
     && id.len() <= 128
     && !id.starts_with('.')
-    && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.');
+    && id
+      .bytes()
+      .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.');
   if ok {
     Ok(())
   } else {
@@ -133,9 +138,16 @@ impl Capture {
     Self::start_with(opts, None, on_done)
   }
 
-  pub fn start_with(opts: CaptureOptions, tee: Option<TeeFn>, on_done: DoneCallback) -> Result<Capture, CaptureError> {
+  pub fn start_with(
+    opts: CaptureOptions,
+    tee: Option<TeeFn>,
+    on_done: DoneCallback,
+  ) -> Result<Capture, CaptureError> {
     validate_id(&opts.id)?;
-    if BUSY.compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire).is_err() {
+    if BUSY
+      .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
+      .is_err()
+    {
       return Err(CaptureError::Busy);
     }
     let busy = BusyGuard;
@@ -156,7 +168,12 @@ impl Capture {
         .name("leakprobe-analyze".into())
         .spawn(move || {
           std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| tee(ChunkReader::new(prx))))
-            .unwrap_or_else(|p| Err(format!("internal error in leakprobe (please report it): {}", panic_message(&p))))
+            .unwrap_or_else(|p| {
+              Err(format!(
+                "internal error in leakprobe (please report it): {}",
+                panic_message(&p)
+              ))
+            })
         })
         .map_err(|e| CaptureError::Internal(format!("cannot start the analysis thread: {e}")))?;
       parser_tx = Some(ptx);
@@ -166,46 +183,58 @@ impl Capture {
     let abort_reason = Arc::new(std::sync::Mutex::new(None::<String>));
     let (ab, reason) = (aborted.clone(), abort_reason.clone());
     let level = opts.gzip_level;
-    let spawned = std::thread::Builder::new().name("leakprobe-gzip".into()).spawn(move || {
-      let _busy = busy;
-      let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        let writer = std::io::BufWriter::with_capacity(1 << 20, file);
-        let encoded = encoder::encode_stream(&rx, writer, level, Some(&pool_tx));
-        drop(rx); // senders now fail fast instead of blocking
-        let (writer, stats, last) = encoded.map_err(|e| CaptureError::Write(e.to_string()))?;
-        if ab.load(Ordering::Acquire) {
-          let why = reason.lock().ok().and_then(|g| g.clone()).unwrap_or_default();
-          return Err(CaptureError::Aborted(why)); // `pending` drops: temp file removed
+    let spawned = std::thread::Builder::new()
+      .name("leakprobe-gzip".into())
+      .spawn(move || {
+        let _busy = busy;
+        let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+          let writer = std::io::BufWriter::with_capacity(1 << 20, file);
+          let encoded = encoder::encode_stream(&rx, writer, level, Some(&pool_tx));
+          drop(rx); // senders now fail fast instead of blocking
+          let (writer, stats, last) = encoded.map_err(|e| CaptureError::Write(e.to_string()))?;
+          if ab.load(Ordering::Acquire) {
+            let why = reason.lock().ok().and_then(|g| g.clone()).unwrap_or_default();
+            return Err(CaptureError::Aborted(why)); // `pending` drops: temp file removed
+          }
+          let file = writer
+            .into_inner()
+            .map_err(|e| CaptureError::Write(e.error().to_string()))?;
+          let path = pending
+            .commit(file)
+            .map_err(|e| CaptureError::Write(e.to_string()))?;
+          Ok(CaptureOutcome {
+            file: path,
+            bytes: stats.bytes,
+            compressed_bytes: stats.written,
+            tail_ms: last.map(|t| t.elapsed().as_secs_f64() * 1000.0).unwrap_or(0.0),
+            nodes: stats.node_count,
+            tee: None,
+          })
+        }));
+        let mut result = match run {
+          Ok(r) => r,
+          Err(p) => Err(CaptureError::Internal(panic_message(&p))),
+        };
+        // The tee saw EOF when the senders went away, so this join cannot hang.
+        let tee_result =
+          tee_thread.map(|t| t.join().unwrap_or_else(|_| Err("analysis thread failed".into())));
+        if let Ok(o) = &mut result {
+          o.tee = tee_result;
         }
-        let file = writer.into_inner().map_err(|e| CaptureError::Write(e.error().to_string()))?;
-        let path = pending.commit(file).map_err(|e| CaptureError::Write(e.to_string()))?;
-        Ok(CaptureOutcome {
-          file: path,
-          bytes: stats.bytes,
-          compressed_bytes: stats.written,
-          tail_ms: last.map(|t| t.elapsed().as_secs_f64() * 1000.0).unwrap_or(0.0),
-          nodes: stats.node_count,
-          tee: None,
-        })
-      }));
-      let mut result = match run {
-        Ok(r) => r,
-        Err(p) => Err(CaptureError::Internal(panic_message(&p))),
-      };
-      // The tee saw EOF when the senders went away, so this join cannot hang.
-      let tee_result = tee_thread.map(|t| t.join().unwrap_or_else(|_| Err("analysis thread failed".into())));
-      if let Ok(o) = &mut result {
-        o.tee = tee_result;
-      }
-      drop(_busy); // free the slot before the caller hears of the result
-      on_done(result);
-    });
+        drop(_busy); // free the slot before the caller hears of the result
+        on_done(result);
+      });
     if let Err(e) = spawned {
-      return Err(CaptureError::Internal(format!("cannot start the writer thread: {e}")));
+      return Err(CaptureError::Internal(format!(
+        "cannot start the writer thread: {e}"
+      )));
     }
     Ok(Capture {
       pool: pool_rx,
-      tx: Some(Fanout { writer: tx, parser: parser_tx }),
+      tx: Some(Fanout {
+        writer: tx,
+        parser: parser_tx,
+      }),
       aborted,
       abort_reason,
       dir: opts.dir,
@@ -218,7 +247,10 @@ impl Capture {
   /// Opens a FIFO in the capture dir for `v8.writeHeapSnapshot` to write into; returns its path.
   #[cfg(unix)]
   pub fn attach_fifo(&mut self) -> Result<PathBuf, CaptureError> {
-    let tx = self.tx.clone().ok_or_else(|| CaptureError::Invalid("capture already finished".into()))?;
+    let tx = self
+      .tx
+      .clone()
+      .ok_or_else(|| CaptureError::Invalid("capture already finished".into()))?;
     let path = self.dir.join(format!(".{}.fifo", self.id));
     let src = fifo::FifoSource::start(path.clone(), tx, self.pool.clone())
       .map_err(|e| CaptureError::Dir(format!("cannot create a FIFO in {}: {e}", self.dir.display())))?;
@@ -293,10 +325,21 @@ mod tests {
     let d = dir("session");
     // push path, gzip
     let (tx, rx) = mpsc::channel();
-    let opts = CaptureOptions { dir: d.clone(), id: "t1".into(), gzip_level: Some(1) };
+    let opts = CaptureOptions {
+      dir: d.clone(),
+      id: "t1".into(),
+      gzip_level: Some(1),
+    };
     let mut c = Capture::start(opts.clone(), Box::new(move |r| tx.send(r).unwrap())).unwrap();
     assert_eq!(
-      Capture::start(CaptureOptions { id: "t2".into(), ..opts.clone() }, Box::new(|_| {})).err(),
+      Capture::start(
+        CaptureOptions {
+          id: "t2".into(),
+          ..opts.clone()
+        },
+        Box::new(|_| {})
+      )
+      .err(),
       Some(CaptureError::Busy)
     );
     assert!(c.push(b"{\"snapshot\":{}}".to_vec()));
@@ -309,14 +352,23 @@ mod tests {
     // abort leaves nothing
     let (tx, rx) = mpsc::channel();
     let mut c = Capture::start(
-      CaptureOptions { id: "t3".into(), ..opts.clone() },
+      CaptureOptions {
+        id: "t3".into(),
+        ..opts.clone()
+      },
       Box::new(move |r| tx.send(r).unwrap()),
     )
     .unwrap();
     c.push(vec![1; 1000]);
     c.abort("V8 failed");
-    assert_eq!(rx.recv().unwrap().err(), Some(CaptureError::Aborted("V8 failed".into())));
-    let names: Vec<_> = std::fs::read_dir(&d).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(
+      rx.recv().unwrap().err(),
+      Some(CaptureError::Aborted("V8 failed".into()))
+    );
+    let names: Vec<_> = std::fs::read_dir(&d)
+      .unwrap()
+      .map(|e| e.unwrap().file_name())
+      .collect();
     assert_eq!(names.len(), 1, "{names:?}");
 
     // fifo path
@@ -324,7 +376,11 @@ mod tests {
     {
       let (tx, rx) = mpsc::channel();
       let mut c = Capture::start(
-        CaptureOptions { id: "t4".into(), gzip_level: None, ..opts.clone() },
+        CaptureOptions {
+          id: "t4".into(),
+          gzip_level: None,
+          ..opts.clone()
+        },
         Box::new(move |r| tx.send(r).unwrap()),
       )
       .unwrap();
@@ -344,7 +400,10 @@ mod tests {
       Ok(s.to_uppercase())
     });
     let mut c = Capture::start_with(
-      CaptureOptions { id: "t6".into(), ..opts.clone() },
+      CaptureOptions {
+        id: "t6".into(),
+        ..opts.clone()
+      },
       Some(tee),
       Box::new(move |r| tx.send(r).unwrap()),
     )
@@ -356,11 +415,24 @@ mod tests {
 
     // bad id and bad dir
     assert!(matches!(
-      Capture::start(CaptureOptions { id: "../x".into(), ..opts.clone() }, Box::new(|_| {})),
+      Capture::start(
+        CaptureOptions {
+          id: "../x".into(),
+          ..opts.clone()
+        },
+        Box::new(|_| {})
+      ),
       Err(CaptureError::Invalid(_))
     ));
     assert!(matches!(
-      Capture::start(CaptureOptions { dir: d.join("a/b"), id: "t5".into(), ..opts }, Box::new(|_| {})),
+      Capture::start(
+        CaptureOptions {
+          dir: d.join("a/b"),
+          id: "t5".into(),
+          ..opts
+        },
+        Box::new(|_| {})
+      ),
       Err(CaptureError::Dir(_))
     ));
     std::fs::remove_dir_all(&d).unwrap();

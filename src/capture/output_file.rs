@@ -11,13 +11,19 @@ use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 pub fn ensure_dir(dir: &Path) -> Result<(), String> {
   match fs::metadata(dir) {
     Ok(m) if m.is_dir() => Ok(()),
-    Ok(_) => Err(format!("{} exists and is not a directory; pass a directory as `dir`", dir.display())),
+    Ok(_) => Err(format!(
+      "{} exists and is not a directory; pass a directory as `dir`",
+      dir.display()
+    )),
     Err(e) if e.kind() == io::ErrorKind::NotFound => {
       let mut b = fs::DirBuilder::new();
       #[cfg(unix)]
       b.mode(0o700);
       b.create(dir).map_err(|e| {
-        format!("cannot create directory {}: {e}; create its parent first or pass another `dir`", dir.display())
+        format!(
+          "cannot create directory {}: {e}; create its parent first or pass another `dir`",
+          dir.display()
+        )
       })?;
       // umask may have narrowed it; never widen past 0700
       #[cfg(unix)]
@@ -41,16 +47,29 @@ impl PendingFile {
     let temp_path = dir.join(format!(".{name}.tmp"));
     let final_path = dir.join(name);
     if final_path.exists() {
-      return Err(format!("{} already exists; pick another id", final_path.display()));
+      return Err(format!(
+        "{} already exists; pick another id",
+        final_path.display()
+      ));
     }
     let mut o = OpenOptions::new();
     o.write(true).create_new(true);
     #[cfg(unix)]
     o.mode(0o600);
     let file = o.open(&temp_path).map_err(|e| {
-      format!("cannot write in {}: {e}; make it writable or pass another `dir`", dir.display())
+      format!(
+        "cannot write in {}: {e}; make it writable or pass another `dir`",
+        dir.display()
+      )
     })?;
-    Ok((PendingFile { temp_path, final_path, committed: false }, file))
+    Ok((
+      PendingFile {
+        temp_path,
+        final_path,
+        committed: false,
+      },
+      file,
+    ))
   }
 
   /// fsync the data, rename over the final name, fsync the directory entry.

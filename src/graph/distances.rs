@@ -2,10 +2,10 @@
 //! BFS over non-weak edges, first from the user roots (the root's non-synthetic children, e.g.
 //! `global`) at distance 1, then from the root itself at `BASE_SYSTEM_DISTANCE`, so objects held
 //! only by V8 internals come out at 100000000 and more.
+use super::essential::BitSet;
 use super::kinds::Kinds;
 use super::weakmap;
 use crate::snapshot::HeapSnapshot;
-use super::essential::BitSet;
 use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use std::collections::VecDeque;
 
@@ -21,7 +21,11 @@ fn parse_int(s: &str) -> Option<i64> {
     Some(b'+') => (false, &t[1..]),
     _ => (false, t),
   };
-  let d: String = digits.chars().take_while(|c| c.is_ascii_digit()).take(18).collect();
+  let d: String = digits
+    .chars()
+    .take_while(|c| c.is_ascii_digit())
+    .take(18)
+    .collect();
   let v: i64 = d.parse().ok()?;
   Some(if neg { -v } else { v })
 }
@@ -51,7 +55,11 @@ pub struct FilterNames {
 
 impl FilterNames {
   pub fn of(s: &HeapSnapshot) -> FilterNames {
-    let mut f = FilterNames { native_context: None, sloppy_function_map: None, map_descriptors: None };
+    let mut f = FilterNames {
+      native_context: None,
+      sloppy_function_map: None,
+      map_descriptors: None,
+    };
     for i in 0..s.strings.len() as u32 {
       let slot = match s.strings.get(i) {
         "system / NativeContext" => &mut f.native_context,
@@ -78,11 +86,29 @@ pub struct FilterPart<'s> {
 
 impl EdgeFilter {
   pub fn of(s: &HeapSnapshot, k: &Kinds) -> EdgeFilter {
-    EdgeFilter::join(s, k, vec![EdgeFilter::part(s, k, FilterNames::of(s), 0..s.node_count() as u32)])
+    EdgeFilter::join(
+      s,
+      k,
+      vec![EdgeFilter::part(
+        s,
+        k,
+        FilterNames::of(s),
+        0..s.node_count() as u32,
+      )],
+    )
   }
 
-  pub fn part<'s>(s: &'s HeapSnapshot, k: &Kinds, names: FilterNames, nodes: std::ops::Range<u32>) -> FilterPart<'s> {
-    let FilterNames { native_context, sloppy_function_map, map_descriptors } = names;
+  pub fn part<'s>(
+    s: &'s HeapSnapshot,
+    k: &Kinds,
+    names: FilterNames,
+    nodes: std::ops::Range<u32>,
+  ) -> FilterPart<'s> {
+    let FilterNames {
+      native_context,
+      sloppy_function_map,
+      map_descriptors,
+    } = names;
     let mut skip = BitSet::new(s.edge_count());
     let mut paired = BitSet::new(s.edge_count());
     let mut entry = Vec::new();
@@ -97,7 +123,11 @@ impl EdgeFilter {
       if nt == k.array && name == map_descriptors {
         for e in s.edges_of(v) {
           let (et, en) = (s.edge_type(e), s.edge_name_or_index(e));
-          let index = if k.edge_has_string_name(et) { parse_int(s.strings.get(en)) } else { Some(en as i64) };
+          let index = if k.edge_has_string_name(et) {
+            parse_int(s.strings.get(en))
+          } else {
+            Some(en as i64)
+          };
           let allowed = match index {
             Some(i) => i < 2 || i % 3 != 1,
             None => true, // NaN < 2 is false, NaN % 3 !== 1 is true
@@ -110,7 +140,10 @@ impl EdgeFilter {
       }
       for e in s.edges_of(v) {
         let et = s.edge_type(e);
-        if native_context_node && k.edge_has_string_name(et) && Some(s.edge_name_or_index(e)) == sloppy_function_map {
+        if native_context_node
+          && k.edge_has_string_name(et)
+          && Some(s.edge_name_or_index(e)) == sloppy_function_map
+        {
           skip.set(e);
           continue;
         }
@@ -118,7 +151,9 @@ impl EdgeFilter {
           continue;
         }
         let en = s.edge_name_or_index(e) as usize;
-        let Some(slot) = entry_of_string.get_mut(en) else { continue };
+        let Some(slot) = entry_of_string.get_mut(en) else {
+          continue;
+        };
         if *slot == 0 {
           *slot = match weakmap::parse(s.strings.get(en as u32)) {
             Some(m) => {
@@ -138,7 +173,12 @@ impl EdgeFilter {
         }
       }
     }
-    FilterPart { skip, paired, entry, entries }
+    FilterPart {
+      skip,
+      paired,
+      entry,
+      entries,
+    }
   }
 
   /// The parts of consecutive node ranges, in node order, as one filter: an entry is one entry
@@ -151,21 +191,40 @@ impl EdgeFilter {
       .collect();
     let mut parts = parts.into_iter();
     let Some(first) = parts.next() else {
-      return EdgeFilter { roots, skip: BitSet::new(s.edge_count()), paired: BitSet::new(s.edge_count()), entry: Vec::new() };
+      return EdgeFilter {
+        roots,
+        skip: BitSet::new(s.edge_count()),
+        paired: BitSet::new(s.edge_count()),
+        entry: Vec::new(),
+      };
     };
-    let FilterPart { mut skip, mut paired, mut entry, entries } = first;
+    let FilterPart {
+      mut skip,
+      mut paired,
+      mut entry,
+      entries,
+    } = first;
     let mut numbers: HashMap<&str, u32> = entries.iter().enumerate().map(|(i, &p)| (p, i as u32)).collect();
     for part in parts {
       skip.or_with(&part.skip);
       paired.or_with(&part.paired);
-      let global: Vec<u32> = part.entries.iter().map(|&p| {
-        let next = numbers.len() as u32;
-        *numbers.entry(p).or_insert(next)
-      }).collect();
+      let global: Vec<u32> = part
+        .entries
+        .iter()
+        .map(|&p| {
+          let next = numbers.len() as u32;
+          *numbers.entry(p).or_insert(next)
+        })
+        .collect();
       // later nodes, later edges: the list stays sorted by edge
       entry.extend(part.entry.iter().map(|&(e, n)| (e, global[n as usize])));
     }
-    EdgeFilter { roots, skip, paired, entry }
+    EdgeFilter {
+      roots,
+      skip,
+      paired,
+      entry,
+    }
   }
 }
 
@@ -210,7 +269,10 @@ pub fn compute_filtered(s: &HeapSnapshot, k: &Kinds, filter: &EdgeFilter) -> Vec
   // a ring: it holds one or two BFS levels at a time (a third of the nodes at most on a
   // generated 242 MB heap), not every node as a list would
   let mut queue: VecDeque<u32> = VecDeque::new();
-  let mut pairs = Pairs { f: filter, pending: HashSet::new() };
+  let mut pairs = Pairs {
+    f: filter,
+    pending: HashSet::new(),
+  };
   for &to in &filter.roots {
     dist[to as usize] = 1;
     queue.push_back(to);

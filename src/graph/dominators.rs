@@ -112,7 +112,12 @@ pub fn compute(s: &HeapSnapshot, ret: &Retainers, essential: &BitSet) -> Dominat
     for v in 1..=n as u32 {
       if x[v as usize].semi == 0 {
         count += 1;
-        x[v as usize] = Vx { parent: 1, ancestor: 0, label: v, semi: count };
+        x[v as usize] = Vx {
+          parent: 1,
+          ancestor: 0,
+          label: v,
+          semi: count,
+        };
         vertex[count as usize] = v;
       }
     }
@@ -202,7 +207,11 @@ pub fn compute(s: &HeapSnapshot, ret: &Retainers, essential: &BitSet) -> Dominat
     order[i] = order[i + 1] - 1;
   }
   order.truncate(count as usize);
-  Dominators { idom: words, order, unreachable }
+  Dominators {
+    idom: words,
+    order,
+    unreachable,
+  }
 }
 
 pub(super) fn only_weak_retainers(ret: &Retainers, node: u32) -> bool {

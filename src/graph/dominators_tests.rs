@@ -78,7 +78,12 @@ fn reference(s: &HeapSnapshot, ret: &Retainers, essential: &BitSet) -> Vec<u32> 
     for v in 1..=n as u32 {
       if x[v as usize].semi == 0 {
         count += 1;
-        x[v as usize] = Vx { parent: r, ancestor: 0, label: v, semi: count };
+        x[v as usize] = Vx {
+          parent: r,
+          ancestor: 0,
+          label: v,
+          semi: count,
+        };
         vertex[count as usize] = v;
       }
     }
@@ -147,7 +152,11 @@ fn reference(s: &HeapSnapshot, ret: &Retainers, essential: &BitSet) -> Vec<u32> 
     while v != 0 {
       let u = evaluate(v, &mut x, &mut stack);
       let next = next_or_dom[v as usize];
-      next_or_dom[v as usize] = if x[u as usize].semi < x[v as usize].semi { u } else { p };
+      next_or_dom[v as usize] = if x[u as usize].semi < x[v as usize].semi {
+        u
+      } else {
+        p
+      };
       v = next;
     }
     bucket_head[p as usize] = 0;
@@ -187,7 +196,11 @@ fn random_graph(seed: &mut u64, n: usize, edges_per_node: u64) -> (HeapSnapshot,
   for v in 0..n as u32 {
     s.node_type.push(0);
     // a few nodes have no edges at all; the root reaches only some of the graph
-    let k = if v == 0 { 1 + next() % 3 } else { next() % (edges_per_node + 1) };
+    let k = if v == 0 {
+      1 + next() % 3
+    } else {
+      next() % (edges_per_node + 1)
+    };
     for _ in 0..k {
       let to = (next() % n as u64) as u32;
       let essential = next() % 5 != 0;
@@ -227,10 +240,22 @@ fn semi_nca_matches_devtools_lengauer_tarjan_on_random_graphs() {
     let want = reference(&s, &ret, &essential);
     let got = compute(&s, &ret, &essential);
     assert_eq!(got.idom, want, "round {round}: {n} nodes");
-    odd += (0..n as u32).filter(|&v| v != 0 && only_weak_retainers(&ret, v)).count().min(1);
+    odd += (0..n as u32)
+      .filter(|&v| v != 0 && only_weak_retainers(&ret, v))
+      .count()
+      .min(1);
     // unreachable nodes that some essential edge still points at: cliques held by each other
-    cliques += (1..n as u32).filter(|&v| got.unreachable.get(v as usize) && !only_weak_retainers(&ret, v)).count().min(1);
+    cliques += (1..n as u32)
+      .filter(|&v| got.unreachable.get(v as usize) && !only_weak_retainers(&ret, v))
+      .count()
+      .min(1);
   }
-  assert!(odd > 100, "the graphs exercise nodes held only by non-essential edges ({odd})");
-  assert!(cliques > 100, "the graphs exercise cliques held only by each other ({cliques})");
+  assert!(
+    odd > 100,
+    "the graphs exercise nodes held only by non-essential edges ({odd})"
+  );
+  assert!(
+    cliques > 100,
+    "the graphs exercise cliques held only by each other ({cliques})"
+  );
 }

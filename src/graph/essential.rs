@@ -12,7 +12,9 @@ pub struct BitSet {
 
 impl BitSet {
   pub fn new(len: usize) -> Self {
-    BitSet { words: vec![0; len.div_ceil(64)] }
+    BitSet {
+      words: vec![0; len.div_ceil(64)],
+    }
   }
   #[inline]
   pub fn set(&mut self, i: usize) {
@@ -125,7 +127,13 @@ pub struct EssentialRule<'a> {
 
 impl<'a> EssentialRule<'a> {
   pub fn new(s: &'a HeapSnapshot, k: &'a Kinds, owned: &'a BitSet, tables: &'a TableIds) -> Self {
-    EssentialRule { s, k, owned, tables, name_cache: vec![0; s.strings.len()] }
+    EssentialRule {
+      s,
+      k,
+      owned,
+      tables,
+      name_cache: vec![0; s.strings.len()],
+    }
   }
 
   /// Does edge `e` of node `v` count for dominators?
@@ -140,7 +148,9 @@ impl<'a> EssentialRule<'a> {
       let idx = s.edge_name_or_index(e) as usize;
       if let Some(slot) = self.name_cache.get_mut(idx) {
         if *slot == 0 {
-          *slot = weakmap::parse(s.strings.get(idx as u32)).map(|m| m.table_id.saturating_add(2)).unwrap_or(1);
+          *slot = weakmap::parse(s.strings.get(idx as u32))
+            .map(|m| m.table_id.saturating_add(2))
+            .unwrap_or(1);
         }
         // a table's own edge to the value
         if *slot > 1 && self.tables.id_of(v).map(u64::from) == Some(*slot - 2) {
@@ -180,7 +190,13 @@ mod tests {
       assert_eq!(table_suffix(n).map(u64::from), Some(id), "{n}");
     }
     // larger than any node id; not at the end; no digits
-    for n in ["x (table @4294967296)", "(table @12) ", "(table @)", "elements", ""] {
+    for n in [
+      "x (table @4294967296)",
+      "(table @12) ",
+      "(table @)",
+      "elements",
+      "",
+    ] {
       assert_eq!(table_suffix(n), None, "{n}");
     }
   }

@@ -12,7 +12,9 @@ fn prefetch<T>(v: &[T], i: usize) {
   #[cfg(target_arch = "x86_64")]
   if i < v.len() {
     // SAFETY: an in-bounds address; a prefetch never faults and changes no state
-    unsafe { std::arch::x86_64::_mm_prefetch(v.as_ptr().add(i) as *const i8, std::arch::x86_64::_MM_HINT_T0) };
+    unsafe {
+      std::arch::x86_64::_mm_prefetch(v.as_ptr().add(i) as *const i8, std::arch::x86_64::_MM_HINT_T0)
+    };
   }
   #[cfg(not(target_arch = "x86_64"))]
   let _ = (v, i);
@@ -50,7 +52,11 @@ impl Retainers {
   /// `cursor` from `slot_ends`. `cursor[t]` counts down as t's slots fill (each node's retainers
   /// in reverse edge order, like DevTools); once all are placed it is t's start, so one array
   /// serves as both the fill cursor and the index.
-  pub fn build_with_essential(s: &HeapSnapshot, mut cursor: Vec<u32>, rule: &mut EssentialRule) -> (Retainers, BitSet) {
+  pub fn build_with_essential(
+    s: &HeapSnapshot,
+    mut cursor: Vec<u32>,
+    rule: &mut EssentialRule,
+  ) -> (Retainers, BitSet) {
     let mut bits = BitSet::new(s.edge_count());
     let n = s.node_count();
     let m = s.edge_count();

@@ -38,11 +38,16 @@ pub fn parse(name: &str) -> Option<EphemeronName<'_>> {
   let kv = middle[..middle.len() - tail_digits].strip_suffix(") pair in WeakMap (table @")?;
   // kv = `KEY @n) -> value (VALUE @m`: some split at ") -> value (" must fit both sides
   let sep = ") -> value (";
-  let fits = kv.match_indices(sep).any(|(i, _)| ends_with_at_digits(&kv[..i]) && ends_with_at_digits(&kv[i + sep.len()..]));
+  let fits = kv
+    .match_indices(sep)
+    .any(|(i, _)| ends_with_at_digits(&kv[..i]) && ends_with_at_digits(&kv[i + sep.len()..]));
   if !fits {
     return None;
   }
-  Some(EphemeronName { duplicated_part: rest, table_id })
+  Some(EphemeronName {
+    duplicated_part: rest,
+    table_id,
+  })
 }
 
 #[cfg(test)]
@@ -51,11 +56,17 @@ mod tests {
 
   #[test]
   fn parses_v8_ephemeron_names() {
-    let n = parse("7 / part of key (Object @1234) -> value (Leaky @5678) pair in WeakMap (table @91011)").unwrap();
+    let n =
+      parse("7 / part of key (Object @1234) -> value (Leaky @5678) pair in WeakMap (table @91011)").unwrap();
     assert_eq!(n.table_id, 91011);
-    assert_eq!(n.duplicated_part, " / part of key (Object @1234) -> value (Leaky @5678) pair in WeakMap (table @91011)");
+    assert_eq!(
+      n.duplicated_part,
+      " / part of key (Object @1234) -> value (Leaky @5678) pair in WeakMap (table @91011)"
+    );
     // names with parentheses and " @" inside still parse (the lazy `.*?`)
-    assert!(parse("1 / part of key (a) -> value (b @1) @2) -> value (c @3) pair in WeakMap (table @4)").is_some());
+    assert!(
+      parse("1 / part of key (a) -> value (b @1) @2) -> value (c @3) pair in WeakMap (table @4)").is_some()
+    );
     for bad in [
       "part of key (a @1) -> value (b @2) pair in WeakMap (table @3)",
       "1 / part of key (a @1) -> value (b @2) pair in WeakMap (table @x)",

@@ -17,16 +17,27 @@ pub struct NativeAnalyzeOptions {
 
 impl From<NativeAnalyzeOptions> for AnalyzeOptions {
   fn from(o: NativeAnalyzeOptions) -> Self {
-    AnalyzeOptions { top: o.top as usize, paths: o.paths as usize, classes: o.classes.map(|c| c as usize) }
+    AnalyzeOptions {
+      top: o.top as usize,
+      paths: o.paths as usize,
+      classes: o.classes.map(|c| c as usize),
+    }
   }
 }
 
 #[napi(ts_return_type = "Promise<string>")]
-pub fn analyze_file<'e>(env: &'e Env, path: String, opts: NativeAnalyzeOptions, progress: Option<&TaskProgress>) -> Result<Object<'e>> {
+pub fn analyze_file<'e>(
+  env: &'e Env,
+  path: String,
+  opts: NativeAnalyzeOptions,
+  progress: Option<&TaskProgress>,
+) -> Result<Object<'e>> {
   let opts: AnalyzeOptions = opts.into();
   let cell = progress::cell(progress);
   let spill = ShelfPolicy::from_env(); // here: the environment is the JS thread's
-  spawn_promise(env, "leakprobe-analyze", (), move |_| pipeline::analyze_path(std::path::Path::new(&path), &opts, &cell, &spill))
+  spawn_promise(env, "leakprobe-analyze", (), move |_| {
+    pipeline::analyze_path(std::path::Path::new(&path), &opts, &cell, &spill)
+  })
 }
 
 /// Reads the Buffer in place (no copy); it stays referenced until the Promise settles.
@@ -34,5 +45,7 @@ pub fn analyze_file<'e>(env: &'e Env, path: String, opts: NativeAnalyzeOptions, 
 pub fn analyze_buffer<'e>(env: &'e Env, buf: Buffer, opts: NativeAnalyzeOptions) -> Result<Object<'e>> {
   let opts: AnalyzeOptions = opts.into();
   let spill = ShelfPolicy::from_env();
-  spawn_promise(env, "leakprobe-analyze", buf, move |b| pipeline::analyze_bytes(b, &opts, &spill))
+  spawn_promise(env, "leakprobe-analyze", buf, move |b| {
+    pipeline::analyze_bytes(b, &opts, &spill)
+  })
 }

@@ -40,7 +40,10 @@ enum Slot {
   Settled,
 }
 
-fn settle(d: JsDeferred<NativeCaptureResult, Resolver>, r: std::result::Result<CaptureOutcome, CaptureError>) {
+fn settle(
+  d: JsDeferred<NativeCaptureResult, Resolver>,
+  r: std::result::Result<CaptureOutcome, CaptureError>,
+) {
   match r {
     Ok(o) => d.resolve(Box::new(move |_| {
       Ok(NativeCaptureResult {
@@ -82,7 +85,11 @@ impl NativeCapture {
       Box::new(move |reader| crate::pipeline::analyze_reader(reader, &a, &spill).map_err(|(_, m)| m)) as TeeFn
     });
     let inner = Capture::start_with(
-      CaptureOptions { dir: opts.dir.into(), id: opts.id, gzip_level: opts.gzip_level },
+      CaptureOptions {
+        dir: opts.dir.into(),
+        id: opts.id,
+        gzip_level: opts.gzip_level,
+      },
       tee,
       on_done,
     )?;
@@ -98,7 +105,10 @@ impl NativeCapture {
     }
     #[cfg(not(unix))]
     {
-      Err(crate::napi::errors::js_error("ERR_LEAKPROBE_UNSUPPORTED", "FIFOs need a Unix system"))
+      Err(crate::napi::errors::js_error(
+        "ERR_LEAKPROBE_UNSUPPORTED",
+        "FIFOs need a Unix system",
+      ))
     }
   }
 
@@ -121,9 +131,10 @@ impl NativeCapture {
     match std::mem::replace(&mut *g, Slot::Settled) {
       Slot::Outcome(r) => settle(deferred, r),
       Slot::Empty => *g = Slot::Waiting(deferred),
-      Slot::Waiting(_) | Slot::Settled => {
-        deferred.reject(crate::napi::errors::js_error("ERR_LEAKPROBE_CAPTURE", "finish() was already called"))
-      }
+      Slot::Waiting(_) | Slot::Settled => deferred.reject(crate::napi::errors::js_error(
+        "ERR_LEAKPROBE_CAPTURE",
+        "finish() was already called",
+      )),
     }
     Ok(promise)
   }

@@ -16,7 +16,12 @@ pub struct NativeCompareOptions {
 }
 
 #[napi(ts_return_type = "Promise<string>")]
-pub fn compare_files<'e>(env: &'e Env, paths: Vec<String>, opts: NativeCompareOptions, progress: Option<&TaskProgress>) -> Result<Object<'e>> {
+pub fn compare_files<'e>(
+  env: &'e Env,
+  paths: Vec<String>,
+  opts: NativeCompareOptions,
+  progress: Option<&TaskProgress>,
+) -> Result<Object<'e>> {
   let cell = progress::cell(progress);
   let opts = CompareOptions {
     threshold_bytes: opts.threshold_bytes.max(0.0) as u64,

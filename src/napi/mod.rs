@@ -3,7 +3,7 @@
 mod analyze;
 mod capture;
 mod compare;
+pub(crate) mod errors;
 mod files;
 mod progress;
-pub(crate) mod errors;
 mod thread_task;

@@ -31,7 +31,12 @@ impl TaskProgress {
   #[napi]
   pub fn state(&self) -> ProgressState {
     let s = self.inner.state();
-    ProgressState { phase: s.phase.name().to_string(), item: s.item as u32, done: s.done as f64, total: s.total as f64 }
+    ProgressState {
+      phase: s.phase.name().to_string(),
+      item: s.item as u32,
+      done: s.done as f64,
+      total: s.total as f64,
+    }
   }
 }
 

@@ -24,20 +24,34 @@ where
     let taken = s.lock().unwrap_or_else(|p| p.into_inner()).take();
     if let Some((d, keep)) = taken {
       let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(&keep))).unwrap_or_else(|p| {
-        Err(("ERR_LEAKPROBE_INTERNAL", format!("internal error in leakprobe (please report it): {}", crate::capture::panic_message(&p))))
+        Err((
+          "ERR_LEAKPROBE_INTERNAL",
+          format!(
+            "internal error in leakprobe (please report it): {}",
+            crate::capture::panic_message(&p)
+          ),
+        ))
       });
       settle(d, keep, out);
     }
   });
   if let Err(e) = spawned {
     if let Some((d, keep)) = slot.lock().unwrap_or_else(|p| p.into_inner()).take() {
-      settle(d, keep, Err(("ERR_LEAKPROBE_INTERNAL", format!("cannot start a thread: {e}"))));
+      settle(
+        d,
+        keep,
+        Err(("ERR_LEAKPROBE_INTERNAL", format!("cannot start a thread: {e}"))),
+      );
     }
   }
   Ok(promise)
 }
 
-fn settle<K: Send + 'static>(d: JsDeferred<String, Resolver>, keep: K, out: std::result::Result<String, TaskError>) {
+fn settle<K: Send + 'static>(
+  d: JsDeferred<String, Resolver>,
+  keep: K,
+  out: std::result::Result<String, TaskError>,
+) {
   // Resolve through the JS thread in both cases so `keep` is dropped there.
   d.resolve(Box::new(move |_| {
     drop(keep);

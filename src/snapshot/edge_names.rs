@@ -38,12 +38,18 @@ fn counted_below(edges: usize) -> usize {
 impl NameUses {
   /// For `edges` string-named edges or fewer.
   pub fn for_edges(edges: usize) -> NameUses {
-    NameUses { counts: Vec::new(), limit: counted_below(edges) }
+    NameUses {
+      counts: Vec::new(),
+      limit: counted_below(edges),
+    }
   }
 
   /// A tally that counts nothing (its counts are not to be used).
   pub fn off() -> NameUses {
-    NameUses { counts: Vec::new(), limit: 0 }
+    NameUses {
+      counts: Vec::new(),
+      limit: 0,
+    }
   }
 
   #[inline]
@@ -85,7 +91,10 @@ impl EdgeNames {
     };
     let (mut uses, other) = std::thread::scope(|sc| {
       let h = sc.spawn(|| count(half, raw.len()));
-      (count(0, half), h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+      (
+        count(0, half),
+        h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
+      )
     });
     uses.merge(&other);
     EdgeNames::compact_counted(raw, string_named, uses)
@@ -93,7 +102,11 @@ impl EdgeNames {
 
   /// As `compact`, with the names' uses already counted (`NameUses::add` for every string-named
   /// edge of `raw`).
-  pub fn compact_counted(raw: &[u32], string_named: impl Fn(usize) -> bool + Sync, uses: NameUses) -> EdgeNames {
+  pub fn compact_counted(
+    raw: &[u32],
+    string_named: impl Fn(usize) -> bool + Sync,
+    uses: NameUses,
+  ) -> EdgeNames {
     let half = raw.len() / 2;
     // (the reader counts before it knows the edge count: cut to what `compact` counts)
     let mut uses = uses.counts;
@@ -126,7 +139,11 @@ impl EdgeNames {
       let mut escaped = Vec::new();
       for (i, (&v, slot)) in raw[from..from + out.len()].iter().zip(out.iter_mut()).enumerate() {
         let e = from + i;
-        let code = if string_named(e) { rank_of.get(v as usize).map_or(ESCAPE, |&r| r) as u32 } else { v };
+        let code = if string_named(e) {
+          rank_of.get(v as usize).map_or(ESCAPE, |&r| r) as u32
+        } else {
+          v
+        };
         if code < ESCAPE as u32 {
           *slot = code as u16;
         } else {
@@ -138,10 +155,17 @@ impl EdgeNames {
     };
     let (mut escaped, more) = std::thread::scope(|sc| {
       let h = sc.spawn(|| convert(half, hi));
-      (convert(0, lo), h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+      (
+        convert(0, lo),
+        h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
+      )
     });
     escaped.extend(more);
-    EdgeNames { small, escaped, string_of_rank }
+    EdgeNames {
+      small,
+      escaped,
+      string_of_rank,
+    }
   }
 
   /// The string index or element index of edge `e`; `string_named` as for `compact`.
@@ -149,7 +173,10 @@ impl EdgeNames {
   pub fn get(&self, e: usize, string_named: bool) -> u32 {
     match self.small[e] {
       ESCAPE => {
-        let at = self.escaped.binary_search_by_key(&(e as u32), |x| x.0).expect("escaped edge is listed");
+        let at = self
+          .escaped
+          .binary_search_by_key(&(e as u32), |x| x.0)
+          .expect("escaped edge is listed");
         self.escaped[at].1
       }
       code if string_named => self.string_of_rank[code as usize],

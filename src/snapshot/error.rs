@@ -10,10 +10,16 @@ pub struct SnapshotError {
 
 impl SnapshotError {
   pub fn at(offset: u64, message: impl Into<String>) -> Self {
-    SnapshotError { offset: Some(offset), message: message.into() }
+    SnapshotError {
+      offset: Some(offset),
+      message: message.into(),
+    }
   }
   pub fn general(message: impl Into<String>) -> Self {
-    SnapshotError { offset: None, message: message.into() }
+    SnapshotError {
+      offset: None,
+      message: message.into(),
+    }
   }
 }
 

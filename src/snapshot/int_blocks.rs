@@ -16,7 +16,17 @@ const BLOCK: usize = 64;
 /// A number's digits are read 16 bytes at a time from its start, which can be a block's last byte.
 const SLACK: usize = 16;
 
-const POW10: [u64; 9] = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000];
+const POW10: [u64; 9] = [
+  1,
+  10,
+  100,
+  1_000,
+  10_000,
+  100_000,
+  1_000_000,
+  10_000_000,
+  100_000_000,
+];
 
 /// Appends the values of the longest prefix of `bytes` made of whole blocks of plain
 /// `digits ,` text (blanks allowed around numbers) to `vals`, and returns where that prefix ends:
@@ -121,7 +131,10 @@ unsafe fn masks(p: *const u8) -> (u64, u64, u64) {
     // signed compares: bytes of 0x80 and above are negative, below '0'
     let digit = _mm_and_si128(_mm_cmpgt_epi8(x, set(b'0' - 1)), _mm_cmplt_epi8(x, set(b'9' + 1)));
     let comma = _mm_cmpeq_epi8(x, set(b','));
-    let blank = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, set(b' ')), _mm_cmpeq_epi8(x, set(b'\n'))), _mm_or_si128(_mm_cmpeq_epi8(x, set(b'\r')), _mm_cmpeq_epi8(x, set(b'\t'))));
+    let blank = _mm_or_si128(
+      _mm_or_si128(_mm_cmpeq_epi8(x, set(b' ')), _mm_cmpeq_epi8(x, set(b'\n'))),
+      _mm_or_si128(_mm_cmpeq_epi8(x, set(b'\r')), _mm_cmpeq_epi8(x, set(b'\t'))),
+    );
     let bits = |m: __m128i| (_mm_movemask_epi8(m) as u32 as u64) << (16 * i);
     d |= bits(digit);
     c |= bits(comma);
@@ -136,8 +149,17 @@ mod tests {
 
   #[test]
   fn prefix_xor_counts_parity() {
-    for x in [0u64, 1, 0b1011, u64::MAX, 0x8000_0000_0000_0001, 0x1234_5678_9abc_def0] {
-      let want = (0..64).fold(0u64, |acc, i| acc | (((x & ((2u128 << i) - 1) as u64).count_ones() as u64 & 1) << i));
+    for x in [
+      0u64,
+      1,
+      0b1011,
+      u64::MAX,
+      0x8000_0000_0000_0001,
+      0x1234_5678_9abc_def0,
+    ] {
+      let want = (0..64).fold(0u64, |acc, i| {
+        acc | (((x & ((2u128 << i) - 1) as u64).count_ones() as u64 & 1) << i)
+      });
       assert_eq!(prefix_xor(x), want, "{x:#x}");
     }
   }
@@ -145,11 +167,27 @@ mod tests {
   #[cfg(target_arch = "x86_64")]
   #[test]
   fn reads_plain_blocks_and_stops_after_a_comma() {
-    let nums: Vec<u64> = (0..5000u64).map(|i| (i * 2_654_435_761) % 10u64.pow((i % 15) as u32 + 1)).collect();
-    let text: String = nums.iter().enumerate().map(|(i, n)| if i % 7 == 6 { format!("{n}\n,") } else { format!("{n},") }).collect();
+    let nums: Vec<u64> = (0..5000u64)
+      .map(|i| (i * 2_654_435_761) % 10u64.pow((i % 15) as u32 + 1))
+      .collect();
+    let text: String = nums
+      .iter()
+      .enumerate()
+      .map(|(i, n)| {
+        if i % 7 == 6 {
+          format!("{n}\n,")
+        } else {
+          format!("{n},")
+        }
+      })
+      .collect();
     let mut vals = Vec::new();
     let end = plain_prefix(text.as_bytes(), &mut vals);
-    assert!(end > text.len() - BLOCK - SLACK - 20 && text.as_bytes()[end - 1] == b',', "{end} of {}", text.len());
+    assert!(
+      end > text.len() - BLOCK - SLACK - 20 && text.as_bytes()[end - 1] == b',',
+      "{end} of {}",
+      text.len()
+    );
     assert_eq!(vals[..], nums[..vals.len()]);
     assert_eq!(text[..end].matches(',').count(), vals.len());
   }

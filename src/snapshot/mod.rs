@@ -11,5 +11,7 @@ pub mod sizes;
 
 pub use error::SnapshotError;
 pub use model::{HeapSnapshot, Location, StringTable};
+pub use reader::{
+  read_snapshot, read_snapshot_auto, read_snapshot_bytes, read_snapshot_path, read_snapshot_path_with,
+};
 pub use sizes::Sizes;
-pub use reader::{read_snapshot, read_snapshot_auto, read_snapshot_bytes, read_snapshot_path, read_snapshot_path_with};

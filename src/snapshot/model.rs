@@ -74,9 +74,18 @@ pub fn compact_edge_names(edge_type_names: &[String], edges: &[u32], raw: &[u32]
 }
 
 /// As `compact_edge_names`, with the names' uses counted while the edges were read.
-pub fn compact_counted_edge_names(edge_type_names: &[String], edges: &[u32], raw: &[u32], uses: NameUses) -> EdgeNames {
+pub fn compact_counted_edge_names(
+  edge_type_names: &[String],
+  edges: &[u32],
+  raw: &[u32],
+  uses: NameUses,
+) -> EdgeNames {
   let index_types = index_edge_types(edge_type_names);
-  EdgeNames::compact_counted(raw, |e| index_types & (1 << (edges[e] >> EDGE_TYPE_SHIFT)) == 0, uses)
+  EdgeNames::compact_counted(
+    raw,
+    |e| index_types & (1 << (edges[e] >> EDGE_TYPE_SHIFT)) == 0,
+    uses,
+  )
 }
 
 /// A parsed `.heapsnapshot`. Node 0 is the synthetic root.
@@ -171,20 +180,36 @@ impl HeapSnapshot {
     self.edges.iter().map(|&p| (p >> EDGE_TYPE_SHIFT) as u8)
   }
   pub fn node_type_name(&self, node: u32) -> &str {
-    self.node_type_names.get(self.node_type[node as usize] as usize).map(|s| s.as_str()).unwrap_or("")
+    self
+      .node_type_names
+      .get(self.node_type[node as usize] as usize)
+      .map(|s| s.as_str())
+      .unwrap_or("")
   }
   pub fn edge_type_name(&self, edge: u32) -> &str {
-    self.edge_type_names.get(self.edge_type(edge as usize) as usize).map(|s| s.as_str()).unwrap_or("")
+    self
+      .edge_type_names
+      .get(self.edge_type(edge as usize) as usize)
+      .map(|s| s.as_str())
+      .unwrap_or("")
   }
   pub fn node_name_str(&self, node: u32) -> &str {
     self.strings.get(self.node_name[node as usize])
   }
   /// Type code for a type name, if the snapshot knows it (type codes come from `meta`, never fixed).
   pub fn node_type_code(&self, name: &str) -> Option<u8> {
-    self.node_type_names.iter().position(|t| t == name).map(|p| p as u8)
+    self
+      .node_type_names
+      .iter()
+      .position(|t| t == name)
+      .map(|p| p as u8)
   }
   pub fn edge_type_code(&self, name: &str) -> Option<u8> {
-    self.edge_type_names.iter().position(|t| t == name).map(|p| p as u8)
+    self
+      .edge_type_names
+      .iter()
+      .position(|t| t == name)
+      .map(|p| p as u8)
   }
   pub fn edges_of(&self, node: u32) -> std::ops::Range<usize> {
     self.first_edge[node as usize] as usize..self.first_edge[node as usize + 1] as usize

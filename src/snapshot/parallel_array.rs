@@ -83,7 +83,10 @@ fn parse_rest(bytes: &[u8], mut p: usize, vals: &mut Vec<u64>) -> Option<usize> 
     if p - start == 8 || p + 8 > len {
       // long numbers, and the last few bytes of the chunk, digit by digit
       while p < len && bytes[p].is_ascii_digit() {
-        v = match v.checked_mul(10).and_then(|v| v.checked_add((bytes[p] - b'0') as u64)) {
+        v = match v
+          .checked_mul(10)
+          .and_then(|v| v.checked_add((bytes[p] - b'0') as u64))
+        {
           Some(v) => v,
           None => return Some(start), // too large: the careful path says so
         };
@@ -156,7 +159,12 @@ fn careful_error(bytes: &[u8], base: u64, context: &str) -> SnapshotError {
     }
     match sc.peek_ws() {
       Ok(Some(b',')) => sc.bump(),
-      Ok(other) => return SnapshotError::at(sc.offset(), format!("expected ',' or ']' {context}, found {}", describe(other))),
+      Ok(other) => {
+        return SnapshotError::at(
+          sc.offset(),
+          format!("expected ',' or ']' {context}, found {}", describe(other)),
+        )
+      }
       Err(e) => return e,
     }
   }
@@ -172,7 +180,8 @@ fn work<C: Columns>(c: &mut Chunk<C>, width: usize, convert: &Convert<'_, C>) {
   let whole = (b.vals.len() - head) / width * width;
   if c.bad.is_none() {
     let (bytes, base) = (&b.bytes, c.base);
-    b.edge_offs.extend((0..head).map(|i| base + value_start(bytes, i) as u64));
+    b.edge_offs
+      .extend((0..head).map(|i| base + value_start(bytes, i) as u64));
     last_value_starts(bytes, b.vals.len() - head - whole, &mut b.edge_offs, base);
     if whole > 0 {
       let at = |i: usize| base + value_start(bytes, head + i) as u64;
@@ -204,22 +213,30 @@ pub fn read_uint_columns<R: Read, C: Columns>(
     let (done_tx, done_rx) = unbounded::<Chunk<C>>();
     for _ in 0..WORKERS {
       let (rx, tx) = (job_rx.clone(), done_tx.clone());
-      let spawned = std::thread::Builder::new().name("leakprobe-parse".into()).spawn_scoped(scope, move || {
-        for mut c in rx {
-          // a panic here must come back as an error: the reader waits for every chunk in order
-          let worked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(&mut c, width, convert)));
-          if let Err(p) = worked {
-            c.bad = None;
-            c.buf.vals.clear(); // nothing of this chunk is used
-            c.refused = Some(SnapshotError::general(format!("internal error while parsing (please report it): {}", crate::capture::panic_message(&p))));
+      let spawned = std::thread::Builder::new()
+        .name("leakprobe-parse".into())
+        .spawn_scoped(scope, move || {
+          for mut c in rx {
+            // a panic here must come back as an error: the reader waits for every chunk in order
+            let worked =
+              std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(&mut c, width, convert)));
+            if let Err(p) = worked {
+              c.bad = None;
+              c.buf.vals.clear(); // nothing of this chunk is used
+              c.refused = Some(SnapshotError::general(format!(
+                "internal error while parsing (please report it): {}",
+                crate::capture::panic_message(&p)
+              )));
+            }
+            if tx.send(c).is_err() {
+              break;
+            }
           }
-          if tx.send(c).is_err() {
-            break;
-          }
-        }
-      });
+        });
       if let Err(e) = spawned {
-        return Err(SnapshotError::general(format!("cannot start a parser thread: {e}")));
+        return Err(SnapshotError::general(format!(
+          "cannot start a parser thread: {e}"
+        )));
       }
     }
     drop((job_rx, done_tx));
@@ -256,7 +273,17 @@ pub fn read_uint_columns<R: Read, C: Columns>(
           let head = ((width as u64 - values % width as u64) % width as u64) as usize;
           let first = (values + head as u64) / width as u64;
           values += count_commas(&buf.bytes) + (end == ChunkEnd::Closed) as u64;
-          job_tx.send(Chunk { seq: sent, base, head, first, buf, bad: None, refused: None }).map_err(|_| lost())?;
+          job_tx
+            .send(Chunk {
+              seq: sent,
+              base,
+              head,
+              first,
+              buf,
+              bad: None,
+              refused: None,
+            })
+            .map_err(|_| lost())?;
           sent += 1;
         }
         if next == sent {
@@ -311,7 +338,10 @@ pub fn read_uint_columns<R: Read, C: Columns>(
 /// Values in a chunk: one per ',' (plus the last one before ']'). Byte-wide counters over
 /// blocks of 255 keep the vector loop on 32 bytes at a time.
 fn count_commas(bytes: &[u8]) -> u64 {
-  bytes.chunks(255).map(|block| block.iter().fold(0u8, |n, &b| n + (b == b',') as u8) as u64).sum()
+  bytes
+    .chunks(255)
+    .map(|block| block.iter().fold(0u8, |n, &b| n + (b == b',') as u8) as u64)
+    .sum()
 }
 
 #[cfg(test)]
@@ -331,7 +361,11 @@ mod tests {
     let mut out = Vec::new();
     // each record keeps the index it was given, checked against its place at the end
     let convert = move |v: &[u64], _: &dyn Fn(usize) -> u64, first: u64, c: &mut Recs| {
-      c.0.extend(v.chunks(width).enumerate().map(|(i, r)| [&[first + i as u64][..], r].concat()));
+      c.0.extend(
+        v.chunks(width)
+          .enumerate()
+          .map(|(i, r)| [&[first + i as u64][..], r].concat()),
+      );
       Ok(())
     };
     let (records, tail) = read_uint_columns(&mut sc, "in \"test\"", width, &convert, |c: &Recs| {
@@ -353,22 +387,40 @@ mod tests {
   fn parses_across_chunks_in_order_and_in_whole_records() {
     // far more than one chunk, with whitespace and long numbers
     let n = 600_000u64;
-    let text = format!("[{}]", (0..n).map(|i| format!("{}", i * 1_000_003 % 99_999_999_999)).collect::<Vec<_>>().join(",\n"));
+    let text = format!(
+      "[{}]",
+      (0..n)
+        .map(|i| format!("{}", i * 1_000_003 % 99_999_999_999))
+        .collect::<Vec<_>>()
+        .join(",\n")
+    );
     let got = records(&text, 3).unwrap();
     assert_eq!(got.len(), (n / 3) as usize);
     let flat: Vec<u64> = got.into_iter().flatten().collect();
-    assert!(flat.iter().enumerate().all(|(i, &v)| v == i as u64 * 1_000_003 % 99_999_999_999));
+    assert!(flat
+      .iter()
+      .enumerate()
+      .all(|(i, &v)| v == i as u64 * 1_000_003 % 99_999_999_999));
     assert_eq!(records("[]", 3).unwrap().len(), 0);
     assert_eq!(records("[ 1 , 2 ,3 ]", 3).unwrap(), vec![vec![1, 2, 3]]);
     // a tail that is not a whole record is counted for the caller
-    assert_eq!(records("[1,2,3,4]", 3).unwrap(), vec![vec![1, 2, 3], vec![u64::MAX]]);
+    assert_eq!(
+      records("[1,2,3,4]", 3).unwrap(),
+      vec![vec![1, 2, 3], vec![u64::MAX]]
+    );
     // records straddling chunks, with every phase
     for w in [2, 5, 7] {
       let n = 300_000u64 / w as u64 * w as u64;
-      let text = format!("[{}]", (0..n).map(|i| i.to_string()).collect::<Vec<_>>().join(","));
+      let text = format!(
+        "[{}]",
+        (0..n).map(|i| i.to_string()).collect::<Vec<_>>().join(",")
+      );
       let got = records(&text, w).unwrap();
       assert_eq!(got.len() as u64, n / w as u64);
-      assert!(got.iter().flatten().enumerate().all(|(i, &v)| v == i as u64), "width {w}");
+      assert!(
+        got.iter().flatten().enumerate().all(|(i, &v)| v == i as u64),
+        "width {w}"
+      );
     }
   }
 
@@ -396,7 +448,11 @@ mod tests {
         };
         text.push(b'1' + rnd(9) as u8);
         text.extend((1..digits).map(|_| b'0' + rnd(10) as u8));
-        text.extend_from_slice(if i + 1 == count && rnd(2) == 0 { b"]" } else { seps[rnd(6) as usize] });
+        text.extend_from_slice(if i + 1 == count && rnd(2) == 0 {
+          b"]"
+        } else {
+          seps[rnd(6) as usize]
+        });
       }
       if case % 3 != 0 {
         let at = rnd(text.len() as u64) as usize;
@@ -418,7 +474,9 @@ mod tests {
     // width 3; the value 999 is refused. Each position lands in the middle of a chunk, at its
     // head or its tail for some cut: try many, and check the offset is where "999" is.
     let filler: Vec<String> = (0..400_002).map(|i| (i % 97).to_string()).collect();
-    for at in [0usize, 1, 2, 3, 131_071, 131_072, 131_073, 262_145, 399_998, 399_999, 400_001] {
+    for at in [
+      0usize, 1, 2, 3, 131_071, 131_072, 131_073, 262_145, 399_998, 399_999, 400_001,
+    ] {
       let mut vals = filler.clone();
       vals[at] = "999".into();
       let text = format!("[{}]", vals.join(", "));
@@ -432,13 +490,23 @@ mod tests {
       };
       let r = read_uint_columns(&mut sc, "in \"test\"", 3, &convert, |_: &Recs| Ok(()));
       let Err(e) = r else { panic!("value {at}: no error") };
-      assert_eq!(e.to_string(), SnapshotError::at(want, "refused").to_string(), "value {at}");
+      assert_eq!(
+        e.to_string(),
+        SnapshotError::at(want, "refused").to_string(),
+        "value {at}"
+      );
     }
   }
 
   #[test]
   fn a_panic_on_a_parser_thread_is_an_error_not_a_hang() {
-    let text = format!("[{}]", (0..300_000).map(|i| (i % 50).to_string()).collect::<Vec<_>>().join(","));
+    let text = format!(
+      "[{}]",
+      (0..300_000)
+        .map(|i| (i % 50).to_string())
+        .collect::<Vec<_>>()
+        .join(",")
+    );
     let mut sc = Scanner::new(text.as_bytes(), false);
     let convert = |v: &[u64], _: &dyn Fn(usize) -> u64, _: u64, _: &mut Recs| -> Res<()> {
       if v.len() > 1000 {
@@ -447,7 +515,10 @@ mod tests {
       Ok(())
     };
     let e = read_uint_columns(&mut sc, "in \"test\"", 1, &convert, |_: &Recs| Ok(())).unwrap_err();
-    assert!(e.to_string().contains("internal error while parsing") && e.to_string().contains("boom"), "{e}");
+    assert!(
+      e.to_string().contains("internal error while parsing") && e.to_string().contains("boom"),
+      "{e}"
+    );
   }
 
   #[test]
@@ -466,7 +537,15 @@ mod tests {
     ] {
       let e = records(&text, 1).unwrap_err();
       assert!(e.contains(want), "{want}: {e}");
-      let at: u64 = e.split("byte ").nth(1).unwrap().split(|c: char| !c.is_ascii_digit()).next().unwrap().parse().unwrap();
+      let at: u64 = e
+        .split("byte ")
+        .nth(1)
+        .unwrap()
+        .split(|c: char| !c.is_ascii_digit())
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
       assert!(at >= big.len() as u64 - 1 && at <= text.len() as u64, "{e}");
     }
   }

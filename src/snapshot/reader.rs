@@ -1,17 +1,20 @@
 //! The streaming `.heapsnapshot` reader: `snapshot.meta` first, then `nodes`, `edges`, `strings`
 //! (and `locations`) laid straight into the columnar arrays of `HeapSnapshot`.
-use super::error::SnapshotError;
 use super::edge_names::EdgeNames;
-use super::sizes::Sizes;
 use super::edge_names::NameUses;
-use super::model::{compact_counted_edge_names, compact_edge_names, index_edge_types, pack_edge, HeapSnapshot, Location, StringTable, MAX_EDGE_TYPES, MAX_NODES};
+use super::error::SnapshotError;
+use super::model::{
+  compact_counted_edge_names, compact_edge_names, index_edge_types, pack_edge, HeapSnapshot, Location,
+  StringTable, MAX_EDGE_TYPES, MAX_NODES,
+};
 use super::parallel_array::{read_uint_columns, Columns};
 use super::scanner::{Res, Scanner};
-use serde::Deserialize;
+use super::sizes::Sizes;
+use crate::progress::{CountingReader, Phase, Progress};
 use foldhash::{HashMap, HashMapExt};
+use serde::Deserialize;
 use std::io::{Cursor, Read};
 use std::path::Path;
-use crate::progress::{CountingReader, Phase, Progress};
 
 #[derive(Deserialize)]
 struct Header {
@@ -51,9 +54,14 @@ fn type_names(v: &[serde_json::Value], what: &str) -> Res<Vec<String>> {
   let list = v.first().and_then(|t| t.as_array()).ok_or_else(|| {
     SnapshotError::general(format!("snapshot.meta.{what}[0] must be the list of type names"))
   })?;
-  let names: Vec<String> = list.iter().filter_map(|s| s.as_str().map(str::to_owned)).collect();
+  let names: Vec<String> = list
+    .iter()
+    .filter_map(|s| s.as_str().map(str::to_owned))
+    .collect();
   if names.len() != list.len() || names.len() > 256 {
-    return Err(SnapshotError::general(format!("snapshot.meta.{what}[0] must hold at most 256 type names, all strings")));
+    return Err(SnapshotError::general(format!(
+      "snapshot.meta.{what}[0] must hold at most 256 type names, all strings"
+    )));
   }
   Ok(names)
 }
@@ -61,10 +69,23 @@ fn type_names(v: &[serde_json::Value], what: &str) -> Res<Vec<String>> {
 fn roles(fields: &[String], wanted: &[(&str, Role)], what: &str) -> Res<Vec<Role>> {
   for (name, _) in wanted.iter().filter(|(n, _)| *n != "detachedness") {
     if !fields.iter().any(|f| f == name) {
-      return Err(SnapshotError::general(format!("snapshot.meta.{what} has no \"{name}\" field")));
+      return Err(SnapshotError::general(format!(
+        "snapshot.meta.{what} has no \"{name}\" field"
+      )));
     }
   }
-  Ok(fields.iter().map(|f| wanted.iter().find(|(n, _)| n == f).map(|(_, r)| *r).unwrap_or(Role::Skip)).collect())
+  Ok(
+    fields
+      .iter()
+      .map(|f| {
+        wanted
+          .iter()
+          .find(|(n, _)| n == f)
+          .map(|(_, r)| *r)
+          .unwrap_or(Role::Skip)
+      })
+      .collect(),
+  )
 }
 
 struct Layout {
@@ -92,7 +113,10 @@ pub fn read_snapshot_auto<R: Read>(mut input: R) -> Result<HeapSnapshot, Snapsho
     }
   }
   if got == 0 {
-    return Err(SnapshotError::at(0, "the input is empty; expected a heap snapshot (JSON or gzip)"));
+    return Err(SnapshotError::at(
+      0,
+      "the input is empty; expected a heap snapshot (JSON or gzip)",
+    ));
   }
   let whole = Cursor::new(head[..got].to_vec()).chain(input);
   if got == 2 && head == [0x1f, 0x8b] {
@@ -107,7 +131,11 @@ pub fn read_snapshot_path(path: &Path) -> Result<HeapSnapshot, SnapshotError> {
 }
 
 /// As `read_snapshot_path`, counting the file's bytes into `progress` (as snapshot `item`).
-pub fn read_snapshot_path_with(path: &Path, progress: &Progress, item: u8) -> Result<HeapSnapshot, SnapshotError> {
+pub fn read_snapshot_path_with(
+  path: &Path,
+  progress: &Progress,
+  item: u8,
+) -> Result<HeapSnapshot, SnapshotError> {
   let f = std::fs::File::open(path)
     .map_err(|e| SnapshotError::general(format!("cannot open {}: {e}", path.display())))?;
   progress.start(Phase::Reading, item, f.metadata().map(|m| m.len()).unwrap_or(0));
@@ -132,7 +160,9 @@ fn read_from<R: Read>(mut sc: Scanner<R>) -> Result<HeapSnapshot, SnapshotError>
     Some(b'{') => sc.bump(),
     Some(_) => {
       let f = sc.found()?;
-      return sc.err(format!("expected '{{' at the start of a heap snapshot, found {f}"));
+      return sc.err(format!(
+        "expected '{{' at the start of a heap snapshot, found {f}"
+      ));
     }
   }
   if sc.peek_ws()? == Some(b'}') {
@@ -153,7 +183,9 @@ fn read_from<R: Read>(mut sc: Scanner<R>) -> Result<HeapSnapshot, SnapshotError>
       }
       "nodes" | "edges" | "locations" => {
         let Some(l) = layout.as_ref() else {
-          return sc.err(format!("\"{key}\" comes before \"snapshot\"; the snapshot's meta must come first (as V8 writes it)"));
+          return sc.err(format!(
+            "\"{key}\" comes before \"snapshot\"; the snapshot's meta must come first (as V8 writes it)"
+          ));
         };
         match key.as_str() {
           "nodes" => {
@@ -180,8 +212,16 @@ fn read_from<R: Read>(mut sc: Scanner<R>) -> Result<HeapSnapshot, SnapshotError>
               };
               Some((edges, raw, names))
             };
-            if let Ok(h) = std::thread::Builder::new().name("leakprobe-names".into()).spawn(packer) {
-              let _ = tx.send((snap.edge_type_names.clone(), std::mem::take(&mut snap.edges), std::mem::take(&mut snap.raw_edge_names), uses));
+            if let Ok(h) = std::thread::Builder::new()
+              .name("leakprobe-names".into())
+              .spawn(packer)
+            {
+              let _ = tx.send((
+                snap.edge_type_names.clone(),
+                std::mem::take(&mut snap.edges),
+                std::mem::take(&mut snap.raw_edge_names),
+                uses,
+              ));
               packing = Some(h);
             }
           }
@@ -207,11 +247,21 @@ fn read_from<R: Read>(mut sc: Scanner<R>) -> Result<HeapSnapshot, SnapshotError>
     }
   }
   if let Some(c) = sc.peek_ws()? {
-    return sc.err(format!("unexpected data after the end of the snapshot: '{}'", c as char));
+    return sc.err(format!(
+      "unexpected data after the end of the snapshot: '{}'",
+      c as char
+    ));
   }
-  for (seen, name) in [(layout.is_some(), "snapshot"), (seen_nodes, "nodes"), (seen_edges, "edges"), (seen_strings, "strings")] {
+  for (seen, name) in [
+    (layout.is_some(), "snapshot"),
+    (seen_nodes, "nodes"),
+    (seen_edges, "edges"),
+    (seen_strings, "strings"),
+  ] {
     if !seen {
-      return Err(SnapshotError::general(format!("the snapshot has no \"{name}\"; is this a V8 heap snapshot?")));
+      return Err(SnapshotError::general(format!(
+        "the snapshot has no \"{name}\"; is this a V8 heap snapshot?"
+      )));
     }
   }
   let packed = match packing.map(|h| h.join()) {
@@ -220,7 +270,11 @@ fn read_from<R: Read>(mut sc: Scanner<R>) -> Result<HeapSnapshot, SnapshotError>
       (snap.edges, snap.raw_edge_names) = (edges, raw);
       Some(names)
     }
-    Some(_) => return Err(SnapshotError::general("internal error while packing the edge names (a bug: please report it)")),
+    Some(_) => {
+      return Err(SnapshotError::general(
+        "internal error while packing the edge names (a bug: please report it)",
+      ))
+    }
   };
   validate(&snap, layout.as_ref().expect("checked above"), &largest)?;
   match packed {
@@ -241,7 +295,11 @@ fn read_header<R: Read>(sc: &mut Scanner<R>, snap: &mut HeapSnapshot) -> Res<Lay
     .map_err(|e| SnapshotError::at(at, format!("\"snapshot\" is not a valid header: {e}")))?;
   snap.node_type_names = type_names(&h.meta.node_types, "node_types")?;
   snap.edge_type_names = type_names(&h.meta.edge_types, "edge_types")?;
-  snap.extra_native_bytes = h.extra_native_bytes.filter(|v| v.is_finite() && *v > 0.0).map(|v| v as u64).unwrap_or(0);
+  snap.extra_native_bytes = h
+    .extra_native_bytes
+    .filter(|v| v.is_finite() && *v > 0.0)
+    .map(|v| v as u64)
+    .unwrap_or(0);
   let node_roles = roles(
     &h.meta.node_fields,
     &[
@@ -254,9 +312,22 @@ fn read_header<R: Read>(sc: &mut Scanner<R>, snap: &mut HeapSnapshot) -> Res<Lay
     ],
     "node_fields",
   )?;
-  let edge_roles =
-    roles(&h.meta.edge_fields, &[("type", Role::Type), ("name_or_index", Role::Name), ("to_node", Role::ToNode)], "edge_fields")?;
-  Ok(Layout { node_roles, edge_roles, location_fields: h.meta.location_fields, node_count: h.node_count, edge_count: h.edge_count })
+  let edge_roles = roles(
+    &h.meta.edge_fields,
+    &[
+      ("type", Role::Type),
+      ("name_or_index", Role::Name),
+      ("to_node", Role::ToNode),
+    ],
+    "edge_fields",
+  )?;
+  Ok(Layout {
+    node_roles,
+    edge_roles,
+    location_fields: h.meta.location_fields,
+    node_count: h.node_count,
+    edge_count: h.edge_count,
+  })
 }
 
 /// A column the parser threads fill in place: each chunk's records go straight to their own
@@ -277,7 +348,10 @@ impl<T> Slots<T> {
   fn of(v: &mut Vec<T>, n: usize) -> Slots<T> {
     v.clear();
     v.reserve_exact(n);
-    Slots { ptr: v.as_mut_ptr(), cap: n }
+    Slots {
+      ptr: v.as_mut_ptr(),
+      cap: n,
+    }
   }
   /// Writes slot `i` (< `cap`: the caller checks).
   #[inline]
@@ -301,16 +375,34 @@ unsafe fn fill<T>(v: &mut Vec<T>, n: usize) {
 /// never more than `MAX_PREALLOC` (times `per_node` records per node) up front; past that, or
 /// without one, the reading thread appends as the chunks come in.
 fn in_place(count: Option<u64>, per_node: u64) -> Option<usize> {
-  count.filter(|&n| n <= MAX_PREALLOC * per_node && n <= u32::MAX as u64).map(|n| n as usize)
+  count
+    .filter(|&n| n <= MAX_PREALLOC * per_node && n <= u32::MAX as u64)
+    .map(|n| n as usize)
 }
 
 /// Converts the records of a chunk that have a slot under the `declared` count (`what`: "node",
 /// "edge"), then refuses the first one past it: those before it are checked first.
-fn within_count<C>(what: &str, declared: Option<usize>, width: usize, vals: &[u64], first: u64, at: &dyn Fn(usize) -> u64, c: &mut C, convert: impl FnOnce(&[u64], &mut C) -> Res<()>) -> Res<()> {
-  let fit = declared.map_or(vals.len(), |n| n.saturating_sub(first as usize).saturating_mul(width).min(vals.len()));
+fn within_count<C>(
+  what: &str,
+  declared: Option<usize>,
+  width: usize,
+  vals: &[u64],
+  first: u64,
+  at: &dyn Fn(usize) -> u64,
+  c: &mut C,
+  convert: impl FnOnce(&[u64], &mut C) -> Res<()>,
+) -> Res<()> {
+  let fit = declared.map_or(vals.len(), |n| {
+    n.saturating_sub(first as usize)
+      .saturating_mul(width)
+      .min(vals.len())
+  });
   convert(&vals[..fit], c)?;
   match declared {
-    Some(n) if fit < vals.len() => Err(SnapshotError::at(at(fit), format!("snapshot.{what}_count says {n} {what}s but the \"{what}s\" array holds more"))),
+    Some(n) if fit < vals.len() => Err(SnapshotError::at(
+      at(fit),
+      format!("snapshot.{what}_count says {n} {what}s but the \"{what}s\" array holds more"),
+    )),
     _ => Ok(()),
   }
 }
@@ -333,7 +425,14 @@ struct NodeCols {
 
 impl Columns for NodeCols {
   fn clear(&mut self) {
-    (self.t.clear(), self.name.clear(), self.id.clear(), self.size.clear(), self.edges.clear(), self.det.clear());
+    (
+      self.t.clear(),
+      self.name.clear(),
+      self.id.clear(),
+      self.size.clear(),
+      self.edges.clear(),
+      self.det.clear(),
+    );
     self.largest_name = 0;
     self.big_sizes.clear();
   }
@@ -389,50 +488,59 @@ fn read_nodes<R: Read>(sc: &mut Scanner<R>, l: &Layout, s: &mut HeapSnapshot) ->
     }
   }
   let slots = &slots;
-  let convert_nodes = move |vals: &[u64], at: &dyn Fn(usize) -> u64, first: u64, c: &mut NodeCols| -> Res<()> {
-    for (r, rec) in vals.chunks_exact(width).enumerate() {
-      let bad = |i: usize, what: String| Err(SnapshotError::at(at(r * width + i), what));
-      let (t, name, id) = (rec[ti], rec[ni_], rec[ii]);
-      if t >= types {
-        return bad(ti, format!("node type {t} is not in meta.node_types ({types} types)"));
-      }
-      if name > u32::MAX as u64 || id > u32::MAX as u64 {
-        return bad(if name > u32::MAX as u64 { ni_ } else { ii }, "node field value does not fit in 32 bits".into());
-      }
-      if rec[ei] > u32::MAX as u64 {
-        return bad(ei, too_many_edges.into());
-      }
-      c.largest_name = c.largest_name.max(name as u32);
-      let Some(sl) = slots else {
-        c.t.push(t as u8);
-        c.name.push(name as u32);
-        c.id.push(id as u32);
-        c.size.push(rec[si]);
-        c.edges.push(rec[ei] as u32);
-        if let Some(di) = di {
-          c.det.push(rec[di].min(255) as u8);
+  let convert_nodes =
+    move |vals: &[u64], at: &dyn Fn(usize) -> u64, first: u64, c: &mut NodeCols| -> Res<()> {
+      for (r, rec) in vals.chunks_exact(width).enumerate() {
+        let bad = |i: usize, what: String| Err(SnapshotError::at(at(r * width + i), what));
+        let (t, name, id) = (rec[ti], rec[ni_], rec[ii]);
+        if t >= types {
+          return bad(
+            ti,
+            format!("node type {t} is not in meta.node_types ({types} types)"),
+          );
         }
-        continue;
-      };
-      let v = first as usize + r;
-      sl.t.put(v, t as u8);
-      sl.name.put(v, name as u32);
-      sl.id.put(v, id as u32);
-      if rec[si] >= Sizes::BIG as u64 {
-        sl.size.put(v, Sizes::BIG);
-        c.big_sizes.push((v as u32, rec[si]));
-      } else {
-        sl.size.put(v, rec[si] as u32);
+        if name > u32::MAX as u64 || id > u32::MAX as u64 {
+          return bad(
+            if name > u32::MAX as u64 { ni_ } else { ii },
+            "node field value does not fit in 32 bits".into(),
+          );
+        }
+        if rec[ei] > u32::MAX as u64 {
+          return bad(ei, too_many_edges.into());
+        }
+        c.largest_name = c.largest_name.max(name as u32);
+        let Some(sl) = slots else {
+          c.t.push(t as u8);
+          c.name.push(name as u32);
+          c.id.push(id as u32);
+          c.size.push(rec[si]);
+          c.edges.push(rec[ei] as u32);
+          if let Some(di) = di {
+            c.det.push(rec[di].min(255) as u8);
+          }
+          continue;
+        };
+        let v = first as usize + r;
+        sl.t.put(v, t as u8);
+        sl.name.put(v, name as u32);
+        sl.id.put(v, id as u32);
+        if rec[si] >= Sizes::BIG as u64 {
+          sl.size.put(v, Sizes::BIG);
+          c.big_sizes.push((v as u32, rec[si]));
+        } else {
+          sl.size.put(v, rec[si] as u32);
+        }
+        sl.edges.put(v + 1, rec[ei] as u32);
+        if let (Some(d), Some(di)) = (&sl.det, di) {
+          d.put(v, rec[di].min(255) as u8);
+        }
       }
-      sl.edges.put(v + 1, rec[ei] as u32);
-      if let (Some(d), Some(di)) = (&sl.det, di) {
-        d.put(v, rec[di].min(255) as u8);
-      }
-    }
-    Ok(())
-  };
+      Ok(())
+    };
   let convert = move |vals: &[u64], at: &dyn Fn(usize) -> u64, first: u64, c: &mut NodeCols| -> Res<()> {
-    within_count("node", declared, width, vals, first, at, c, |vals, c| convert_nodes(vals, at, first, c))
+    within_count("node", declared, width, vals, first, at, c, |vals, c| {
+      convert_nodes(vals, at, first, c)
+    })
   };
   let mut edges_so_far: u64 = 0;
   let mut largest_name = 0;
@@ -447,7 +555,10 @@ fn read_nodes<R: Read>(sc: &mut Scanner<R>, l: &Layout, s: &mut HeapSnapshot) ->
       edges_so_far += k as u64;
       if edges_so_far > u32::MAX as u64 {
         let node = s.first_edge.len() - 1;
-        return Err(SnapshotError::general(format!("in \"nodes\", node {node} (field {}): {too_many_edges}", node * width + ei)));
+        return Err(SnapshotError::general(format!(
+          "in \"nodes\", node {node} (field {}): {too_many_edges}",
+          node * width + ei
+        )));
       }
       s.first_edge.push(edges_so_far as u32);
     }
@@ -457,7 +568,9 @@ fn read_nodes<R: Read>(sc: &mut Scanner<R>, l: &Layout, s: &mut HeapSnapshot) ->
     s.node_self_size.extend_from_slice(&c.size);
     s.node_detachedness.extend_from_slice(&c.det);
     if s.node_type.len() > MAX_NODES {
-      return Err(SnapshotError::general("more than 2^28 nodes (268 M objects): more than leakprobe reads"));
+      return Err(SnapshotError::general(
+        "more than 2^28 nodes (268 M objects): more than leakprobe reads",
+      ));
     }
     Ok(())
   })?;
@@ -482,13 +595,18 @@ fn read_nodes<R: Read>(sc: &mut Scanner<R>, l: &Layout, s: &mut HeapSnapshot) ->
       sum += *slot as u64;
       if sum > u32::MAX as u64 {
         let node = node - 1;
-        return Err(SnapshotError::general(format!("in \"nodes\", node {node} (field {}): {too_many_edges}", node * width + ei)));
+        return Err(SnapshotError::general(format!(
+          "in \"nodes\", node {node} (field {}): {too_many_edges}",
+          node * width + ei
+        )));
       }
       *slot = sum as u32;
     }
   }
   if tail != 0 {
-    return sc.err(format!("the \"nodes\" array ends mid-record: its length is not a multiple of {width} node fields"));
+    return sc.err(format!(
+      "the \"nodes\" array ends mid-record: its length is not a multiple of {width} node fields"
+    ));
   }
   if di.is_none() {
     s.node_detachedness.clear();
@@ -525,7 +643,12 @@ impl UsesPool {
   /// A tally; without the header's edge count one that counts nothing (the packer then counts:
   /// a garbled name must not size a tally by itself)
   fn take(&self, edges: Option<usize>) -> NameUses {
-    self.0.lock().unwrap_or_else(|e| e.into_inner()).pop().unwrap_or_else(|| edges.map_or_else(NameUses::off, NameUses::for_edges))
+    self
+      .0
+      .lock()
+      .unwrap_or_else(|e| e.into_inner())
+      .pop()
+      .unwrap_or_else(|| edges.map_or_else(NameUses::off, NameUses::for_edges))
   }
   fn give(&self, uses: NameUses) {
     self.0.lock().unwrap_or_else(|e| e.into_inner()).push(uses);
@@ -542,13 +665,19 @@ impl UsesPool {
 /// Returns the largest string index an edge names, the largest target node (`validate` checks
 /// them once all is read) and, when the header gave the edge count, how often each name is used
 /// (for `compact_counted_edge_names`).
-fn read_edges<R: Read>(sc: &mut Scanner<R>, l: &Layout, s: &mut HeapSnapshot) -> Res<(u32, u32, Option<NameUses>)> {
+fn read_edges<R: Read>(
+  sc: &mut Scanner<R>,
+  l: &Layout,
+  s: &mut HeapSnapshot,
+) -> Res<(u32, u32, Option<NameUses>)> {
   let node_width = l.node_roles.len() as u64;
   let by_width = DivBy::new(node_width);
   let past_nodes = MAX_NODES as u64 * node_width;
   let types = s.edge_type_names.len() as u64;
   if types as usize > MAX_EDGE_TYPES {
-    return Err(SnapshotError::general(format!("meta.edge_types lists {types} edge types; leakprobe reads up to {MAX_EDGE_TYPES}")));
+    return Err(SnapshotError::general(format!(
+      "meta.edge_types lists {types} edge types; leakprobe reads up to {MAX_EDGE_TYPES}"
+    )));
   }
   let roles = &l.edge_roles;
   let width = roles.len();
@@ -566,22 +695,36 @@ fn read_edges<R: Read>(sc: &mut Scanner<R>, l: &Layout, s: &mut HeapSnapshot) ->
   let slots = &slots;
   let uses_pool = UsesPool(std::sync::Mutex::new(Vec::new()));
   let pool = &uses_pool;
-  let convert_edges = move |vals: &[u64], at: &dyn Fn(usize) -> u64, first: u64, c: &mut EdgeCols, uses: &mut NameUses| -> Res<()> {
+  let convert_edges = move |vals: &[u64],
+                            at: &dyn Fn(usize) -> u64,
+                            first: u64,
+                            c: &mut EdgeCols,
+                            uses: &mut NameUses|
+        -> Res<()> {
     for (r, rec) in vals.chunks_exact(width).enumerate() {
       let bad = |i: usize, what: String| Err(SnapshotError::at(at(r * width + i), what));
       let (t, name, to) = (rec[ti], rec[ni], rec[oi]);
       if t >= types {
-        return bad(ti, format!("edge type {t} is not in meta.edge_types ({types} types)"));
+        return bad(
+          ti,
+          format!("edge type {t} is not in meta.edge_types ({types} types)"),
+        );
       }
       if name > u32::MAX as u64 {
         return bad(ni, format!("edge name_or_index {name} does not fit in 32 bits"));
       }
       if to >= past_nodes {
-        return bad(oi, format!("edge to_node {to} points past node 2^28, more nodes than leakprobe reads"));
+        return bad(
+          oi,
+          format!("edge to_node {to} points past node 2^28, more nodes than leakprobe reads"),
+        );
       }
       let (node, rest) = by_width.div_rem(to);
       if rest != 0 {
-        return bad(oi, format!("edge to_node {to} is not a multiple of the {node_width} node fields"));
+        return bad(
+          oi,
+          format!("edge to_node {to} is not a multiple of the {node_width} node fields"),
+        );
       }
       let packed = pack_edge(node as u32, t as u8);
       c.largest_target = c.largest_target.max(node as u32);
@@ -629,9 +772,15 @@ fn read_edges<R: Read>(sc: &mut Scanner<R>, l: &Layout, s: &mut HeapSnapshot) ->
     }
   }
   if tail != 0 {
-    return sc.err(format!("the \"edges\" array ends mid-record: its length is not a multiple of {width} edge fields"));
+    return sc.err(format!(
+      "the \"edges\" array ends mid-record: its length is not a multiple of {width} edge fields"
+    ));
   }
-  Ok((largest_string, largest_target, declared.map(|n| uses_pool.total(n))))
+  Ok((
+    largest_string,
+    largest_target,
+    declared.map(|n| uses_pool.total(n)),
+  ))
 }
 
 /// Division by a number fixed for a whole array (the node width): a multiply and a shift instead
@@ -647,7 +796,14 @@ struct DivBy {
 impl DivBy {
   fn new(d: u64) -> DivBy {
     let d = d.max(1);
-    DivBy { d, m: if (2..=1 << 16).contains(&d) { u64::MAX / d + 1 } else { 0 } }
+    DivBy {
+      d,
+      m: if (2..=1 << 16).contains(&d) {
+        u64::MAX / d + 1
+      } else {
+        0
+      },
+    }
   }
   #[inline]
   fn div_rem(&self, n: u64) -> (u64, u64) {
@@ -681,7 +837,9 @@ impl Columns for LocationCols {
 fn read_locations<R: Read>(sc: &mut Scanner<R>, l: &Layout, s: &mut HeapSnapshot) -> Res<()> {
   let f = &l.location_fields;
   let pos = |name: &str| f.iter().position(|x| x == name);
-  let (Some(oi), Some(si), Some(li), Some(ci)) = (pos("object_index"), pos("script_id"), pos("line"), pos("column")) else {
+  let (Some(oi), Some(si), Some(li), Some(ci)) =
+    (pos("object_index"), pos("script_id"), pos("line"), pos("column"))
+  else {
     // Unknown layout: locations only refine class grouping, so skip rather than fail.
     return sc.skip_value("in \"locations\"");
   };
@@ -692,10 +850,20 @@ fn read_locations<R: Read>(sc: &mut Scanner<R>, l: &Layout, s: &mut HeapSnapshot
   let convert = move |vals: &[u64], at: &dyn Fn(usize) -> u64, _: u64, c: &mut LocationCols| -> Res<()> {
     for (r, rec) in vals.chunks_exact(width).enumerate() {
       if rec[oi] % node_width != 0 || rec[oi] / node_width > u32::MAX as u64 {
-        return Err(SnapshotError::at(at(r * width + oi), format!("location object_index {} is not a node offset", rec[oi])));
+        return Err(SnapshotError::at(
+          at(r * width + oi),
+          format!("location object_index {} is not a node offset", rec[oi]),
+        ));
       }
       let c32 = |x: u64| x.min(u32::MAX as u64) as u32;
-      c.rows.push(((rec[oi] / node_width) as u32, Location { script_id: c32(rec[si]), line: c32(rec[li]), column: c32(rec[ci]) }));
+      c.rows.push((
+        (rec[oi] / node_width) as u32,
+        Location {
+          script_id: c32(rec[si]),
+          line: c32(rec[li]),
+          column: c32(rec[ci]),
+        },
+      ));
     }
     Ok(())
   };
@@ -718,7 +886,9 @@ fn read_locations<R: Read>(sc: &mut Scanner<R>, l: &Layout, s: &mut HeapSnapshot
     Ok(())
   })?;
   if tail != 0 {
-    return sc.err(format!("the \"locations\" array ends mid-record: its length is not a multiple of {width}"));
+    return sc.err(format!(
+      "the \"locations\" array ends mid-record: its length is not a multiple of {width}"
+    ));
   }
   s.locations.shrink_to_fit();
   // sorted by node: V8 writes them in runs of descending nodes
@@ -789,17 +959,23 @@ fn validate(s: &HeapSnapshot, l: &Layout, largest: &Largest) -> Res<()> {
   }
   if let Some(n) = l.node_count {
     if n != nodes as u64 {
-      return err(format!("snapshot.node_count says {n} nodes but the \"nodes\" array holds {nodes}"));
+      return err(format!(
+        "snapshot.node_count says {n} nodes but the \"nodes\" array holds {nodes}"
+      ));
     }
   }
   if let Some(e) = l.edge_count {
     if e != edges as u64 {
-      return err(format!("snapshot.edge_count says {e} edges but the \"edges\" array holds {edges}"));
+      return err(format!(
+        "snapshot.edge_count says {e} edges but the \"edges\" array holds {edges}"
+      ));
     }
   }
   let declared = *s.first_edge.last().unwrap_or(&0) as usize;
   if declared != edges {
-    return err(format!("the nodes' edge_count fields add up to {declared} edges but the \"edges\" array holds {edges}"));
+    return err(format!(
+      "the nodes' edge_count fields add up to {declared} edges but the \"edges\" array holds {edges}"
+    ));
   }
   if largest.edge_target as usize >= nodes {
     if let Some((i, t)) = s.edge_targets().enumerate().find(|(_, t)| *t as usize >= nodes) {
@@ -808,17 +984,32 @@ fn validate(s: &HeapSnapshot, l: &Layout, largest: &Largest) -> Res<()> {
   }
   let strings = s.strings.len();
   if largest.node_name as usize >= strings {
-    if let Some((i, n)) = s.node_name.iter().enumerate().find(|(_, n)| **n as usize >= strings) {
-      return err(format!("node {i} has name string {n}, past the {strings} strings"));
+    if let Some((i, n)) = s
+      .node_name
+      .iter()
+      .enumerate()
+      .find(|(_, n)| **n as usize >= strings)
+    {
+      return err(format!(
+        "node {i} has name string {n}, past the {strings} strings"
+      ));
     }
   }
   // element and hidden edges carry an index, the others a string: per type, the largest allowed
   let index_types = index_edge_types(&s.edge_type_names);
-  let limit_of = |t: u8| if index_types & (1 << t) != 0 { u32::MAX } else { strings.saturating_sub(1) as u32 };
+  let limit_of = |t: u8| {
+    if index_types & (1 << t) != 0 {
+      u32::MAX
+    } else {
+      strings.saturating_sub(1) as u32
+    }
+  };
   if largest.edge_string as usize >= strings {
     for (i, (t, n)) in s.edge_types().zip(&s.raw_edge_names).enumerate() {
       if *n > limit_of(t) || (strings == 0 && limit_of(t) != u32::MAX) {
-        return err(format!("edge {i} has name string {n}, past the {strings} strings"));
+        return err(format!(
+          "edge {i} has name string {n}, past the {strings} strings"
+        ));
       }
     }
   }
@@ -865,21 +1056,55 @@ mod tests {
     assert_eq!(s.edge_type_name(2), "weak");
     assert_eq!(s.strings.get(s.edge_name_or_index(1)), "child");
     assert_eq!(s.locations, vec![(1, 0)]);
-    assert_eq!(s.location_sites, vec![Location { script_id: 7, line: 8, column: 9 }]);
+    assert_eq!(
+      s.location_sites,
+      vec![Location {
+        script_id: 7,
+        line: 8,
+        column: 9
+      }]
+    );
     assert_eq!(s.node_detachedness, vec![0, 0, 0]);
   }
 
   #[test]
   fn locations_share_sites_come_sorted_and_are_checked() {
-    let s = read_snapshot(TINY.replace("[6,7,8,9]", "[6,7,8,9, 12,7,8,9, 0,1,2,3]").as_bytes()).unwrap();
+    let s = read_snapshot(
+      TINY
+        .replace("[6,7,8,9]", "[6,7,8,9, 12,7,8,9, 0,1,2,3]")
+        .as_bytes(),
+    )
+    .unwrap();
     assert_eq!(s.locations, vec![(0, 1), (1, 0), (2, 0)]);
-    assert_eq!(s.location_sites, vec![Location { script_id: 7, line: 8, column: 9 }, Location { script_id: 1, line: 2, column: 3 }]);
+    assert_eq!(
+      s.location_sites,
+      vec![
+        Location {
+          script_id: 7,
+          line: 8,
+          column: 9
+        },
+        Location {
+          script_id: 1,
+          line: 2,
+          column: 3
+        }
+      ]
+    );
     let text = TINY.replace("[6,7,8,9]", "[6,7,8,9,7,7,8,9]");
     let e = read_snapshot(text.as_bytes()).unwrap_err();
-    assert!(e.message.contains("location object_index 7 is not a node offset"), "{}", e.message);
+    assert!(
+      e.message.contains("location object_index 7 is not a node offset"),
+      "{}",
+      e.message
+    );
     assert_eq!(e.offset, Some(text.find("9,7,7,8,9]").unwrap() as u64 + 2));
     let e = read_snapshot(TINY.replace("[6,7,8,9]", "[6,7,8,9,6,7]").as_bytes()).unwrap_err();
-    assert!(e.message.contains("\"locations\" array ends mid-record"), "{}", e.message);
+    assert!(
+      e.message.contains("\"locations\" array ends mid-record"),
+      "{}",
+      e.message
+    );
   }
 
   #[test]
@@ -887,7 +1112,10 @@ mod tests {
     for d in [1u64, 2, 3, 6, 7, 8, 13, 255, 256, 65_535, 65_536, 65_537] {
       let by = DivBy::new(d);
       let top = MAX_NODES as u64 * d;
-      for n in (0..5000).chain(top - 5000..top).chain((0..1000).map(|i| i * 104_729 % top)) {
+      for n in (0..5000)
+        .chain(top - 5000..top)
+        .chain((0..1000).map(|i| i * 104_729 % top))
+      {
         assert_eq!(by.div_rem(n), (n / d, n % d), "{n} / {d}");
       }
     }
@@ -896,7 +1124,9 @@ mod tests {
   #[test]
   fn locations_sort_by_node_stably() {
     // keys across both radix digits, repeats in file order, descending runs as V8 writes them
-    let mut v: Vec<(u32, u32)> = (0..50_000u32).map(|i| ((i.wrapping_mul(2_654_435_761) % 300_000) / 3 * 3, i)).collect();
+    let mut v: Vec<(u32, u32)> = (0..50_000u32)
+      .map(|i| ((i.wrapping_mul(2_654_435_761) % 300_000) / 3 * 3, i))
+      .collect();
     v.extend((0..1000u32).rev().map(|i| (i * 70_001, 7)));
     let mut want = v.clone();
     want.sort_by_key(|x| x.0);
@@ -908,13 +1138,25 @@ mod tests {
   fn field_order_comes_from_meta() {
     // the same graph with node fields reversed and edge fields rotated
     let t = TINY
-      .replace(r#"["type","name","id","self_size","edge_count","detachedness"]"#, r#"["detachedness","edge_count","self_size","id","name","type"]"#)
-      .replace("[0,0,1,0,1,0,\n3,1,3,16,1,0,\n2,2,5,24,1,0]", "[0,1,0,1,0,0,\n0,1,16,3,1,3,\n0,1,24,5,2,2]")
-      .replace(r#"["type","name_or_index","to_node"]"#, r#"["to_node","type","name_or_index"]"#)
+      .replace(
+        r#"["type","name","id","self_size","edge_count","detachedness"]"#,
+        r#"["detachedness","edge_count","self_size","id","name","type"]"#,
+      )
+      .replace(
+        "[0,0,1,0,1,0,\n3,1,3,16,1,0,\n2,2,5,24,1,0]",
+        "[0,1,0,1,0,0,\n0,1,16,3,1,3,\n0,1,24,5,2,2]",
+      )
+      .replace(
+        r#"["type","name_or_index","to_node"]"#,
+        r#"["to_node","type","name_or_index"]"#,
+      )
       .replace("[2,3,6,\n2,4,12,\n6,5,6]", "[6,2,3,\n12,2,4,\n6,6,5]");
     let a = read_snapshot(TINY.as_bytes()).unwrap();
     let b = read_snapshot(t.as_bytes()).unwrap();
-    assert_eq!((a.node_type, a.node_name, a.node_id, a.node_self_size), (b.node_type, b.node_name, b.node_id, b.node_self_size));
+    assert_eq!(
+      (a.node_type, a.node_name, a.node_id, a.node_self_size),
+      (b.node_type, b.node_name, b.node_id, b.node_self_size)
+    );
     assert_eq!((a.edges, a.edge_names), (b.edges, b.edge_names));
   }
 
@@ -944,32 +1186,62 @@ mod tests {
     assert_eq!(e.offset, Some(cut.len() as u64), "{e}");
     // garbled number
     let e = err_of(&TINY.replace("3,1,3,16", "3,1,x,16"));
-    assert!(e.message.contains("expected a non-negative integer in \"nodes\""), "{e}");
+    assert!(
+      e.message.contains("expected a non-negative integer in \"nodes\""),
+      "{e}"
+    );
     assert_eq!(e.offset, Some(TINY.find("3,1,3,16").unwrap() as u64 + 4));
     // negative, fraction
-    assert!(err_of(&TINY.replace("3,1,3,16", "3,1,-3,16")).message.contains("non-negative"));
-    assert!(err_of(&TINY.replace("3,1,3,16", "3,1,3.5,16")).message.contains("fraction"));
+    assert!(err_of(&TINY.replace("3,1,3,16", "3,1,-3,16"))
+      .message
+      .contains("non-negative"));
+    assert!(err_of(&TINY.replace("3,1,3,16", "3,1,3.5,16"))
+      .message
+      .contains("fraction"));
     // wrong meta
-    assert!(err_of(&TINY.replace("\"self_size\",", "")).message.contains("self_size"));
-    assert!(err_of(&TINY.replace("\"meta\"", "\"mota\"")).message.contains("header"));
+    assert!(err_of(&TINY.replace("\"self_size\",", ""))
+      .message
+      .contains("self_size"));
+    assert!(err_of(&TINY.replace("\"meta\"", "\"mota\""))
+      .message
+      .contains("header"));
     // edge past the node array / not a multiple of the node width
-    assert!(err_of(&TINY.replace("2,4,12", "2,4,18")).message.contains("past the 3 nodes"));
-    assert!(err_of(&TINY.replace("2,4,12", "2,4,13")).message.contains("not a multiple"));
+    assert!(err_of(&TINY.replace("2,4,12", "2,4,18"))
+      .message
+      .contains("past the 3 nodes"));
+    assert!(err_of(&TINY.replace("2,4,12", "2,4,13"))
+      .message
+      .contains("not a multiple"));
     // more nodes or edge types than the packed edge word holds
-    assert!(err_of(&TINY.replace("2,4,12", "2,4,1610612736")).message.contains("past node 2^28"));
+    assert!(err_of(&TINY.replace("2,4,12", "2,4,1610612736"))
+      .message
+      .contains("past node 2^28"));
     let many = (0..17).map(|i| format!("\"t{i}\"")).collect::<Vec<_>>().join(",");
-    let e = err_of(&TINY.replace(r#""context","element","property","internal","hidden","shortcut","weak""#, &many));
+    let e = err_of(&TINY.replace(
+      r#""context","element","property","internal","hidden","shortcut","weak""#,
+      &many,
+    ));
     assert!(e.message.contains("17 edge types"), "{e}");
     // edge counts that do not add up
-    assert!(err_of(&TINY.replace("2,2,5,24,1,0]", "2,2,5,24,2,0]")).message.contains("add up"));
+    assert!(err_of(&TINY.replace("2,2,5,24,1,0]", "2,2,5,24,2,0]"))
+      .message
+      .contains("add up"));
     // node array cut mid-record
-    assert!(err_of(&TINY.replace("2,2,5,24,1,0]", "2,2,5,24,1]")).message.contains("mid-record"));
+    assert!(err_of(&TINY.replace("2,2,5,24,1,0]", "2,2,5,24,1]"))
+      .message
+      .contains("mid-record"));
     // name index past the strings, type out of range
-    assert!(err_of(&TINY.replace("2,2,5,24", "2,99,5,24")).message.contains("past the 6 strings"));
+    assert!(err_of(&TINY.replace("2,2,5,24", "2,99,5,24"))
+      .message
+      .contains("past the 6 strings"));
     // an edge naming a string past the table; an element edge's index is no string
-    assert!(err_of(&TINY.replace("2,4,12", "2,99,12")).message.contains("edge 1 has name string 99, past the 6 strings"));
+    assert!(err_of(&TINY.replace("2,4,12", "2,99,12"))
+      .message
+      .contains("edge 1 has name string 99, past the 6 strings"));
     assert!(read_snapshot(TINY.replace("2,4,12", "1,99,12").as_bytes()).is_ok());
-    assert!(err_of(&TINY.replace("2,2,5,24", "9,2,5,24")).message.contains("node type 9"));
+    assert!(err_of(&TINY.replace("2,2,5,24", "9,2,5,24"))
+      .message
+      .contains("node type 9"));
     // non-UTF-8 bytes inside a string
     let mut bad = TINY.as_bytes().to_vec();
     let at = TINY.find("child").unwrap();
@@ -978,7 +1250,9 @@ mod tests {
     assert!(e.message.contains("UTF-8") && e.offset == Some(at as u64), "{e}");
     // trailing garbage, nodes before snapshot
     assert!(err_of(&format!("{TINY}x")).message.contains("after the end"));
-    assert!(err_of(r#"{"nodes":[],"snapshot":{}}"#).message.contains("comes before"));
+    assert!(err_of(r#"{"nodes":[],"snapshot":{}}"#)
+      .message
+      .contains("comes before"));
     // a second header would change the type codes of arrays already read
     let header = &TINY[TINY.find("\"snapshot\"").unwrap()..TINY.find(",\n\"nodes\"").unwrap()];
     let e = err_of(&TINY.replace(",\n\"strings\"", &format!(",{header},\n\"strings\"")));
@@ -995,28 +1269,60 @@ mod tests {
     let placed = read_snapshot(big.as_bytes()).unwrap();
     let appended = read_snapshot(big.replace(r#","node_count":3,"edge_count":3"#, "").as_bytes()).unwrap();
     assert_eq!(placed.node_self_size.get(1), 5_000_000_000);
-    assert!(placed.node_self_size == appended.node_self_size && placed.first_edge == appended.first_edge && placed.edges == appended.edges);
-    assert!(placed.node_type == appended.node_type && placed.node_name == appended.node_name && placed.node_id == appended.node_id);
-    assert!(placed.node_detachedness == appended.node_detachedness && placed.edge_names == appended.edge_names);
+    assert!(
+      placed.node_self_size == appended.node_self_size
+        && placed.first_edge == appended.first_edge
+        && placed.edges == appended.edges
+    );
+    assert!(
+      placed.node_type == appended.node_type
+        && placed.node_name == appended.node_name
+        && placed.node_id == appended.node_id
+    );
+    assert!(
+      placed.node_detachedness == appended.node_detachedness && placed.edge_names == appended.edge_names
+    );
     assert_eq!(placed.first_edge, vec![0, 1, 2, 3]);
     // a record past the declared count, named where it starts; fewer than declared
     let e = err_of(&TINY.replace(r#""node_count":3"#, r#""node_count":2"#));
-    assert!(e.message.contains("node_count says 2 nodes but the \"nodes\" array holds more"), "{e}");
+    assert!(
+      e.message
+        .contains("node_count says 2 nodes but the \"nodes\" array holds more"),
+      "{e}"
+    );
     assert_eq!(e.offset, Some(TINY.find("2,2,5,24").unwrap() as u64));
     let e = err_of(&TINY.replace(r#""edge_count":3"#, r#""edge_count":1"#));
-    assert!(e.message.contains("edge_count says 1 edges but the \"edges\" array holds more"), "{e}");
+    assert!(
+      e.message
+        .contains("edge_count says 1 edges but the \"edges\" array holds more"),
+      "{e}"
+    );
     assert_eq!(e.offset, Some(TINY.find("2,4,12").unwrap() as u64));
-    assert!(err_of(&TINY.replace(r#""node_count":3"#, r#""node_count":4"#)).message.contains("says 4 nodes but the \"nodes\" array holds 3"));
+    assert!(err_of(&TINY.replace(r#""node_count":3"#, r#""node_count":4"#))
+      .message
+      .contains("says 4 nodes but the \"nodes\" array holds 3"));
     // a bad record before the extra ones is the error reported
-    let e = err_of(&TINY.replace(r#""node_count":3"#, r#""node_count":2"#).replace("3,1,3,16", "9,1,3,16"));
+    let e = err_of(
+      &TINY
+        .replace(r#""node_count":3"#, r#""node_count":2"#)
+        .replace("3,1,3,16", "9,1,3,16"),
+    );
     assert!(e.message.contains("node type 9"), "{e}");
     // many chunks past a small count (the parser threads see records far past it)
     let many = format!("{},", "3,1,3,16,0,0\n".replace('\n', ",").trim_end_matches(',')).repeat(200_000);
-    let big = TINY.replace("3,1,3,16,1,0,\n", &format!("{many}3,1,3,16,1,0,\n")).replace(r#""node_count":3"#, r#""node_count":5"#);
+    let big = TINY
+      .replace("3,1,3,16,1,0,\n", &format!("{many}3,1,3,16,1,0,\n"))
+      .replace(r#""node_count":3"#, r#""node_count":5"#);
     let e = err_of(&big);
-    assert!(e.message.contains("node_count says 5 nodes but the \"nodes\" array holds more"), "{e}");
+    assert!(
+      e.message
+        .contains("node_count says 5 nodes but the \"nodes\" array holds more"),
+      "{e}"
+    );
     assert_eq!(e.offset, Some(big.find("3,1,3,16").unwrap() as u64 + 4 * 13));
-    assert!(err_of(&TINY.replace(r#""edge_count":3"#, r#""edge_count":9"#)).message.contains("says 9 edges but the \"edges\" array holds 3"));
+    assert!(err_of(&TINY.replace(r#""edge_count":3"#, r#""edge_count":9"#))
+      .message
+      .contains("says 9 edges but the \"edges\" array holds 3"));
   }
 
   #[test]
@@ -1028,7 +1334,9 @@ mod tests {
   pub(crate) fn fixture_json() -> Vec<u8> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("__test__/fixtures/small.heapsnapshot.gz");
     let mut out = Vec::new();
-    flate2::read::GzDecoder::new(std::fs::File::open(path).unwrap()).read_to_end(&mut out).unwrap();
+    flate2::read::GzDecoder::new(std::fs::File::open(path).unwrap())
+      .read_to_end(&mut out)
+      .unwrap();
     out
   }
 
@@ -1041,7 +1349,12 @@ mod tests {
     let head = String::from_utf8_lossy(&json[..4096]);
     let count = |k: &str| -> usize {
       let at = head.find(k).unwrap() + k.len();
-      head[at..].chars().take_while(|c| c.is_ascii_digit()).collect::<String>().parse().unwrap()
+      head[at..]
+        .chars()
+        .take_while(|c| c.is_ascii_digit())
+        .collect::<String>()
+        .parse()
+        .unwrap()
     };
     assert_eq!(s.edge_count(), count("\"edge_count\":"));
     assert!(s.strings.len() > 1000);
@@ -1084,7 +1397,9 @@ mod tests {
     }
     assert!(errs > 200, "ok {ok} errs {errs}");
     // and through gzip: cut compressed streams
-    let gz = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("__test__/fixtures/small.heapsnapshot.gz")).unwrap();
+    let gz =
+      std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("__test__/fixtures/small.heapsnapshot.gz"))
+        .unwrap();
     for _ in 0..20 {
       let cut = (rnd() % gz.len() as u64) as usize;
       assert!(read_snapshot_bytes(&gz[..cut]).is_err());
@@ -1103,6 +1418,13 @@ mod throughput {
     let t = std::time::Instant::now();
     let s = super::read_snapshot_bytes(&data).unwrap();
     let secs = t.elapsed().as_secs_f64();
-    println!("{} nodes, {} edges, {:.0} MB in {:.3}s = {:.0} MB/s", s.node_count(), s.edge_count(), data.len() as f64 / 1e6, secs, data.len() as f64 / 1e6 / secs);
+    println!(
+      "{} nodes, {} edges, {:.0} MB in {:.3}s = {:.0} MB/s",
+      s.node_count(),
+      s.edge_count(),
+      data.len() as f64 / 1e6,
+      secs,
+      data.len() as f64 / 1e6 / secs
+    );
   }
 }

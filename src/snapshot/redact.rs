@@ -22,7 +22,10 @@ pub fn data_strings(s: &HeapSnapshot) -> Vec<bool> {
   let n = s.strings.len();
   let mut value = vec![false; n];
   let mut keep = vec![false; n];
-  let string_types: Vec<u8> = ["string", "concatenated string", "sliced string"].iter().filter_map(|t| s.node_type_code(t)).collect();
+  let string_types: Vec<u8> = ["string", "concatenated string", "sliced string"]
+    .iter()
+    .filter_map(|t| s.node_type_code(t))
+    .collect();
   for v in 0..s.node_count() {
     let name = s.node_name[v] as usize;
     if name < n {
@@ -148,8 +151,13 @@ pub fn redact_file(path: &Path, level: u32) -> Result<Redacted, String> {
   let snap = read_snapshot_path(path).map_err(|e| e.to_string())?;
   let redact = data_strings(&snap);
   drop(snap);
-  let dir = path.parent().ok_or_else(|| format!("{} has no directory", path.display()))?;
-  let name = path.file_name().and_then(|n| n.to_str()).ok_or_else(|| format!("{} has no usable file name", path.display()))?;
+  let dir = path
+    .parent()
+    .ok_or_else(|| format!("{} has no directory", path.display()))?;
+  let name = path
+    .file_name()
+    .and_then(|n| n.to_str())
+    .ok_or_else(|| format!("{} has no usable file name", path.display()))?;
   let gzip = {
     let mut head = [0u8; 2];
     let mut f = File::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
@@ -159,15 +167,28 @@ pub fn redact_file(path: &Path, level: u32) -> Result<Redacted, String> {
   let (pending, out) = PendingFile::create(dir, &format!("{name}.redacting"))?;
   let werr = |e: io::Error| format!("cannot write the redacted copy of {}: {e}", path.display());
   let (strings, bytes, out) = if gzip {
-    let mut enc = GzEncoder::new(BufWriter::with_capacity(1 << 20, out), Compression::new(level.min(9)));
-    let mut counter = CountingWriter { inner: &mut enc, count: 0 };
+    let mut enc = GzEncoder::new(
+      BufWriter::with_capacity(1 << 20, out),
+      Compression::new(level.min(9)),
+    );
+    let mut counter = CountingWriter {
+      inner: &mut enc,
+      count: 0,
+    };
     let strings = redact_json(MultiGzDecoder::new(input), &mut counter, &redact).map_err(werr)?;
     let bytes = counter.count;
-    let out = enc.finish().map_err(werr)?.into_inner().map_err(|e| werr(e.into_error()))?;
+    let out = enc
+      .finish()
+      .map_err(werr)?
+      .into_inner()
+      .map_err(|e| werr(e.into_error()))?;
     (strings, bytes, out)
   } else {
     let mut w = BufWriter::with_capacity(1 << 20, out);
-    let mut counter = CountingWriter { inner: &mut w, count: 0 };
+    let mut counter = CountingWriter {
+      inner: &mut w,
+      count: 0,
+    };
     let strings = redact_json(input, &mut counter, &redact).map_err(werr)?;
     let bytes = counter.count;
     (strings, bytes, w.into_inner().map_err(|e| werr(e.into_error()))?)
@@ -178,7 +199,11 @@ pub fn redact_file(path: &Path, level: u32) -> Result<Redacted, String> {
     let _ = std::fs::remove_file(&written);
     format!("cannot replace {} with its redacted copy: {e}", path.display())
   })?;
-  Ok(Redacted { strings, bytes, compressed_bytes })
+  Ok(Redacted {
+    strings,
+    bytes,
+    compressed_bytes,
+  })
 }
 
 #[cfg(test)]
@@ -201,9 +226,15 @@ mod tests {
     assert_eq!(n, 1);
     let text = String::from_utf8(out).unwrap();
     assert!(!text.contains("hunter2"));
-    assert!(text.contains(r#""strings":["","Session","<redacted>","token"]"#), "{text}");
+    assert!(
+      text.contains(r#""strings":["","Session","<redacted>","token"]"#),
+      "{text}"
+    );
     let r = read_snapshot_bytes(text.as_bytes()).unwrap();
-    assert_eq!((r.node_self_size.clone(), r.edges.clone(), r.node_id.clone()), (s.node_self_size.clone(), s.edges.clone(), s.node_id.clone()));
+    assert_eq!(
+      (r.node_self_size.clone(), r.edges.clone(), r.node_id.clone()),
+      (s.node_self_size.clone(), s.edges.clone(), s.node_id.clone())
+    );
     assert_eq!(r.strings.get(1), "Session");
   }
 
@@ -219,7 +250,9 @@ mod tests {
     let r = redact_file(&file, 3).unwrap();
     assert_eq!(r.strings, 1);
     let mut text = String::new();
-    MultiGzDecoder::new(File::open(&file).unwrap()).read_to_string(&mut text).unwrap();
+    MultiGzDecoder::new(File::open(&file).unwrap())
+      .read_to_string(&mut text)
+      .unwrap();
     assert!(!text.contains("hunter2") && text.contains("<redacted>"));
     assert_eq!(r.bytes, text.len() as u64);
     assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1, "no temp file left");

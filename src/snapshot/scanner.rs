@@ -43,7 +43,16 @@ pub(crate) fn describe(b: Option<u8>) -> String {
 
 impl<R: Read> Scanner<R> {
   pub fn new(r: R, gzip: bool) -> Self {
-    Scanner { r, buf: vec![0u8; BUF].into_boxed_slice(), pos: 0, len: 0, base: 0, eof: false, gzip, scratch: Vec::new() }
+    Scanner {
+      r,
+      buf: vec![0u8; BUF].into_boxed_slice(),
+      pos: 0,
+      len: 0,
+      base: 0,
+      eof: false,
+      gzip,
+      scratch: Vec::new(),
+    }
   }
 
   /// A scanner over text that starts at stream offset `base` (errors name stream offsets).
@@ -55,7 +64,10 @@ impl<R: Read> Scanner<R> {
 
   /// The input ended inside an array.
   pub fn cut_short(&self, context: &str) -> SnapshotError {
-    SnapshotError::at(self.offset(), format!("the input is cut short {context}: expected more values or the array's closing ']'"))
+    SnapshotError::at(
+      self.offset(),
+      format!("the input is cut short {context}: expected more values or the array's closing ']'"),
+    )
   }
 
   /// The next piece of an integer array's text, to be parsed elsewhere: into `out`, up to and
@@ -186,7 +198,11 @@ impl<R: Read> Scanner<R> {
         self.bump();
         Ok(())
       }
-      other => self.err(format!("expected '{}' {context}, found {}", want as char, describe(other))),
+      other => self.err(format!(
+        "expected '{}' {context}, found {}",
+        want as char,
+        describe(other)
+      )),
     }
   }
 
@@ -199,7 +215,12 @@ impl<R: Read> Scanner<R> {
   pub fn uint(&mut self, context: &str) -> Res<u64> {
     let mut c = match self.peek_ws()? {
       Some(c) if c.is_ascii_digit() => c,
-      other => return self.err(format!("expected a non-negative integer {context}, found {}", describe(other))),
+      other => {
+        return self.err(format!(
+          "expected a non-negative integer {context}, found {}",
+          describe(other)
+        ))
+      }
     };
     let start = self.offset();
     let mut v: u64 = 0;
@@ -219,7 +240,10 @@ impl<R: Read> Scanner<R> {
       };
       if !c.is_ascii_digit() {
         if matches!(c, b'.' | b'e' | b'E') {
-          return Err(SnapshotError::at(start, format!("expected an integer {context}, found a fraction or exponent")));
+          return Err(SnapshotError::at(
+            start,
+            format!("expected an integer {context}, found a fraction or exponent"),
+          ));
         }
         break;
       }
@@ -239,7 +263,10 @@ impl<R: Read> Scanner<R> {
         out.push_str(s);
         Ok(())
       }
-      Err(e) => Err(SnapshotError::at(start + e.valid_up_to() as u64, format!("string {context} is not valid UTF-8"))),
+      Err(e) => Err(SnapshotError::at(
+        start + e.valid_up_to() as u64,
+        format!("string {context} is not valid UTF-8"),
+      )),
     });
     self.scratch = raw;
     r
@@ -261,7 +288,12 @@ impl<R: Read> Scanner<R> {
       self.pos += run.len();
       let c = match self.peek()? {
         Some(c) => c,
-        None => return self.err(format!("unterminated string {context} (started at byte {})", start - 1)),
+        None => {
+          return self.err(format!(
+            "unterminated string {context} (started at byte {})",
+            start - 1
+          ))
+        }
       };
       match c {
         b'"' => {
@@ -285,7 +317,12 @@ impl<R: Read> Scanner<R> {
       let c = self.peek()?;
       let d = match c.and_then(|c| (c as char).to_digit(16)) {
         Some(d) => d,
-        None => return self.err(format!("expected 4 hex digits after \\u {context}, found {}", describe(c))),
+        None => {
+          return self.err(format!(
+            "expected 4 hex digits after \\u {context}, found {}",
+            describe(c)
+          ))
+        }
       };
       self.bump();
       v = v * 16 + d;
@@ -333,7 +370,12 @@ impl<R: Read> Scanner<R> {
         push_char(raw, ch);
         return Ok(());
       }
-      other => return self.err(format!("invalid escape '\\{}' in a string {context}", describe(other))),
+      other => {
+        return self.err(format!(
+          "invalid escape '\\{}' in a string {context}",
+          describe(other)
+        ))
+      }
     };
     self.bump();
     push_char(raw, ch);
@@ -358,7 +400,12 @@ impl<R: Read> Scanner<R> {
     loop {
       let c = match self.peek()? {
         Some(c) => c,
-        None => return Err(SnapshotError::at(self.offset(), format!("value {context} (from byte {start}) is cut short"))),
+        None => {
+          return Err(SnapshotError::at(
+            self.offset(),
+            format!("value {context} (from byte {start}) is cut short"),
+          ))
+        }
       };
       self.bump();
       if let Some(o) = out.as_deref_mut() {
@@ -434,11 +481,26 @@ mod tests {
 
   #[test]
   fn swar_digits_matches_the_obvious_loop() {
-    for s in ["0,", "7]", "12,3", "1234567,", "12345678", "99999999", "00012,xx", "x1234567", ",", "4294967295"] {
+    for s in [
+      "0,",
+      "7]",
+      "12,3",
+      "1234567,",
+      "12345678",
+      "99999999",
+      "00012,xx",
+      "x1234567",
+      ",",
+      "4294967295",
+    ] {
       let mut b = s.as_bytes().to_vec();
       b.resize(8, b' ');
       let n = b.iter().take(8).take_while(|c| c.is_ascii_digit()).count();
-      let v: u64 = if n == 0 { 0 } else { std::str::from_utf8(&b[..n]).unwrap().parse().unwrap() };
+      let v: u64 = if n == 0 {
+        0
+      } else {
+        std::str::from_utf8(&b[..n]).unwrap().parse().unwrap()
+      };
       assert_eq!(swar_digits(&b), (v, n), "{s}");
     }
   }

@@ -17,7 +17,10 @@ impl Sizes {
 
   /// A column written elsewhere (`BIG` where the size is in `big`) and its large sizes.
   pub fn from_parts(small: Vec<u32>, big: Vec<(u32, u64)>) -> Sizes {
-    Sizes { small, big: big.into_iter().collect() }
+    Sizes {
+      small,
+      big: big.into_iter().collect(),
+    }
   }
 
   pub fn len(&self) -> usize {
@@ -74,6 +77,9 @@ impl Sizes {
   }
   /// These sizes, with `small` (a copy of the column `take_small` took) as their column.
   pub fn with_small(&self, small: Vec<u32>) -> Sizes {
-    Sizes { small, big: self.big.clone() }
+    Sizes {
+      small,
+      big: self.big.clone(),
+    }
   }
 }
