@@ -334,6 +334,41 @@ export interface RouteOptions {
   top?: number
 }
 
+export interface SnapshotRoomOptions {
+  /** the heap in use to size the snapshot for, in bytes. Default: this process's, now */
+  heapUsed?: number
+  /** need = factor × heapUsed instead of the object-count estimate */
+  factor?: number
+}
+
+export interface SnapshotRoom {
+  /** need ≤ available */
+  ok: boolean
+  /** bytes of RSS a heap snapshot would add: objects × 450 (V8's structures), or factor × heap */
+  need: number
+  /** bytes free: the least of MemAvailable and the room under this process's cgroup limits */
+  available: number
+  /** estimated heap objects: heapUsed / bytesPerObject */
+  objects: number
+  /** average heap object size the estimate used */
+  bytesPerObject: number
+  /**
+   * where bytesPerObject comes from: this process's last capture (heap used / its node count),
+   * the sampling heap profiler, a small-object default (40 B: ~11x the heap), or `factor` was given
+   */
+  basis: 'capture' | 'sampling' | 'default' | 'factor'
+  /** what `available` is: the machine's free memory, or the room under a cgroup memory limit */
+  limitedBy: 'memory' | 'cgroup'
+  /** e.g. `needs ~1.8 GB, 0.9 GB free` (`… free under the cgroup memory limit`) */
+  text: string
+}
+
+/**
+ * Whether a heap snapshot fits in memory now: the admin route's and the monitor's rule. Limits on
+ * this process's cgroup and its ancestors (v1 and v2) count, as does the machine's MemAvailable.
+ */
+export function snapshotRoom(options?: SnapshotRoomOptions): SnapshotRoom
+
 type NodeRequest = import('node:http').IncomingMessage
 type NodeResponse = import('node:http').ServerResponse
 

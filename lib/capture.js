@@ -8,6 +8,7 @@ const { performance } = require('node:perf_hooks')
 const native = require('./native')
 const { LeakprobeError, fromNative, invalidArg } = require('./errors')
 const { analyzeOptions } = require('./analyze')
+const { noteCapture } = require('./admin/memory')
 
 const METHODS = ['auto', 'fifo', 'inspector', 'stream']
 const DEFAULT_DIR = path.join(os.tmpdir(), 'leakprobe')
@@ -84,6 +85,9 @@ async function capture(options) {
     throw fromNative(e)
   }
   const method = pickMethod(opts.method)
+  // heap in use as snapshotRoom() sees it (before the snapshot's GC): with the node count, the
+  // average object size its next estimates start from
+  const heapUsed = v8.getHeapStatistics().used_heap_size
   let blockedMs
   try {
     blockedMs = await feeders[method](cap)
@@ -108,6 +112,7 @@ async function capture(options) {
     blockedMs: round(blockedMs),
     method,
   }
+  noteCapture({ heapUsed, nodes: result.nodes })
   if (opts.redact) {
     let r
     try {

@@ -10,7 +10,7 @@ const { compare, thresholdFromText } = require('../compare')
 const { LeakprobeError } = require('../errors')
 const { allowList, parseAddress } = require('./netmask')
 const { tokenChecker } = require('./auth')
-const { snapshotRoom, DEFAULT_FACTOR } = require('./memory')
+const { snapshotRoom } = require('./memory')
 const { Store } = require('./store')
 const { renderHtml } = require('../html-report')
 
@@ -46,7 +46,7 @@ function checkOptions(o = {}) {
     allowDownload: o.allowDownload === true,
     redact: o.redact === true,
     minIntervalMs: num('minIntervalMs', o.minIntervalMs, 60_000),
-    memoryFactor: num('memoryFactor', o.memoryFactor, DEFAULT_FACTOR),
+    memoryFactor: num('memoryFactor', o.memoryFactor, 10),
     monitor: o.monitor || null,
     prefix: o.prefix ? o.prefix.replace(/\/+$/, '') : '',
     top: num('top', o.top, 20),
