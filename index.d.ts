@@ -322,7 +322,10 @@ export interface RouteOptions {
   redact?: boolean
   /** minimum time between captures. Default 60000 */
   minIntervalMs?: number
-  /** refuse (503) when free memory is below heap in use × this. Default 10 */
+  /**
+   * refuse (503) when free memory is below heap in use × this. Default: no factor — the need is
+   * estimated from the heap's object count (see `snapshotRoom()`)
+   */
   memoryFactor?: number
   /** snapshots kept (oldest removed first). Default 10 */
   keep?: number

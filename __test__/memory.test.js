@@ -361,3 +361,61 @@ test('estimate: after a real capture(), basis is capture and objects ≈ nodes �
   const report = await leakprobe.analyze(c.file)
   assert.equal(c.nodes, report.snapshot.nodes, 'the header\'s node_count is the analysis\'s node count')
 })
+
+// ── the route ────────────────────────────────────────────────────────────────────────────────────
+
+const TOKEN = 'tok-0123456789abcdef-memory'
+const auth = { authorization: `Bearer ${TOKEN}` }
+const servers = []
+after(async () => Promise.all(servers.map((s) => new Promise((r) => { s.closeAllConnections(); s.close(r) }))))
+
+async function serve(opts) {
+  const server = http.createServer(leakprobe.handler({ token: TOKEN, dir: path.join(tmp, `route${servers.length}`), minIntervalMs: 0, ...opts }))
+  servers.push(server)
+  await new Promise((r) => server.listen(0, '127.0.0.1', r))
+  return `http://127.0.0.1:${server.address().port}`
+}
+
+test('route: 503 names what a snapshot needs, what is free and what limits it (the machine, via memoryFactor)', async () => {
+  const base = await serve({ memoryFactor: 1e9 })
+  const r = await fetch(`${base}/snapshots`, { method: 'POST', headers: auth })
+  assert.equal(r.status, 503)
+  assert.ok(Number(r.headers.get('retry-after')) > 0)
+  const { error } = await r.json()
+  assert.equal(error.code, 'ERR_LEAKPROBE_NO_MEMORY')
+  const m = /needs about ([\d.]+ [KMGT]?B) \((\d+) bytes: 1000000000x the heap in use, the route's memoryFactor\) and only ([\d.]+ [KMGT]?B) \((\d+) bytes\) is free on this machine; nothing was captured$/.exec(error.message)
+  assert.ok(m, error.message)
+  assert.ok(Number(m[2]) > 1e15 && Number(m[4]) > 0 && Number(m[4]) < Number(m[2]))
+  const stored = path.join(tmp, `route${servers.length - 1}`)
+  assert.deepEqual(fs.existsSync(stored) ? fs.readdirSync(stored) : [], [], 'nothing written')
+  const stats = await (await fetch(`${base}/stats`, { headers: auth })).json()
+  assert.equal(stats.snapshotRoom.basis, 'factor')
+  assert.equal(stats.snapshotRoom.ok, false)
+})
+
+test('route: 503 under a (fake) cgroup limit, with the estimate; GET /stats gives the same answer', async () => {
+  const root = fakeSystem({
+    cgroup: ['0::/svc'],
+    mountinfo: [mi.v2()],
+    files: { 'sys/fs/cgroup/svc/memory.max': String(100 * MB), 'sys/fs/cgroup/svc/memory.current': String(95 * MB) },
+  })
+  const base = await serve({ [SYSTEM]: { root, freemem: () => 64e9 } })
+  const r = await fetch(`${base}/snapshots`, { method: 'POST', headers: auth })
+  assert.equal(r.status, 503)
+  const { error } = await r.json()
+  assert.equal(error.code, 'ERR_LEAKPROBE_NO_MEMORY')
+  assert.match(error.message, /^a heap snapshot needs about [\d.]+ [KMG]B \(\d+ bytes: ~[\d,]+ heap objects × 450 B, [^)]+\) and only 5 MB \(5000000 bytes\) is free under this process's cgroup memory limit; nothing was captured$/)
+  const stats = await (await fetch(`${base}/stats`, { headers: auth })).json()
+  assert.deepEqual([stats.snapshotRoom.limitedBy, stats.snapshotRoom.available, stats.snapshotRoom.ok], ['cgroup', 5 * MB, false])
+  assert.ok(['default', 'capture', 'sampling'].includes(stats.snapshotRoom.basis))
+  assert.ok(stats.snapshotRoom.need > stats.heap.used)
+  // the same route with room: it captures
+  const roomy = fakeSystem({
+    cgroup: ['0::/svc'],
+    mountinfo: [mi.v2()],
+    files: { 'sys/fs/cgroup/svc/memory.max': String(100e9), 'sys/fs/cgroup/svc/memory.current': String(95 * MB) },
+  })
+  const ok = await fetch(`${await serve({ [SYSTEM]: { root: roomy, freemem: () => 64e9 } })}/snapshots`, { method: 'POST', headers: auth })
+  assert.equal(ok.status, 201)
+  assert.equal(typeof (await ok.json()).nodes, 'number')
+})

@@ -10,7 +10,7 @@ const { compare, thresholdFromText } = require('../compare')
 const { LeakprobeError } = require('../errors')
 const { allowList, parseAddress } = require('./netmask')
 const { tokenChecker } = require('./auth')
-const { snapshotRoom } = require('./memory')
+const { snapshotRoom, SYSTEM, formatBytes, SNAPSHOT_BYTES_PER_OBJECT } = require('./memory')
 const { Store } = require('./store')
 const { renderHtml } = require('../html-report')
 
@@ -46,7 +46,10 @@ function checkOptions(o = {}) {
     allowDownload: o.allowDownload === true,
     redact: o.redact === true,
     minIntervalMs: num('minIntervalMs', o.minIntervalMs, 60_000),
-    memoryFactor: num('memoryFactor', o.memoryFactor, 10),
+    // undefined: the estimate from the heap's object count (memory.js)
+    memoryFactor: num('memoryFactor', o.memoryFactor, undefined),
+    // tests only: a fake /proc and cgroup tree, a fixed MemAvailable
+    system: o[SYSTEM] || null,
     monitor: o.monitor || null,
     prefix: o.prefix ? o.prefix.replace(/\/+$/, '') : '',
     top: num('top', o.top, 20),
@@ -180,7 +183,7 @@ function createHandler(options) {
         return send(res, 200, {
           memory: process.memoryUsage(),
           heap: { used: h.used_heap_size, total: h.total_heap_size, limit: h.heap_size_limit },
-          snapshotRoom: snapshotRoom({ heapUsed: h.used_heap_size, factor: opts.memoryFactor }),
+          snapshotRoom: room(opts, h.used_heap_size),
           capturing: state.capturing,
           samples: opts.monitor ? opts.monitor.samples : [],
         })
@@ -212,10 +215,8 @@ async function takeSnapshot(res, url, opts, state) {
   if (wait > 0) {
     return fail(res, 429, 'ERR_LEAKPROBE_TOO_SOON', `captures are at least ${opts.minIntervalMs} ms apart`, { 'retry-after': String(Math.ceil(wait / 1000)) })
   }
-  const room = snapshotRoom({ heapUsed: process.memoryUsage().heapUsed, factor: opts.memoryFactor })
-  if (!room.ok) {
-    return fail(res, 503, 'ERR_LEAKPROBE_NO_MEMORY', `a snapshot of this heap needs about ${room.need} bytes (${opts.memoryFactor}x the heap in use) and only ${room.available} are free; nothing was captured`, { 'retry-after': '60' })
-  }
+  const r = room(opts, v8.getHeapStatistics().used_heap_size)
+  if (!r.ok) return fail(res, 503, 'ERR_LEAKPROBE_NO_MEMORY', noMemoryMessage(r, opts), { 'retry-after': '60' })
   const withReport = url.searchParams.get('analyze') === '1'
   state.capturing = true
   let c
@@ -233,6 +234,26 @@ async function takeSnapshot(res, url, opts, state) {
   opts.store.prune()
   const { file, ...body } = c
   return send(res, 201, body, { location: `snapshots/${c.id}` })
+}
+
+function room(opts, heapUsed) {
+  return snapshotRoom({ heapUsed, factor: opts.memoryFactor, [SYSTEM]: opts.system || undefined })
+}
+
+// e.g. "a heap snapshot needs about 1.8 GB (1800000000 bytes: ~4,000,000 heap objects × 450 B,
+// object size from this process's last capture) and only 0.9 GB (…) is free under this process's
+// cgroup memory limit; nothing was captured"
+const BASIS = {
+  capture: "object size from this process's last capture",
+  sampling: 'object size from the sampling heap profiler',
+  default: 'assuming small objects until a capture measures them',
+}
+function noMemoryMessage(r, opts) {
+  const how = r.basis === 'factor'
+    ? `${opts.memoryFactor}x the heap in use, the route's memoryFactor`
+    : `~${r.objects.toLocaleString('en-US')} heap objects × ${SNAPSHOT_BYTES_PER_OBJECT} B, ${BASIS[r.basis]}`
+  const where = r.limitedBy === 'cgroup' ? "under this process's cgroup memory limit" : 'on this machine'
+  return `a heap snapshot needs about ${formatBytes(r.need)} (${r.need} bytes: ${how}) and only ${formatBytes(r.available)} (${r.available} bytes) is free ${where}; nothing was captured`
 }
 
 function sendPage(res, opts) {
