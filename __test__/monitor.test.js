@@ -117,7 +117,69 @@ test('monitor(): a snapshot Node wrote near the heap limit before dying is compr
   assert.ok(s.top.retainedSize > 10 * MB, JSON.stringify(s.top))
 })
 
+test('monitor({ sampling }): the leak event names the line that allocates what piles up', () => {
+  const r = runChild(`
+    const acks = new Map()
+    let id = 0
+    function remember(n) { for (let i = 0; i < n; i++) acks.set(id++, { at: Date.now(), reply: () => i }) }
+    let churn = 0
+    function scratch() { for (let i = 0; i < 20000; i++) churn += [i, { i }].length }
+    const m = lp.monitor({ intervalMs: 40, window: 8, growthSteps: 2, minGrowth: 256 << 10, sampling: { intervalBytes: 8192, readIntervalMs: 40, budget: 0.5 } })
+    const reads = []
+    m.on('stats', (s) => { if (s.sampling.read) reads.push(s.sampling.read.pauseMs); remember(3000); scratch() })
+    m.on('leak', (e) => {
+      m.stop()
+      process.stdout.write(JSON.stringify({ sites: e.sites, reads, state: m.sites() }))
+    })
+    m.on('error', (e) => { console.error(e); process.exit(4) })
+    setTimeout(() => { console.error('no leak event'); process.exit(5) }, 30000).unref()
+    const keep = setInterval(() => { if (!m.running) clearInterval(keep) }, 20)
+  `)
+  assert.equal(r.status, 0, r.stderr)
+  const out = JSON.parse(r.stdout)
+  const top = out.sites[0]
+  assert.ok(top, JSON.stringify(out.sites))
+  assert.equal(top.fn, 'remember', JSON.stringify(out.sites.map((s) => [s.fn, s.line])))
+  assert.equal(top.url, '[eval]')
+  assert.equal(top.line, 5)
+  assert.ok(top.growth.length >= 3 && top.liveBytes > top.growth[0], JSON.stringify(top.growth))
+  assert.ok(!out.sites.some((s) => s.fn === 'scratch'), 'churn is not named')
+  assert.ok(out.reads.length >= 3 && out.reads.every((ms) => ms >= 0))
+  assert.equal(out.state.intervalBytes, 8192)
+  assert.ok(out.state.pauseMs.total >= 0 && out.state.reads.length === out.reads.length)
+})
+
+test('monitor({ sampling }): without the inspector, an ERR_LEAKPROBE_SAMPLING error and the floor goes on', () => {
+  // a Node built without the inspector: node:inspector throws when loaded
+  const preload = path.join(tmp, 'no-inspector.js')
+  fs.writeFileSync(preload, `
+    const Module = require('node:module')
+    const load = Module._load
+    Module._load = function (req, ...rest) {
+      if (req === 'node:inspector' || req === 'inspector') throw Object.assign(new Error('Inspector is not available'), { code: 'ERR_INSPECTOR_NOT_AVAILABLE' })
+      return load.call(this, req, ...rest)
+    }
+  `)
+  const r = runChild(`
+    const m = lp.monitor({ intervalMs: 20, sampling: true })
+    const out = { stats: 0 }
+    m.on('error', (e) => { out.error = { code: e.code, message: e.message } })
+    m.on('stats', () => { if (++out.stats === 5) { m.stop(); out.sites = m.sites(); process.stdout.write(JSON.stringify(out)) } })
+    const keep = setInterval(() => { if (!m.running) clearInterval(keep) }, 20)
+  `, ['-r', preload])
+  assert.equal(r.status, 0, r.stderr)
+  const out = JSON.parse(r.stdout)
+  assert.equal(out.error.code, 'ERR_LEAKPROBE_SAMPLING')
+  assert.match(out.error.message, /Inspector is not available.*heap floor is still watched/)
+  assert.equal(out.stats, 5)
+  assert.equal(out.sites.running, false)
+  assert.equal(out.sites.error.code, 'ERR_LEAKPROBE_SAMPLING')
+})
+
 test('monitor(): options are checked', () => {
+  assert.throws(() => leakprobe.monitor({ sampling: 'yes' }), { code: 'ERR_LEAKPROBE_INVALID_ARG' })
+  assert.throws(() => leakprobe.monitor({ sampling: { intervalBytes: 0 } }), /sampling.intervalBytes/)
+  assert.throws(() => leakprobe.monitor({ sampling: { budget: 2 } }), /sampling.budget/)
   assert.throws(() => leakprobe.monitor({ intervalMs: -1 }), { code: 'ERR_LEAKPROBE_INVALID_ARG' })
   assert.throws(() => leakprobe.monitor({ capture: 'yes' }), { code: 'ERR_LEAKPROBE_INVALID_ARG' })
   if (typeof global.gc !== 'function') assert.throws(() => leakprobe.monitor({ gc: true }), /expose-gc/)

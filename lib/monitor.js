@@ -11,7 +11,9 @@ const { Trend } = require('./trend')
 const { capture, newId, DEFAULT_DIR } = require('./capture')
 const { compare } = require('./compare')
 const { analyze } = require('./analyze')
-const { fromNative, invalidArg } = require('./errors')
+const { LeakprobeError, fromNative, invalidArg } = require('./errors')
+const { Sampler, samplingOptions } = require('./sampling')
+const memory = require('./admin/memory')
 
 const NEAR_LIMIT_FILE = /^Heap\.\d{8}\.\d{6}\.(\d+)\.\d+\.\d+\.heapsnapshot$/
 
@@ -67,6 +69,17 @@ class Monitor extends EventEmitter {
     this.samples = []
     this._postGc = null
     this._majorGcs = 0
+    this._lastMajorGcMs = 0
+    this.sampler = null
+    if (options.sampling !== undefined && options.sampling !== false) {
+      this.sampler = new Sampler(samplingOptions(options.sampling))
+      try {
+        this.sampler.start()
+      } catch (e) {
+        // the floor is still watched; the error reaches 'error' listeners added after this returns
+        setImmediate(() => this._fail(e))
+      }
+    }
     this._baseline = null
     this._baselinePending = null
     this._busy = false
@@ -75,6 +88,7 @@ class Monitor extends EventEmitter {
         const kind = e.detail ? e.detail.kind : e.kind
         if (kind !== constants.NODE_PERFORMANCE_GC_MAJOR) continue
         this._majorGcs++
+        this._lastMajorGcMs = e.duration
         const used = v8.getHeapStatistics().used_heap_size
         if (this._postGc === null || used < this._postGc) this._postGc = used
       }
@@ -91,6 +105,7 @@ class Monitor extends EventEmitter {
     clearInterval(this._timer)
     this._timer = null
     this._observer.disconnect()
+    if (this.sampler) this.sampler.stop()
     this.emit('stop')
   }
 
@@ -99,6 +114,7 @@ class Monitor extends EventEmitter {
   }
 
   _tick() {
+    const read = this._readSites()
     if (this.forceGc) {
       global.gc()
       const used = v8.getHeapStatistics().used_heap_size
@@ -119,6 +135,7 @@ class Monitor extends EventEmitter {
       slope: Math.round(this.trend.slope()),
       growing: this.trend.growing,
     }
+    if (this.sampler) stats.sampling = { reads: this.sampler.history.reads.length, read }
     this.samples.push(stats)
     if (this.samples.length > this.history) this.samples.shift()
     this.emit('stats', stats)
@@ -133,13 +150,49 @@ class Monitor extends EventEmitter {
     else process.emitWarning(`leakprobe monitor: ${err.message}`, { code: err.code || 'ERR_LEAKPROBE_MONITOR' })
   }
 
+  // A due read of the sampling profile (its GC gives this interval an exact floor), or null.
+  _readSites() {
+    const s = this.sampler
+    if (!s || !s.due(Date.now(), this._lastMajorGcMs)) return null
+    let rec
+    try {
+      rec = s.read()
+    } catch (e) {
+      this._fail(new LeakprobeError('ERR_LEAKPROBE_SAMPLING', `monitor(): reading the sampling heap profile failed: ${e.message}`, { cause: e }))
+      return null
+    }
+    if (this._postGc === null || rec.heapUsed < this._postGc) this._postGc = rec.heapUsed
+    if (s.averageObjectSize) memory.noteSampledObjectSize(s.averageObjectSize)
+    return rec
+  }
+
+  // The allocation sites: the growing ones over the monitor's window, and the largest.
+  sites({ limit = 10 } = {}) {
+    if (!this.sampler) return null
+    const state = this.sampler.state({ since: Date.now() - this.trend.window * this.intervalMs, limit })
+    if (this.sampler.error) state.error = { code: 'ERR_LEAKPROBE_SAMPLING', message: this.sampler.error.message }
+    return state
+  }
+
   _event(stats) {
-    return { stats, floors: this.trend.floors.slice(), slope: Math.round(this.trend.slope()) }
+    const event = { stats, floors: this.trend.floors.slice(), slope: Math.round(this.trend.slope()) }
+    if (this.sampler) event.sites = this.sites().growing
+    return event
+  }
+
+  // null when a snapshot of this heap fits in memory now, else why not ('needs ~N GB, M GB free')
+  _noRoom() {
+    const room = memory.snapshotRoom({ heapUsed: process.memoryUsage().heapUsed })
+    return room.ok ? null : room.text
   }
 
   _onGrowth(stats) {
-    this.emit('growth', this._event(stats))
-    if (this.captureDir && !this._baseline && !this._baselinePending) {
+    const event = this._event(stats)
+    const wantBaseline = this.captureDir && !this._baseline && !this._baselinePending
+    const skipped = wantBaseline ? this._noRoom() : null
+    if (skipped) event.skipped = skipped
+    this.emit('growth', event)
+    if (wantBaseline && !skipped) {
       this._baselinePending = capture({ dir: this.captureDir })
         .then((c) => { this._baseline = c })
         .catch((e) => this._fail(e))
@@ -154,7 +207,9 @@ class Monitor extends EventEmitter {
       try {
         // the baseline taken at `growth` may still be on its way
         if (this._baselinePending) await this._baselinePending
-        if (this._baseline) {
+        const skipped = this._noRoom()
+        if (skipped) event.skipped = skipped
+        else if (this._baseline) {
           const target = await capture({ dir: this.captureDir })
           event.snapshots = [this._baseline, target]
           event.comparison = await compare(this._baseline, target)

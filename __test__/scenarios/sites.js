@@ -1,0 +1,41 @@
+'use strict'
+// Runs one leak scenario under monitor({ sampling }) in this (child) process: its server on
+// 127.0.0.1, bounded rounds of loopback traffic, a profile read after each round; prints the
+// monitor's sites (growing and largest) as JSON.
+//   node __test__/scenarios/sites.js <scenario> [reads] [intervalBytes] [roundsPerRead]
+const path = require('node:path')
+const leakprobe = require('../..')
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
+
+async function main() {
+  const name = process.argv[2]
+  const reads = Number(process.argv[3] || 10)
+  const intervalBytes = Number(process.argv[4] || 16384)
+  const roundsPerRead = Number(process.argv[5] || 1)
+  const scenario = require(path.join(__dirname, `${name}.js`))
+  const s = await scenario.setup()
+  try {
+    for (let i = 0; i < 2; i++) await s.round()
+    // every read is in the window; the profile is read at the first tick after each round
+    const m = leakprobe.monitor({ intervalMs: 20, window: 10_000, sampling: { intervalBytes, readIntervalMs: 10, budget: 0.5 } })
+    m.on('error', (e) => { throw e })
+    try {
+      while (m.sites().reads.length < reads) {
+        const before = m.sites().reads.length
+        for (let i = 0; i < roundsPerRead; i++) await s.round()
+        while (m.sites().reads.length === before) await sleep(5)
+      }
+      process.stdout.write(JSON.stringify(m.sites({ limit: 5 })))
+    } finally {
+      m.stop()
+    }
+  } finally {
+    await s.close()
+  }
+}
+
+main().catch((e) => {
+  process.stderr.write(`${e.stack}\n`)
+  process.exit(3)
+})
