@@ -10,6 +10,7 @@ export type LeakprobeErrorCode =
   | 'ERR_LEAKPROBE_SNAPSHOT'
   | 'ERR_LEAKPROBE_NATIVE'
   | 'ERR_LEAKPROBE_SPILL'
+  | 'ERR_LEAKPROBE_SAMPLING'
   | 'ERR_LEAKPROBE_INTERNAL'
 
 /** Every leakprobe function rejects with this: `code` says what failed, `message` what to do. */
@@ -259,6 +260,89 @@ export interface MonitorOptions {
   capture?: boolean | { dir?: string }
   /** have Node write a snapshot near the heap limit; compress and analyze it (also ones left by an earlier run that died) */
   nearHeapLimit?: boolean | { dir?: string; limit?: number }
+  /**
+   * Run V8's sampling heap profiler and fold it into allocation sites (`sites()`, the `sites` of
+   * `growth` / `leak` events): works at any heap size, where a snapshot cannot be taken.
+   */
+  sampling?: boolean | SamplingOptions
+}
+
+export interface SamplingOptions {
+  /** one allocation sampled per this many bytes allocated (128 B to 64 MiB). Default 524288 (512 KiB) */
+  intervalBytes?: number
+  /**
+   * least time between reads of the profile. Each read is a full GC (a pause that grows with the
+   * heap). Default 60000
+   */
+  readIntervalMs?: number
+  /** reads are spaced so their pauses stay under this share of wall time (0.0001 to 0.5). Default 0.01 */
+  budget?: number
+  /** allocation sites kept between reads (the largest stay; 10 to 10000). Default 300 */
+  maxSites?: number
+}
+
+/** A stack frame: 1-based line and column, as a stack trace shows them. */
+export interface SiteFrame {
+  /** the function's name, `(anonymous)` when it has none */
+  fn: string
+  /** the script's URL or path (`file:///srv/app/server.js`, `/srv/app/server.js`); '' for native code */
+  url: string
+  line: number
+  column: number
+}
+
+/**
+ * An allocation site: the first frame of an allocation's stack that is not Node's or V8's own
+ * code, with the app's own caller when that frame is in an npm package (one site per caller).
+ */
+export interface Site extends SiteFrame {
+  /** the npm package the site's code is in (innermost node_modules), or null */
+  package: string | null
+  /** the first frame of the app's own code above a site in a package or in Node's code, or null */
+  caller: SiteFrame | null
+  /** the first frames of the stack, the allocating one first: `'fn (url:line:column)'` */
+  stack: string[]
+  /** sampled estimate of the bytes allocated here that are still alive, at the last read */
+  liveBytes: number
+  /** liveBytes at each read (of the window for `growing`, of the history for `largest`) */
+  growth: number[]
+  /** `growing` only: its share of the heap floor's rise over those reads (null: the floor did not rise) */
+  share?: number | null
+}
+
+/** One read of the sampling profile (a full GC, then the profile). */
+export interface SitesRead {
+  time: number
+  /** how long the read held the main thread, GC included */
+  pauseMs: number
+  /** heap in use right after the read's GC: the floor */
+  heapUsed: number
+  /** live bytes of all sites together, sampled estimate */
+  sampledBytes: number
+  /** samples in the profile */
+  samples: number
+}
+
+/** `monitor.sites()`, the route's `GET /sites`. */
+export interface SitesState {
+  /** the profiler is sampling (false once stopped, or when it could not start: see `error`) */
+  running: boolean
+  intervalBytes: number
+  /** the reads kept (up to 48) */
+  reads: SitesRead[]
+  pauseMs: { last: number | null; total: number }
+  /** when the next read is due (ms since the epoch), null when not running */
+  nextReadAt: number | null
+  /**
+   * sites whose live bytes rose beyond the sampling's noise in both halves of the monitor's
+   * window and never fell back by half, ranked by their rise; a filled cache or a freed burst is
+   * not named
+   */
+  growing: Site[]
+  /** sites by live bytes at the last read */
+  largest: Site[]
+  /** why the profiler is not available (the floor is still watched) */
+  error?: { code: 'ERR_LEAKPROBE_SAMPLING'; message: string }
 }
 
 export interface MonitorStats {
@@ -273,6 +357,8 @@ export interface MonitorStats {
   /** trend of the floor, bytes per interval */
   slope: number
   growing: boolean
+  /** with `sampling`: reads so far, and this interval's read (null: none was due) */
+  sampling?: { reads: number; read: SitesRead | null }
 }
 
 export interface MonitorEvent {
@@ -281,6 +367,10 @@ export interface MonitorEvent {
   slope: number
   snapshots?: CaptureResult[]
   comparison?: Comparison
+  /** with `sampling`: the growing allocation sites, ranked */
+  sites?: Site[]
+  /** with `capture`: why no snapshot was taken, e.g. `needs ~1.8 GB, 0.9 GB free` */
+  skipped?: string
 }
 
 export interface NearHeapLimitSnapshot {
@@ -296,6 +386,8 @@ export interface NearHeapLimitSnapshot {
 export declare class Monitor extends EventEmitter {
   readonly running: boolean
   readonly samples: MonitorStats[]
+  /** the allocation sites (growing over the window, and largest); null without `sampling` */
+  sites(options?: { limit?: number }): SitesState | null
   stop(): void
   on(event: 'stats', listener: (s: MonitorStats) => void): this
   on(event: 'growth' | 'leak', listener: (e: MonitorEvent) => void): this
@@ -379,8 +471,11 @@ type NodeResponse = import('node:http').ServerResponse
 export function handler(options: RouteOptions & { prefix?: string }): (req: NodeRequest, res: NodeResponse, next?: () => void) => void
 /** The admin route as express (4 or 5) middleware: `app.use('/_leakprobe', leakprobe.express({ token }))`. */
 export function express(options: RouteOptions): (req: NodeRequest, res: NodeResponse, next: (err?: unknown) => void) => void
-/** The self-contained HTML report for a report and/or a comparison, with the monitor's samples. */
 /** The text the CLI prints for a report (analyze()) or a comparison (compare(), check()). */
 export function format(what: Report | Comparison): string
 
-export function renderHtml(what: { report?: Report; comparison?: Comparison; samples?: MonitorStats[]; title?: string }): string
+/**
+ * The self-contained HTML report for a report and/or a comparison, or allocation sites
+ * (`monitor.sites()`: where the growing memory is allocated), with the monitor's samples.
+ */
+export function renderHtml(what: { report?: Report; comparison?: Comparison; samples?: MonitorStats[]; sites?: SitesState | null; title?: string }): string

@@ -81,6 +81,66 @@ function reportSections(r) {
 <section><h2>Classes <small>(click a column to sort)</small></h2>${classes}</section>`
 }
 
+// --- allocation sites (monitor({ sampling }): monitor.sites(), GET /sites) -------------------
+
+// `/srv/app/server.js:12:5` (file:// dropped); `native` when V8 gave no script
+function siteWhere(f) {
+  const url = String(f.url || 'native').replace(/^file:\/\//, '')
+  return `${url}:${f.line}:${f.column}`
+}
+
+// live bytes per read as a small line; the last point marked
+function sparkline(values) {
+  const v = (values || []).filter(Number.isFinite)
+  if (v.length < 2) return ''
+  const W = 120, H = 28, P = 3
+  const lo = Math.min(...v), hi = Math.max(...v)
+  const x = (i) => P + (i / (v.length - 1)) * (W - 2 * P)
+  const y = (b) => (hi === lo ? H / 2 : H - P - ((b - lo) / (hi - lo)) * (H - 2 * P))
+  const pts = v.map((b, i) => `${x(i).toFixed(1)},${y(b).toFixed(1)}`).join(' ')
+  const label = `live bytes per read: ${bytes(v[0])} to ${bytes(v[v.length - 1])} over ${v.length} reads`
+  return `<svg class="spark" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${esc(label)}"><title>${esc(label)}</title>` +
+    `<polyline points="${pts}"/><circle cx="${x(v.length - 1).toFixed(1)}" cy="${y(v[v.length - 1]).toFixed(1)}" r="2.5"/></svg>`
+}
+
+function siteItem(s) {
+  const g = s.growth || []
+  const rise = g.length > 1 ? g[g.length - 1] - g[0] : null
+  const pkg = s.package ? ` <span class="pkg">${esc(s.package)}</span>` : ''
+  const caller = s.caller ? `<p>called from <code>${esc(s.caller.fn)}</code> at <code>${esc(siteWhere(s.caller))}</code></p>` : ''
+  const figures = [`${bytes(s.liveBytes)} live`]
+  if (rise !== null) figures.push(`${rise >= 0 ? '+' : '-'}${bytes(Math.abs(rise))} over ${g.length} reads`)
+  if (Number.isFinite(s.share)) figures.push(`${Math.round(s.share * 100)}% of the floor's rise`)
+  const stack = (s.stack || []).length ? `<ol class="stack">${s.stack.map((f) => `<li>${esc(f)}</li>`).join('')}</ol>` : ''
+  return `<li class="site"><h3><code>${esc(s.fn)}</code> <small>${esc(siteWhere(s))}</small>${pkg}</h3>
+<p class="site-figures">${sparkline(g)} ${esc(figures.join(', '))}</p>${caller}${stack}</li>`
+}
+
+// sites: a monitor.sites() object { running, intervalBytes, reads, pauseMs, growing, largest, error? }
+function sitesSection(sites) {
+  const reads = sites.reads || []
+  const span = reads.length > 1 ? `, ${Math.round((reads[reads.length - 1].time - reads[0].time) / 1000)} s apart first to last` : ''
+  const about = `${int(reads.length)} reads of V8's sampling heap profiler (one sample per ${bytes(sites.intervalBytes)} allocated${span}); ` +
+    `each read paused the process ${sites.pauseMs && sites.pauseMs.last !== null ? `${sites.pauseMs.last} ms the last time, ` : ''}` +
+    `${sites.pauseMs ? `${int(sites.pauseMs.total)} ms in all` : ''}${sites.running ? '' : '; the profiler is not running'}`
+  const error = sites.error ? `<p class="verdict leak" id="sites-error">${esc(sites.error.code)}: ${esc(sites.error.message)}</p>` : ''
+  const growing = sites.growing || []
+  const list = growing.length
+    ? `<ol class="sites" id="sites-growing">${growing.map(siteItem).join('')}</ol>`
+    : `<p class="empty" id="sites-none">no allocation site's live bytes kept rising over ${reads.length < 3 ? 'the reads so far (3 are needed)' : 'the window'}: nothing is named</p>`
+  const largest = table('sites-largest', [{ label: 'function' }, { label: 'where' }, { label: 'package' }, { label: 'live bytes', num: true }, { label: 'per read' }],
+    (sites.largest || []).map((s) => [
+      { v: s.fn, html: `<code>${esc(s.fn)}</code>` }, t(siteWhere(s)), t(s.package || ''), n(s.liveBytes, bytes), { v: '', html: sparkline(s.growth) },
+    ]))
+  return `<section id="sites"><h2>Where the growing memory is allocated</h2>
+<p><small>${esc(about)}. A site is the first frame that is not Node's own code, with the app's caller when it is in a package; its live bytes are the sampled estimate of what it allocated that is still alive.</small></p>
+${error}${list}<h3>Largest allocation sites</h3>${largest}</section>`
+}
+
+const SITES_CSS = `.sites{padding-left:1.5em}.site h3 code{font-size:1em}.pkg{background:#eef;border-radius:3px;padding:0 .4em;font-size:.8em;font-weight:normal}
+.site-figures{display:flex;align-items:center;gap:.6em;margin:.2em 0}.spark{vertical-align:middle}.spark polyline{fill:none;stroke:#c33;stroke-width:1.5}.spark circle{fill:#c33}
+.stack{list-style:none;padding:0 0 0 1em;margin:.2em 0 .8em;font-family:ui-monospace,monospace;font-size:12px;color:#444}.stack li::before{content:"at ";color:#999}`
+
 const CSS = `body{font:14px/1.45 system-ui,-apple-system,Segoe UI,sans-serif;margin:2em auto;max-width:1100px;color:#1d1d1f;padding:0 1em}
 h1{font-size:1.6em}h2{border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:1.6em}h3{margin:.6em 0 .2em}small{color:#666;font-weight:normal}
 dl{display:grid;grid-template-columns:max-content auto;gap:.2em 1em}dt{color:#555}dd{margin:0}
@@ -112,16 +172,16 @@ const SCRIPT = `document.querySelectorAll('table.sortable th').forEach(function 
   th.addEventListener('keydown', function (e) { if (e.key === 'Enter') sort() })
 })`
 
-// renderHtml({ report?, comparison?, samples?, title? }) → the page as a string
-function renderHtml({ report, comparison, samples, title } = {}) {
-  if (!report && !comparison) throw new TypeError('renderHtml(): pass a report and/or a comparison')
-  const heading = title || (comparison ? 'leakprobe: snapshot comparison' : 'leakprobe: heap report')
+// renderHtml({ report?, comparison?, samples?, sites?, title? }) → the page as a string
+function renderHtml({ report, comparison, samples, sites, title } = {}) {
+  if (!report && !comparison && !sites) throw new TypeError('renderHtml(): pass a report and/or a comparison, or sites (monitor.sites())')
+  const heading = title || (comparison ? 'leakprobe: snapshot comparison' : report ? 'leakprobe: heap report' : 'leakprobe: allocation sites')
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'">
-<title>${esc(heading)}</title><style>${CSS}</style></head>
+<title>${esc(heading)}</title><style>${CSS}${sites ? SITES_CSS : ''}</style></head>
 <body><h1>${esc(heading)}</h1><p><small>generated ${esc(new Date().toISOString())} by leakprobe</small></p>
-${comparison ? comparisonSection(comparison) : ''}${report ? summarySection(report) : ''}
+${comparison ? comparisonSection(comparison) : ''}${sites ? sitesSection(sites) : ''}${report ? summarySection(report) : ''}
 <section id="trend-section"><h2>Heap after GC over time</h2>${trendChart(samples)}</section>
 ${report ? reportSections(report) : ''}
 <script>${SCRIPT}</script></body></html>
