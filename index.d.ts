@@ -103,6 +103,18 @@ export interface PathStep {
   edgeType: string
 }
 
+/**
+ * Where a function, or the class of an instance (its constructor), is defined: 1-based line and
+ * column as a stack trace and DevTools show them (the sampling profiler's call frame + 1), at the
+ * '(' that opens the function's parameters.
+ */
+export interface SourceLocation {
+  /** the script's name as V8 has it: `/srv/app/server.js` (CommonJS), `file:///srv/app/server.mjs` (ESM), `node:internal/…`; '' when the snapshot does not give it (eval'd code) */
+  url: string
+  line: number
+  column: number
+}
+
 export interface TopNode {
   /** V8's snapshot object id: stable for one object across snapshots of one process */
   id: number
@@ -117,6 +129,8 @@ export interface TopNode {
   distance: number
   /** from the GC-root side to this object; empty past the first `paths` entries */
   path: PathStep[]
+  /** a closure's or a class instance's source; absent (no key) for nodes without one */
+  location?: SourceLocation
 }
 
 export interface ClassRow {
@@ -184,6 +198,11 @@ export interface Suspect {
   vmHeld: boolean
   /** growing, over both thresholds and not vmHeld */
   leak: boolean
+  /**
+   * the group's function (closures) or class constructor (instances); the place most of its
+   * sample objects share. Absent (no key) for groups without one: plain objects, arrays, strings
+   */
+  location?: SourceLocation
 }
 
 export interface ClassDiff {

@@ -3,6 +3,7 @@
 //! snapshot (and, with three snapshots, were already alive in the target), grouped by what
 //! they are and who holds them, ranked by what they retain.
 use super::census::{leak_label, Census};
+use super::locations::{self, SourceLocation};
 use super::names::display_name;
 use super::report::{cut_name, PathStep};
 use super::Analysis;
@@ -89,6 +90,14 @@ pub struct Suspect {
   pub vm_held: bool,
   /// growing, at or above both thresholds, and not `vm_held`
   pub leak: bool,
+  /// where the group's function, or its objects' class (constructor), is defined; no key for
+  /// groups V8 gave no location (plain objects, arrays, strings)
+  #[serde(skip_serializing_if = "Option::is_none")]
+  pub location: Option<SourceLocation>,
+  /// the location site, resolved to `location` (with its URL) once the suspects are cut to
+  /// the ones reported
+  #[serde(skip)]
+  site: Option<u32>,
 }
 
 #[derive(Debug, Serialize)]
@@ -143,6 +152,13 @@ pub fn compare(
       .then(x.name.cmp(&y.name))
   });
   suspects.truncate(opts.suspects);
+  let sites: Vec<Option<u32>> = suspects.iter().map(|sp| sp.site).collect();
+  for (sp, l) in suspects
+    .iter_mut()
+    .zip(locations::resolve(last, &a.kinds, &sites))
+  {
+    sp.location = l;
+  }
   let mut snapshots = vec![SnapshotFigures {
     role: "baseline",
     nodes: base.nodes,
@@ -461,6 +477,11 @@ fn find_suspects(base: &Census, target: Option<&Census>, s: &HeapSnapshot, a: &A
         growing: false,
         vm_held: g.vm_held,
         leak: false,
+        location: None,
+        // the site most of the samples (the group's largest objects) share, ties to the
+        // largest's: a group is one name and holder, so its members nearly always share one;
+        // two classes of one name from two files are the exception
+        site: locations::common_site(s, g.best.iter().map(|&(_, v)| v)),
       }
     })
     .collect()

@@ -5,6 +5,7 @@ pub mod classes;
 pub mod compare;
 pub mod dom_state;
 pub mod interfaces;
+pub mod locations;
 mod name_columns;
 pub mod names;
 pub mod paths;

@@ -1,4 +1,5 @@
 //! The `leakprobe-report/1` JSON (DESIGN §4).
+use super::locations::{self, SourceLocation};
 use super::names::display_name;
 use super::paths::retainer_path;
 use super::Analysis;
@@ -68,6 +69,10 @@ pub struct TopNode {
   pub retained_size: u64,
   pub distance: i64,
   pub path: Vec<PathStep>,
+  /// where the function, or an instance's class (its constructor), is defined; no key at all
+  /// for nodes V8 gave no location
+  #[serde(skip_serializing_if = "Option::is_none")]
+  pub location: Option<SourceLocation>,
 }
 
 #[derive(Debug, Serialize)]
@@ -93,9 +98,14 @@ pub struct ClassRow {
 /// Names in reports are cut here (a string node can hold megabytes).
 const NAME_LIMIT: usize = 200;
 
-pub fn cut_name(mut s: String) -> String {
-  if s.len() > NAME_LIMIT {
-    let mut end = NAME_LIMIT;
+pub fn cut_name(s: String) -> String {
+  cut_to(s, NAME_LIMIT)
+}
+
+/// `s` cut to at most `limit` bytes (at a character boundary) plus '…'.
+pub fn cut_to(mut s: String, limit: usize) -> String {
+  if s.len() > limit {
+    let mut end = limit;
     while !s.is_char_boundary(end) {
       end -= 1;
     }
@@ -230,13 +240,16 @@ pub fn select(s: &HeapSnapshot, a: &Analysis, opts: &AnalyzeOptions) -> Selectio
 }
 
 impl Selection {
-  /// The report, with names: `s` must hold its names again.
+  /// The report, with names: `s` must hold its names again (and its locations: they are looked
+  /// up here, not in `select`, as they go to the shelf with the names).
   pub fn render(self, s: &HeapSnapshot) -> Report {
     let k = &self.kinds;
+    let sites: Vec<Option<u32>> = self.top.iter().map(|p| locations::site_of(s, p.node)).collect();
     let top = self
       .top
       .into_iter()
-      .map(|p| TopNode {
+      .zip(locations::resolve(s, k, &sites))
+      .map(|(p, location)| TopNode {
         id: s.node_id[p.node as usize] as u64,
         name: cut_name(display_name(s, k, p.node)),
         node_type: s.node_type_name(p.node).to_string(),
@@ -244,6 +257,7 @@ impl Selection {
         retained_size: p.retained_size,
         distance: p.distance,
         path: name_steps(s, k, &p.path),
+        location,
       })
       .collect();
     Report {
