@@ -407,6 +407,13 @@ export declare class Monitor extends EventEmitter {
   readonly samples: MonitorStats[]
   /** the allocation sites (growing over the window, and largest); null without `sampling` */
   sites(options?: { limit?: number }): SitesState | null
+  /**
+   * the leak of the current episode: set when the monitor finds it (as `leak` fires), null again
+   * once the floor is back down; `sites`: the growing sites then (null without `sampling`)
+   */
+  readonly leak: { time: number; sites: Site[] | null } | null
+  /** the post-GC floor is rising now (an episode of growth has started and not ended) */
+  readonly growing: boolean
   stop(): void
   on(event: 'stats', listener: (s: MonitorStats) => void): this
   on(event: 'growth' | 'leak', listener: (e: MonitorEvent) => void): this
@@ -442,7 +449,10 @@ export interface RouteOptions {
   keep?: number
   /** bytes of snapshots kept. Default unlimited */
   maxBytes?: number
-  /** a running monitor: its samples feed GET /stats and the report's chart */
+  /**
+   * a running monitor: its samples, state and (with `sampling`) allocation sites feed GET /stats,
+   * GET /sites and the report's chart and sites
+   */
   monitor?: Monitor
   /** entries in a report's `top`. Default 20 */
   top?: number

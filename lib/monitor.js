@@ -83,6 +83,7 @@ class Monitor extends EventEmitter {
     this._baseline = null
     this._baselinePending = null
     this._busy = false
+    this._leak = null
     this._observer = new PerformanceObserver((list) => {
       for (const e of list.getEntries()) {
         const kind = e.detail ? e.detail.kind : e.kind
@@ -113,6 +114,17 @@ class Monitor extends EventEmitter {
     return this._timer !== null
   }
 
+  // The leak of the current episode, { time, sites } (sites: null without sampling), set when
+  // the leak is found (before a capture for the event) and cleared once the floor is back down;
+  // and whether the floor is rising now.
+  get leak() {
+    return this._leak
+  }
+
+  get growing() {
+    return this.trend.growing
+  }
+
   _tick() {
     const read = this._readSites()
     if (this.forceGc) {
@@ -124,6 +136,7 @@ class Monitor extends EventEmitter {
     const floor = this._postGc
     this._postGc = null
     const verdict = floor === null ? { growth: false, leak: false } : this.trend.push(floor)
+    if (this._leak && !this.trend.leaking) this._leak = null
     const stats = {
       time: Date.now(),
       heapUsed: mem.heapUsed,
@@ -202,6 +215,8 @@ class Monitor extends EventEmitter {
 
   async _onLeak(stats) {
     const event = this._event(stats)
+    // at once: a capture below may take a while before the event fires
+    this._leak = { time: stats.time, sites: event.sites || null }
     if (this.captureDir && !this._busy) {
       this._busy = true
       try {

@@ -106,6 +106,7 @@ const ROUTES = [
   { re: /^\/snapshots\/([^/]*)\/report$/, methods: ['GET'], name: 'report' },
   { re: /^\/compare$/, methods: ['GET'], name: 'compare' },
   { re: /^\/stats$/, methods: ['GET'], name: 'stats' },
+  { re: /^\/sites$/, methods: ['GET'], name: 'sites' },
 ]
 
 function createHandler(options) {
@@ -162,7 +163,7 @@ function createHandler(options) {
           report = await analyze(e.file, { top: opts.top })
           opts.store.saveReport(e, report)
         }
-        if (wantsHtml(req)) return sendHtml(res, renderHtml({ report, samples: opts.monitor ? opts.monitor.samples : [], title: `leakprobe: snapshot ${e.id}` }))
+        if (wantsHtml(req)) return sendHtml(res, renderHtml({ report, samples: opts.monitor ? opts.monitor.samples : [], sites: sitesOf(opts.monitor), title: `leakprobe: snapshot ${e.id}` }))
         return send(res, 200, report)
       }
       case 'GET compare': {
@@ -175,7 +176,7 @@ function createHandler(options) {
         const t = url.searchParams.get('threshold')
         const threshold = t ? thresholdFromText(t) : undefined
         const comparison = await compare(entries[0].file, entries[1].file, entries[2] ? entries[2].file : undefined, { threshold })
-        if (wantsHtml(req)) return sendHtml(res, renderHtml({ comparison, samples: opts.monitor ? opts.monitor.samples : [] }))
+        if (wantsHtml(req)) return sendHtml(res, renderHtml({ comparison, samples: opts.monitor ? opts.monitor.samples : [], sites: sitesOf(opts.monitor) }))
         return send(res, 200, comparison)
       }
       case 'GET stats': {
@@ -186,7 +187,14 @@ function createHandler(options) {
           snapshotRoom: room(opts, h.used_heap_size),
           capturing: state.capturing,
           samples: opts.monitor ? opts.monitor.samples : [],
+          ...monitorState(opts.monitor),
         })
+      }
+      case 'GET sites': {
+        const sites = sitesOf(opts.monitor, limitOf(url))
+        if (!sites) return fail(res, 404, 'ERR_LEAKPROBE_NO_SAMPLING', noSamplingMessage(opts.monitor))
+        if (wantsHtml(req)) return sendHtml(res, renderHtml({ sites, samples: opts.monitor.samples, title: 'leakprobe: allocation sites' }))
+        return send(res, 200, sites)
       }
     }
   }
@@ -236,6 +244,39 @@ async function takeSnapshot(res, url, opts, state) {
   return send(res, 201, body, { location: `snapshots/${c.id}` })
 }
 
+// The monitor's allocation sites (monitor.sites()), or null: no monitor, or one without sampling.
+function sitesOf(monitor, limit) {
+  if (!monitor || typeof monitor.sites !== 'function') return null
+  return monitor.sites(limit ? { limit } : undefined) || null
+}
+
+// `?limit=N` on GET /sites: sites listed in `growing` and in `largest` (default the monitor's 10)
+function limitOf(url) {
+  const raw = url.searchParams.get('limit')
+  if (raw === null) return undefined
+  const n = Number(raw)
+  if (!Number.isInteger(n) || n < 1 || n > 100) throw new LeakprobeError('ERR_LEAKPROBE_INVALID_ARG', `limit must be a whole number from 1 to 100, got ${JSON.stringify(raw)}`)
+  return n
+}
+
+function noSamplingMessage(monitor) {
+  const how = 'pass `monitor: leakprobe.monitor({ sampling: true })` to the route\'s `monitor` option'
+  return monitor
+    ? `allocation sites need the monitor's sampling heap profiler, and the route's monitor runs without it: ${how}`
+    : `allocation sites come from a monitor with sampling, and this route has no monitor: ${how}`
+}
+
+// GET /stats: the monitor's settings, its sites, its current leak and whether the floor is rising
+function monitorState(monitor) {
+  if (!monitor) return { monitor: null, sites: null, leak: null, growing: false }
+  return {
+    monitor: { running: Boolean(monitor.running), intervalMs: monitor.intervalMs, sampling: Boolean(monitor.sampler) },
+    sites: sitesOf(monitor),
+    leak: monitor.leak || null,
+    growing: Boolean(monitor.growing),
+  }
+}
+
 function room(opts, heapUsed) {
   return snapshotRoom({ heapUsed, factor: opts.memoryFactor, [SYSTEM]: opts.system || undefined })
 }
@@ -262,7 +303,7 @@ function sendPage(res, opts) {
   const html = `<!doctype html><html><head><meta charset="utf-8"><title>leakprobe</title>
 <style>body{font:14px system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse}td,th{padding:.3em .8em;border-bottom:1px solid #ddd;text-align:left}code{background:#f3f3f3;padding:0 .3em}</style></head>
 <body><h1>leakprobe</h1><p>Endpoints (all need <code>Authorization: Bearer &lt;token&gt;</code>): <code>POST snapshots[?analyze=1]</code>, <code>GET snapshots</code>,
-<code>GET snapshots/:id/report</code>, <code>GET compare?baseline=&amp;target=&amp;final=</code>, <code>GET stats</code>, <code>DELETE snapshots/:id</code>.</p>
+<code>GET snapshots/:id/report</code>, <code>GET compare?baseline=&amp;target=&amp;final=</code>, <code>GET stats</code>, <code>GET sites[?limit=N]</code> (allocation sites, with a sampling monitor), <code>DELETE snapshots/:id</code>.</p>
 <table><thead><tr><th>snapshot</th><th>bytes</th><th>taken</th></tr></thead><tbody>${rows || '<tr><td colspan="3">none yet</td></tr>'}</tbody></table></body></html>`
   res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'" })
   res.end(html)
