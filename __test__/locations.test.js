@@ -137,3 +137,52 @@ test('analyze(): top retainers that are class instances or closures carry their 
   }
   assert.deepEqual(reports.memory, reports['names on disk'], 'both schedules give the same report')
 })
+
+test('text and HTML: `at url:line:column` beside suspects and top retainers', async () => {
+  const { jobs } = run()
+  const c = await leakprobe.compare(...jobs)
+  const { line, column } = positionOf('function onJobDone(')
+  const rel = path.relative(process.cwd(), FIXTURE)
+  const text = leakprobe.format(c)
+  assert.ok(text.includes(`onJobDone() at ${rel}:${line}:${column}`), text)
+  assert.match(text.split('\n').find((l) => /^1 /.test(l)), new RegExp(`onJobDone\\(\\).*at ${rel.replace(/[.\\/]/g, '\\$&')}:${line}:${column}$`))
+  const r = await leakprobe.analyze(jobs[2], { top: 300, paths: 0 })
+  const report = leakprobe.format(r)
+  const queue = positionOf('constructor()')
+  assert.match(report, new RegExp(`JobQueue @\\d+ \\(object\\) +at ${rel.replace(/[.\\/]/g, '\\$&')}:${queue.line}:${queue.column}`))
+  const html = leakprobe.renderHtml({ report: r, comparison: c })
+  assert.ok(html.includes(`<code class="loc" title="${FIXTURE}:${line}:${column}">${rel}:${line}:${column}</code>`), 'suspect location in the page')
+  assert.ok(html.includes(`<code class="loc" title="${FIXTURE}:${queue.line}:${queue.column}">`), 'top node location in the page')
+})
+
+test('text and HTML: URLs shortened, escaped, and nothing shown without a location', () => {
+  const { shortUrl, locationText } = require('../lib/format')
+  const cwd = path.join(path.sep, 'srv', 'app')
+  assert.equal(shortUrl('/srv/app/lib/jobs.js', { cwd }), path.join('lib', 'jobs.js'))
+  assert.equal(shortUrl('file:///srv/app/lib/jobs.mjs', { cwd }), path.join('lib', 'jobs.mjs'))
+  assert.equal(shortUrl('/opt/other/server.js', { cwd }), '/opt/other/server.js')
+  assert.equal(shortUrl('node:internal/timers', { cwd }), 'node:internal/timers')
+  const deep = '/opt/' + 'very-long-directory-name/'.repeat(6) + 'node_modules/socket.io/dist/socket.js'
+  const short = shortUrl(deep, { cwd, width: 50 })
+  assert.ok(short.length <= 50 && short.startsWith('…/') && short.endsWith('socket.io/dist/socket.js'), short)
+  assert.equal(locationText({ url: '', line: 4, column: 5 }), '(unnamed script):4:5')
+  assert.equal(locationText(undefined), '')
+  const comparison = {
+    format: 'leakprobe-compare/1', leak: true, growth: { bytes: 1, objects: 1 },
+    snapshots: [{ role: 'baseline', nodes: 1, totalBytes: 1 }, { role: 'target', nodes: 2, totalBytes: 2 }],
+    threshold: { bytes: 1, count: 1 }, timings: { parseMs: 1, analyzeMs: 1 }, classes: [],
+    suspects: [
+      { name: 'onTick()', count: 3, selfSize: 96, retainedSize: 96, holder: { id: 1, name: 'Socket', edge: 'acks' }, path: [], sampleIds: [], counts: [0, 3], growing: true, vmHeld: false, leak: true,
+        location: { url: '/srv/<script>.js', line: 7, column: 9 } },
+      { name: 'Object', count: 2, selfSize: 64, retainedSize: 64, holder: { id: 1, name: 'Socket', edge: 'x' }, path: [], sampleIds: [], counts: [0, 2], growing: true, vmHeld: false, leak: false },
+    ],
+  }
+  const html = leakprobe.renderHtml({ comparison })
+  assert.ok(!html.includes('<script>.js') && html.includes('/srv/&lt;script&gt;.js:7:9'))
+  assert.equal(html.match(/class="loc"/g).length, 1, 'only the suspect with a location shows one')
+  const text = leakprobe.format(comparison)
+  assert.match(text, /^ {2}onTick\(\) at .*<script>\.js:7:9$/m)
+  // without any location, no column for it
+  const bare = leakprobe.format({ ...comparison, suspects: [comparison.suspects[1]], leak: false })
+  assert.ok(!/defined|\bat /.test(bare.split('Suspects')[1]), bare)
+})

@@ -1,5 +1,7 @@
 'use strict'
 // Plain-text rendering of reports for the terminal.
+const path = require('node:path')
+const { fileURLToPath } = require('node:url')
 
 function bytes(n) {
   if (n < 1024) return `${n} B`
@@ -31,6 +33,36 @@ function pathText(steps) {
   }).join(' → ')
 }
 
+// A script URL short enough for a table: file:// URLs as paths, paths under the working directory
+// relative to it, the rest cut to their last segments (`…/dist/socket.js`). node:internal/… stays.
+function shortUrl(url, { cwd = process.cwd(), width = 50 } = {}) {
+  let u = String(url || '')
+  if (u.startsWith('file://')) {
+    try { u = fileURLToPath(u) } catch { /* not a file path after all: leave it */ }
+  }
+  if (cwd && path.isAbsolute(u)) {
+    const rel = path.relative(cwd, u)
+    if (rel && !rel.startsWith('..') && !path.isAbsolute(rel)) u = rel
+  }
+  if (u.length <= width) return u
+  const parts = u.split(/[/\\]/)
+  let tail = parts.pop()
+  while (parts.length && tail.length + parts[parts.length - 1].length + 3 <= width) tail = `${parts.pop()}/${tail}`
+  return tail.length + 2 <= width ? `…/${tail}` : `…${tail.slice(tail.length - width + 1)}`
+}
+
+// `lib/jobs.js:15:28`: where a function or a class instance's constructor is defined (1-based, as
+// a stack trace); '' without a location
+function locationText(loc, opts) {
+  if (!loc) return ''
+  return `${shortUrl(loc.url, opts) || '(unnamed script)'}:${loc.line}:${loc.column}`
+}
+
+// a table's `at` column, only when some row has a location (older reports, internals: none)
+function atColumn(rows) {
+  return rows.some((x) => x.location) ? (x) => [x.location ? `at ${locationText(x.location)}` : ''] : null
+}
+
 function edgeLabel(step) {
   return step.edgeType === 'element' || step.edgeType === 'hidden' || /^\d+$/.test(step.edge) ? `[${step.edge}]` : step.edge
 }
@@ -43,9 +75,10 @@ function formatReport(r, { classes = 15 } = {}) {
     `  (parsed in ${int(Math.round(r.timings.parseMs))} ms, analyzed in ${int(Math.round(r.timings.analyzeMs))} ms)`)
   out.push('')
   out.push('Biggest retainers (retained size: what would be freed if the object went away)')
-  out.push(table(['#', 'retained', 'self', 'dist', 'object'],
-    r.top.map((t, i) => [i + 1, bytes(t.retainedSize), bytes(t.selfSize), t.distance, cut(`${t.name} @${t.id} (${t.type})`, 60)]),
-    ['r', 'r', 'r', 'r', 'l']))
+  const topAt = atColumn(r.top)
+  out.push(table(['#', 'retained', 'self', 'dist', 'object', ...(topAt ? ['defined'] : [])],
+    r.top.map((t, i) => [i + 1, bytes(t.retainedSize), bytes(t.selfSize), t.distance, cut(`${t.name} @${t.id} (${t.type})`, 60), ...(topAt ? topAt(t) : [])]),
+    ['r', 'r', 'r', 'r', 'l', 'l']))
   const withPaths = r.top.filter((t) => t.path && t.path.length)
   if (withPaths.length) {
     out.push('')
@@ -60,7 +93,7 @@ function formatReport(r, { classes = 15 } = {}) {
   return out.join('\n')
 }
 
-module.exports = { formatReport, bytes, int, cut, table, pathText }
+module.exports = { formatReport, bytes, int, cut, table, pathText, shortUrl, locationText }
 
 const signed = (n, f) => (n > 0 ? '+' : n < 0 ? '-' : '') + f(Math.abs(n))
 
@@ -80,6 +113,7 @@ function formatComparison(c, { classes = 15 } = {}) {
     const s = c.suspects[0]
     out.push(`LEAK: ${int(s.count)} ${s.name} objects (${bytes(s.retainedSize)} retained) held by ${holderText(s.holder)},` +
       ` growing ${s.counts.map(int).join(' → ')}`)
+    if (s.location) out.push(`  ${s.name} at ${locationText(s.location)}`)
   } else {
     out.push(`no leak: no group of new objects kept growing past the threshold (${bytes(c.threshold.bytes)}, ${int(c.threshold.count)} objects)`)
   }
@@ -88,9 +122,10 @@ function formatComparison(c, { classes = 15 } = {}) {
     out.push(c.snapshots.length === 3
       ? 'Suspects: objects allocated after the baseline, alive in the target and still alive in the final snapshot'
       : 'Suspects: objects allocated after the baseline and alive in the target')
-    out.push(table(['#', 'retained', 'count', 'growth', 'object', 'held by'],
-      c.suspects.map((s, i) => [i + 1, bytes(s.retainedSize), int(s.count), `${s.counts.map(int).join('→')}${s.leak ? ' LEAK' : s.vmHeld ? ' (held by V8)' : s.growing ? '' : ' flat'}`, cut(s.name, 40), cut(holderText(s.holder), 40)]),
-      ['r', 'r', 'r', 'l', 'l', 'l']))
+    const suspectAt = atColumn(c.suspects)
+    out.push(table(['#', 'retained', 'count', 'growth', 'object', 'held by', ...(suspectAt ? ['defined'] : [])],
+      c.suspects.map((s, i) => [i + 1, bytes(s.retainedSize), int(s.count), `${s.counts.map(int).join('→')}${s.leak ? ' LEAK' : s.vmHeld ? ' (held by V8)' : s.growing ? '' : ' flat'}`, cut(s.name, 40), cut(holderText(s.holder), 40), ...(suspectAt ? suspectAt(s) : [])]),
+      ['r', 'r', 'r', 'l', 'l', 'l', 'l']))
     const withPaths = c.suspects.filter((s) => s.path && s.path.length).slice(0, 5)
     if (withPaths.length) {
       out.push('')

@@ -4,7 +4,7 @@
 // trend as an inline SVG chart. No network requests: inline CSS, SVG and a few lines of script,
 // so it works offline, from disk, and as a CI artifact. Every string from a snapshot is escaped
 // (object names and property names are the heap's content, i.e. anyone's input).
-const { bytes, int } = require('./format')
+const { bytes, int, locationText } = require('./format')
 
 const esc = (s) => String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c])
 
@@ -58,12 +58,18 @@ function summarySection(r) {
 <dt>parse / analyze</dt><dd>${esc(Math.round(r.timings.parseMs))} ms / ${esc(Math.round(r.timings.analyzeMs))} ms</dd></dl></section>`
 }
 
+// ` at lib/jobs.js:15:28` beside a suspect's or a top node's name (the full URL on hover); '' without one
+function locationHtml(loc) {
+  if (!loc) return ''
+  return ` <small>at</small> <code class="loc" title="${esc(`${loc.url}:${loc.line}:${loc.column}`)}">${esc(locationText(loc))}</code>`
+}
+
 function comparisonSection(c) {
   const top = c.suspects[0]
   const verdict = c.leak
     ? `<p class="verdict leak" id="verdict">Leak: ${esc(int(top.count))} <b>${esc(top.name)}</b> objects (${esc(bytes(top.retainedSize))} retained) held by <b>${esc(top.holder.name)}${top.holder.edge ? `.${esc(top.holder.edge)}` : ''}</b>, growing ${esc(top.counts.map(int).join(' → '))}</p>`
     : `<p class="verdict ok" id="verdict">No leak: no group of new objects kept growing past the threshold (${esc(bytes(c.threshold.bytes))}, ${esc(int(c.threshold.count))} objects).</p>`
-  const suspects = c.suspects.map((s, i) => `<li class="suspect"><h3>#${i + 1} ${esc(s.name)} <small>× ${esc(int(s.count))}, ${esc(bytes(s.retainedSize))} retained${s.leak ? ' — <b class="tag">LEAK</b>' : s.vmHeld ? ' — held by V8' : ''}</small></h3>
+  const suspects = c.suspects.map((s, i) => `<li class="suspect"><h3>#${i + 1} ${esc(s.name)}${locationHtml(s.location)} <small>× ${esc(int(s.count))}, ${esc(bytes(s.retainedSize))} retained${s.leak ? ' — <b class="tag">LEAK</b>' : s.vmHeld ? ' — held by V8' : ''}</small></h3>
 <p>held by <code>${esc(s.holder.name)}${s.holder.edge ? `.${esc(s.holder.edge)}` : ''}</code>; live count per snapshot ${esc(s.counts.map(int).join(' → '))}</p>${pathHtml(s.path)}</li>`).join('')
   const classes = table('diff', [{ label: 'class' }, { label: 'size Δ', num: true }, { label: 'count Δ', num: true }, { label: 'new', num: true }, { label: 'deleted', num: true }],
     c.classes.slice(0, 200).map((r) => [t(r.name), signed(r.sizeDelta, bytes), signed(r.countDelta, int), n(r.new), n(r.deleted)]), { sortable: true })
@@ -74,7 +80,7 @@ function comparisonSection(c) {
 }
 
 function reportSections(r) {
-  const top = r.top.map((x, i) => `<li class="top"><b>${esc(x.name || `(${x.type})`)}</b> <small>@${esc(x.id)} ${esc(x.type)}: ${esc(bytes(x.retainedSize))} retained, ${esc(bytes(x.selfSize))} self, distance ${esc(x.distance)}</small>${i < 10 ? pathHtml(x.path) : ''}</li>`).join('')
+  const top = r.top.map((x, i) => `<li class="top"><b>${esc(x.name || `(${x.type})`)}</b>${locationHtml(x.location)} <small>@${esc(x.id)} ${esc(x.type)}: ${esc(bytes(x.retainedSize))} retained, ${esc(bytes(x.selfSize))} self, distance ${esc(x.distance)}</small>${i < 10 ? pathHtml(x.path) : ''}</li>`).join('')
   const classes = table('classes', [{ label: 'class' }, { label: 'count', num: true }, { label: 'self size', num: true }, { label: 'retained size', num: true }],
     r.classes.slice(0, 500).map((c) => [t(c.name), n(c.count), n(c.selfSize, bytes), n(c.retainedSize, bytes)]), { sortable: true })
   return `<section id="top"><h2>Biggest retainers</h2><ol>${top}</ol></section>
