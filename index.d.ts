@@ -478,9 +478,9 @@ export interface SnapshotRoom {
   bytesPerObject: number
   /**
    * where bytesPerObject comes from: this process's last capture (heap used / its node count),
-   * the sampling heap profiler, a small-object default (40 B: ~11x the heap), or `factor` was given
+   * a small-object default (40 B: ~11x the heap), or `factor` was given
    */
-  basis: 'capture' | 'sampling' | 'default' | 'factor'
+  basis: 'capture' | 'default' | 'factor'
   /** what `available` is: the machine's free memory, or the room under a cgroup memory limit */
   limitedBy: 'memory' | 'cgroup'
   /** e.g. `needs ~1.8 GB, 0.9 GB free` (`… free under the cgroup memory limit`) */

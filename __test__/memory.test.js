@@ -300,33 +300,27 @@ test('this machine: a child moved into a v1 memory cgroup with a limit reports l
 
 // ── the estimate ─────────────────────────────────────────────────────────────────────────────────
 
-test('estimate: the default is ~11x the heap (small objects); sampling, then a capture, refine it; a factor overrides', () => {
+test('estimate: the default is ~11x the heap (small objects); a capture refines it; a factor overrides', () => {
   // a fresh process: nothing noted yet
   const out = spawnSync(process.execPath, ['-e', `
     const m = require(${JSON.stringify(path.join(ROOT, 'lib/admin/memory'))})
     const heapUsed = 100e6
     const rows = [m.snapshotRoom({ heapUsed })]
-    m.noteSampledObjectSize(200)
-    rows.push(m.snapshotRoom({ heapUsed }))
     m.noteCapture({ heapUsed: 50e6, nodes: 500000 })
     rows.push(m.snapshotRoom({ heapUsed }))
     rows.push(m.snapshotRoom({ heapUsed, factor: 3 }))
-    let bad = null
-    try { m.noteSampledObjectSize(-1) } catch (e) { bad = e.code }
     m.noteCapture({ heapUsed: 1, nodes: null }) // a capture without a node count changes nothing
     rows.push(m.snapshotRoom({ heapUsed }))
-    process.stdout.write(JSON.stringify({ rows, bad }))`], { encoding: 'utf8' })
+    process.stdout.write(JSON.stringify({ rows }))`], { encoding: 'utf8' })
   assert.equal(out.status, 0, out.stderr)
-  const { rows: [def, sampled, captured, factor, after], bad } = JSON.parse(out.stdout)
+  const { rows: [def, captured, factor, after] } = JSON.parse(out.stdout)
   assert.deepEqual([def.basis, def.bytesPerObject, def.objects, def.need], ['default', 40, 2.5e6, 2.5e6 * 450])
   assert.ok(def.need / 100e6 > 10 && def.need / 100e6 < 12, 'the default is close to 11x the heap')
-  assert.deepEqual([sampled.basis, sampled.objects, sampled.need], ['sampling', 500000, 500000 * 450])
   assert.deepEqual([captured.basis, captured.bytesPerObject, captured.objects, captured.need], ['capture', 100, 1e6, 1e6 * 450])
   assert.deepEqual([factor.basis, factor.need, factor.objects], ['factor', 300e6, 1e6])
   assert.equal(after.basis, 'capture')
   assert.equal(after.objects, 1e6)
-  assert.equal(bad, 'ERR_LEAKPROBE_INVALID_ARG')
-  for (const r of [def, sampled, captured, factor]) {
+  for (const r of [def, captured, factor]) {
     assert.equal(r.ok, r.need <= r.available)
     assert.match(r.text, /^needs ~[\d.]+ [KMGT]?B, [\d.]+ [KMGT]?B free/)
   }
@@ -407,7 +401,7 @@ test('route: 503 under a (fake) cgroup limit, with the estimate; GET /stats give
   assert.match(error.message, /^a heap snapshot needs about [\d.]+ [KMG]B \(\d+ bytes: ~[\d,]+ heap objects × 450 B, [^)]+\) and only 5 MB \(5000000 bytes\) is free under this process's cgroup memory limit; nothing was captured$/)
   const stats = await (await fetch(`${base}/stats`, { headers: auth })).json()
   assert.deepEqual([stats.snapshotRoom.limitedBy, stats.snapshotRoom.available, stats.snapshotRoom.ok], ['cgroup', 5 * MB, false])
-  assert.ok(['default', 'capture', 'sampling'].includes(stats.snapshotRoom.basis))
+  assert.ok(['default', 'capture'].includes(stats.snapshotRoom.basis))
   assert.ok(stats.snapshotRoom.need > stats.heap.used)
   // the same route with room: it captures
   const roomy = fakeSystem({

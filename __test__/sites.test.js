@@ -5,7 +5,7 @@ const { test } = require('node:test')
 const assert = require('node:assert/strict')
 const path = require('node:path')
 const { execFile } = require('node:child_process')
-const { fold, averageObjectSize, SiteHistory, packageOf, keptRising } = require('../lib/sites')
+const { fold, SiteHistory, packageOf, keptRising } = require('../lib/sites')
 
 const APP = '/srv/app/server.js'
 const PKG = '/srv/app/node_modules/socket.io/dist/socket.js'
@@ -59,16 +59,6 @@ test('packageOf: scoped, nested and no package', () => {
   assert.equal(packageOf('/a/node_modules/@scope/pkg/lib/x.js'), '@scope/pkg')
   assert.equal(packageOf('file:///a/node_modules/x/node_modules/y/i.js'), 'y')
   assert.equal(packageOf('/a/b.js'), null)
-})
-
-test('averageObjectSize: weighted by the chance V8 samples an object of that size', () => {
-  const interval = 1024
-  // 1,000 objects of 32 B would give ~31 samples; each stands for 1/(1-e^(-32/1024)) ≈ 32.5
-  const p = { samples: Array.from({ length: 31 }, () => ({ size: 32 })).concat([{ size: 1 << 20 }]) }
-  const avg = averageObjectSize(p, interval)
-  // ~1008 objects and ~1 MiB + 32 KB: ~1,070 B per object
-  assert.ok(avg > 1000 && avg < 1100, String(avg))
-  assert.equal(averageObjectSize({ samples: [] }, interval), null)
 })
 
 const K = 1024

@@ -175,7 +175,6 @@ class Monitor extends EventEmitter {
       return null
     }
     if (this._postGc === null || rec.heapUsed < this._postGc) this._postGc = rec.heapUsed
-    if (s.averageObjectSize) memory.noteSampledObjectSize(s.averageObjectSize)
     return rec
   }
 

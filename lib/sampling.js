@@ -11,7 +11,7 @@
 const v8 = require('node:v8')
 const { performance } = require('node:perf_hooks')
 const { LeakprobeError, invalidArg } = require('./errors')
-const { fold, averageObjectSize, SiteHistory } = require('./sites')
+const { fold, SiteHistory } = require('./sites')
 
 const DEFAULTS = {
   // BENCHMARKS.md, Sampling: no throughput cost we could measure at this interval
@@ -48,7 +48,6 @@ class Sampler {
     this.error = null
     this.lastReadAt = 0
     this.totalPauseMs = 0
-    this.averageObjectSize = null
   }
 
   // Throws ERR_LEAKPROBE_SAMPLING when the inspector cannot be had (a Node built without it,
@@ -120,7 +119,6 @@ class Sampler {
     for (const s of folded.values()) sampledBytes += s.liveBytes
     const rec = { time, pauseMs: Math.round(pauseMs * 10) / 10, heapUsed, sampledBytes, samples: (profile.samples || []).length }
     this.history.add(rec, folded)
-    this.averageObjectSize = averageObjectSize(profile, this.opts.intervalBytes) || this.averageObjectSize
     this.totalPauseMs += pauseMs
     this.lastReadAt = time
     return rec

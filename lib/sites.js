@@ -43,8 +43,9 @@ function frameText(f) {
   return `${f.fn} (${f.url || 'native'}:${f.line}:${f.column})`
 }
 
-// profile → Map(key → { fn, url, line, column, package, caller, stack, liveBytes }), and the
-// average size of a live object, estimated from the samples (see `averageObjectSize`).
+// profile → Map(key → { fn, url, line, column, package, caller, stack, liveBytes }). The
+// inspector gives each node's bytes already scaled by V8 (a sample stands for ~interval bytes):
+// object sizes and counts cannot be told apart, so only bytes are kept.
 function fold(profile) {
   const sites = new Map()
   // iterative walk: a deep recursion in the app gives a deep tree
@@ -86,19 +87,6 @@ function addSample(sites, frames, parent, leaf, bytes) {
     sites.set(key, s)
   }
   s.liveBytes += bytes
-}
-
-// V8 samples an object of `size` bytes with probability 1 - exp(-size / interval), so each sample
-// stands for 1 / that many objects: their sum is the object count, their sizes the bytes.
-function averageObjectSize(profile, intervalBytes) {
-  let objects = 0
-  let bytes = 0
-  for (const s of profile.samples || []) {
-    const w = 1 / -Math.expm1(-s.size / intervalBytes)
-    objects += w
-    bytes += w * s.size
-  }
-  return objects > 0 ? bytes / objects : null
 }
 
 // Each site's live bytes over the last `maxReads` reads, for at most `maxSites` sites (the
@@ -149,9 +137,9 @@ class SiteHistory {
     return Math.max(0, Math.min(from, this.reads.length - minReads))
   }
 
-  // The sites whose live bytes kept rising over reads[from..], ranked by how much they rose,
-  // as many as together explain most of the floor's rise over those reads (at most `limit`).
-  growing({ from = 0, limit = 10, explain = 0.8 } = {}) {
+  // The sites whose live bytes kept rising over reads[from..], ranked by how much they rose, each
+  // with its share of the floor's rise over those reads.
+  growing({ from = 0, limit = 10, minShare = 0.02 } = {}) {
     const reads = this.reads.slice(from)
     if (reads.length < 2) return []
     const floorRise = reads[reads.length - 1].heapUsed - reads[0].heapUsed
@@ -161,16 +149,8 @@ class SiteHistory {
       if (keptRising(v, this.intervalBytes)) rising.push({ s, v, rise: v[v.length - 1] - v[0] })
     }
     rising.sort((a, b) => b.rise - a.rise)
-    const out = []
-    let explained = 0
-    for (const r of rising) {
-      if (out.length >= limit) break
-      // past what explains the floor's rise, only sites that matter beside the first
-      if (out.length > 0 && explained >= explain * floorRise && r.rise < rising[0].rise / 4) break
-      explained += r.rise
-      out.push(view(r.s, r.v, floorRise))
-    }
-    return out
+    // a site too small to matter to the floor is not named, however steady
+    return rising.filter((r) => r.rise >= minShare * floorRise).slice(0, limit).map((r) => view(r.s, r.v, floorRise))
   }
 
   largest(limit = 10) {
@@ -210,4 +190,4 @@ function view(s, v, floorRise) {
   return out
 }
 
-module.exports = { fold, averageObjectSize, SiteHistory, packageOf, keptRising, frameText }
+module.exports = { fold, SiteHistory, packageOf, keptRising, frameText }

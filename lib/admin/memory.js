@@ -12,7 +12,6 @@
 // objects = heap in use / the average object size, taken from (the first that is known):
 //   'capture'  this process's last capture: heap used just before it / the snapshot's node count
 //              (V8 writes node_count in the header; capture() always reports it);
-//   'sampling' an average object size from the sampling heap profiler (noteSampledObjectSize);
 //   'default'  DEFAULT_OBJECT_SIZE, a small-object heap, so the default need is ~11x the heap.
 // An explicit factor (the route's `memoryFactor`) keeps its old meaning: need = factor × heap.
 //
@@ -43,29 +42,15 @@ const V1_NO_LIMIT = 2 ** 62
 // Internal: a fake system for tests (`{ root, freemem }`), never a documented option.
 const SYSTEM = Symbol('leakprobe.system')
 
-const estimate = { capture: null, sampling: null }
+const estimate = { capture: null }
 
 /** After a capture: the heap in use just before it and the snapshot's node count. */
 function noteCapture({ heapUsed, nodes } = {}) {
   if (positive(heapUsed) && positive(nodes)) estimate.capture = { heapUsed, nodes }
 }
 
-/**
- * The sampling heap profiler's average bytes per live object (`null` forgets it). Used until this
- * process has captured a snapshot of its own, which measures the average exactly.
- */
-function noteSampledObjectSize(bytesPerObject) {
-  if (bytesPerObject === null) {
-    estimate.sampling = null
-    return
-  }
-  if (!positive(bytesPerObject)) throw invalidArg(`noteSampledObjectSize(): bytes per object must be a number > 0, got ${bytesPerObject}`)
-  estimate.sampling = bytesPerObject
-}
-
 function objectSize() {
   if (estimate.capture) return { bytesPerObject: estimate.capture.heapUsed / estimate.capture.nodes, basis: 'capture' }
-  if (estimate.sampling) return { bytesPerObject: estimate.sampling, basis: 'sampling' }
   return { bytesPerObject: DEFAULT_OBJECT_SIZE, basis: 'default' }
 }
 
@@ -270,7 +255,6 @@ function bytes(n) {
 module.exports = {
   snapshotRoom,
   noteCapture,
-  noteSampledObjectSize,
   cgroupRoom,
   SNAPSHOT_BYTES_PER_OBJECT,
   DEFAULT_OBJECT_SIZE,
