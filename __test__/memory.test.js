@@ -10,6 +10,7 @@ const http = require('node:http')
 const { spawn, spawnSync } = require('node:child_process')
 const leakprobe = require('..')
 const memory = require('../lib/admin/memory')
+const { ownMemoryCgroup } = require('./helpers/cgroup')
 
 const { cgroupRoom, snapshotRoom, SYSTEM } = memory
 const ROOT = path.join(__dirname, '..')
@@ -234,21 +235,6 @@ test('no cgroups at all (not Linux, no /proc): no limit', () => {
 })
 
 // ── on this machine: a real cgroup ───────────────────────────────────────────────────────────────
-
-// This process's v1 memory cgroup directory, or why there is none to use.
-function ownMemoryCgroup() {
-  if (process.platform !== 'linux') return { skip: 'cgroups are Linux only' }
-  if (typeof process.getuid !== 'function' || process.getuid() !== 0) return { skip: 'needs root to create a cgroup' }
-  const line = fs.readFileSync('/proc/self/cgroup', 'utf8').split('\n').find((l) => /^\d+:([^:]*,)?memory(,[^:]*)?:/.test(l))
-  if (!line) return { skip: 'no v1 memory controller on this machine' }
-  const mount = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')).find((f) => {
-    const d = f.indexOf('-', 6)
-    return d > 0 && f[d + 1] === 'cgroup' && f[d + 3].split(',').includes('memory') && f[3] === '/'
-  })
-  if (!mount) return { skip: 'the v1 memory hierarchy is not mounted at its root' }
-  const dir = path.join(mount[4], line.slice(line.indexOf(':', line.indexOf(':') + 1) + 1))
-  return fs.existsSync(dir) ? { dir } : { skip: `${dir} is not visible here` }
-}
 
 test('this machine: a child moved into a v1 memory cgroup with a limit reports limitedBy: cgroup', async (t) => {
   const own = ownMemoryCgroup()
