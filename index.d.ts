@@ -409,7 +409,8 @@ export declare class Monitor extends EventEmitter {
   sites(options?: { limit?: number }): SitesState | null
   /**
    * the leak of the current episode: set when the monitor finds it (as `leak` fires), null again
-   * once the floor is back down; `sites`: the growing sites then (null without `sampling`)
+   * when the episode ends (the floor no higher than where the window starts: back down, or flat
+   * for a whole window); `sites`: the growing sites then (null without `sampling`)
    */
   readonly leak: { time: number; sites: Site[] | null } | null
   /** the post-GC floor is rising now (an episode of growth has started and not ended) */

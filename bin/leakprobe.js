@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 'use strict'
-// leakprobe CLI. Exit codes: 0 ok, 1 leak found (compare/check), 2 error (message on stderr).
+// leakprobe CLI. Exit codes: 0 ok, 1 leak found (compare/check/watch), 2 error (message on stderr).
 const path = require('node:path')
 
 const USAGE = `usage: leakprobe <command> [options]
@@ -23,11 +23,18 @@ commands:
                                  target, LOAD COMMAND, final, compared in the app; exit 1 on a
                                  leak, 0 when clean. --start runs the app with $PORT and
                                  $LEAKPROBE_TOKEN set and stops it at the end
+  watch --url URL [--token T] [--interval S] [--duration S] [--json]
+                                 poll a running app's route (GET /stats) every S seconds (10): a
+                                 line per poll with the heap floor after GC, its slope and the top
+                                 growing allocation sites (the route's monitor({ sampling: true }));
+                                 exit 1 with the sites, their stacks and callers as soon as the
+                                 app's monitor reports a leak, 0 when --duration (600 s) ends
+                                 without one. --json: one JSON object per line
   demo [--keep] [--requests N]   run a small leaky server on loopback, capture its heap, print the figures
   help                           this text
   --version                      the version
 
-exit codes: 0 done, no leak · 1 a leak (compare, check) · 2 an error (message on stderr)
+exit codes: 0 done, no leak · 1 a leak (compare, check, watch) · 2 an error (message on stderr)
 the token: --token or the LEAKPROBE_TOKEN environment variable (safer: not in \`ps\`)
 big snapshots: during the dominator pass names go to a nameless temp file in LEAKPROBE_SPILL
 (default: the temp dir; off: keep all in memory), from LEAKPROBE_SPILL_MIN_MB MiB of them (32)
@@ -52,8 +59,10 @@ function parseFlags(argv, spec) {
     else {
       const v = argv[++i]
       if (v === undefined) throw usageError(`${a} needs a value`)
-      out[key] = spec[key] === 'number' ? Number(v) : v
+      out[key] = spec[key] === 'number' || spec[key] === 'seconds' ? Number(v) : v
       if (spec[key] === 'number' && !(Number.isInteger(out[key]) && out[key] > 0)) throw usageError(`${a} takes a positive whole number`)
+      // seconds: 0.5 is fine; below setTimeout's range (~24.8 days)
+      if (spec[key] === 'seconds' && !(out[key] > 0 && out[key] <= 2_000_000)) throw usageError(`${a} takes a number of seconds > 0, such as 10 or 0.5`)
     }
   }
   return out
@@ -143,6 +152,11 @@ async function main(argv) {
         if (e.code === 'ERR_LEAKPROBE_USAGE') throw usageError(e.message)
         throw e
       }
+    }
+    case 'watch': {
+      const f = parseFlags(rest, { url: 'string', token: 'string', interval: 'seconds', duration: 'seconds', json: 'boolean' })
+      if (!f.url) throw usageError('watch needs --url, the address of a running app\'s leakprobe route (e.g. http://127.0.0.1:3000/_leakprobe) whose monitor samples')
+      return require('../lib/cli/watch').watchCommand(f)
     }
     case 'demo': {
       const f = parseFlags(rest, { keep: 'boolean', requests: 'number' })

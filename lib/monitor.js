@@ -115,7 +115,8 @@ class Monitor extends EventEmitter {
   }
 
   // The leak of the current episode, { time, sites } (sites: null without sampling), set when
-  // the leak is found (before a capture for the event) and cleared once the floor is back down;
+  // the leak is found (before a capture for the event) and cleared when the trend ends the
+  // episode (the floor no higher than where the window starts: back down, or flat for a window);
   // and whether the floor is rising now.
   get leak() {
     return this._leak
