@@ -149,8 +149,8 @@ class SiteHistory {
       if (keptRising(v, this.intervalBytes)) rising.push({ s, v, rise: v[v.length - 1] - v[0] })
     }
     rising.sort((a, b) => b.rise - a.rise)
-    // a site too small to matter to the floor is not named, however steady
-    return rising.filter((r) => r.rise >= minShare * floorRise).slice(0, limit).map((r) => view(r.s, r.v, floorRise))
+    // beside the first, a site too small to matter to the floor is not named, however steady
+    return rising.filter((r, i) => i === 0 || r.rise >= minShare * floorRise).slice(0, limit).map((r) => view(r.s, r.v, floorRise))
   }
 
   largest(limit = 10) {
