@@ -55,6 +55,11 @@ export interface CaptureResult {
   durationMs: number
   /** how long the main thread was held (V8 building and serializing the snapshot) */
   blockedMs: number
+  /**
+   * RSS given back to the system after the capture: the C heap keeps what V8's snapshot
+   * structures freed (~400 B per heap object) until it is trimmed (0 where it cannot be)
+   */
+  releasedBytes: number
   method: 'fifo' | 'inspector' | 'stream'
   /** with `redact`: how many strings were replaced */
   redactedStrings?: number

@@ -5,5 +5,6 @@ mod capture;
 mod compare;
 pub(crate) mod errors;
 mod files;
+mod memory;
 mod progress;
 mod thread_task;
