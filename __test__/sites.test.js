@@ -143,7 +143,7 @@ const SITE_CASES = [
   { name: 'listener-per-request', at: 'http.createServer' },
   { name: 'timer-per-connection', at: "server.on('connection'" },
   { name: 'socketio-acks', at: 'async round()' },
-  { name: 'slow-leak-churn', at: 'http.createServer', reads: 30, intervalBytes: 256, roundsPerRead: 2 },
+  { name: 'slow-leak-churn', at: 'http.createServer', reads: 30, intervalBytes: 256, roundsPerRead: 4 },
 ]
 
 for (const c of SITE_CASES) {
