@@ -12,7 +12,7 @@ const http = require('node:http')
 const readline = require('node:readline')
 const { spawn } = require('node:child_process')
 const { io: connect } = require('socket.io-client')
-const { ownMemoryCgroup } = require('./helpers/cgroup')
+const { limitedCgroup, removeCgroup } = require('./helpers/cgroup')
 
 const SERVER = path.join(__dirname, 'fixtures', 'socketio-ack-server.js')
 const TOKEN = 'big-heap-test-token-0123456789'
@@ -80,17 +80,10 @@ function post(port, p) {
 const show = (sites) => JSON.stringify((sites || []).map((s) => [s.fn, `${path.basename(s.url)}:${s.line}`, s.package, s.caller && `${path.basename(s.caller.url)}:${s.caller.line}`, Math.round(s.liveBytes / MB)]))
 
 test('a 400 MB leak in a cgroup too small to snapshot: sites named, captures refused, the server lives', { timeout: 240_000 }, async (t) => {
-  const own = ownMemoryCgroup()
-  if (own.skip) return t.skip(own.skip)
-  const cg = path.join(own.dir, `leakprobe-big-heap-${process.pid}`)
   const limit = 900 * MB
-  try {
-    fs.mkdirSync(cg)
-    fs.writeFileSync(path.join(cg, 'memory.limit_in_bytes'), String(limit))
-  } catch (e) {
-    try { fs.rmdirSync(cg) } catch {}
-    return t.skip(`cannot create a memory cgroup under ${own.dir}: ${e.code || e.message}`)
-  }
+  const cgroup = limitedCgroup(`leakprobe-big-heap-${process.pid}`, limit)
+  if (cgroup.skip) return t.skip(cgroup.skip)
+  const cg = cgroup.dir
   if (os.freemem() < 2 * limit) return t.skip('less than 1.8 GB of free memory on this machine')
   let refused = null
   let s
@@ -106,15 +99,7 @@ test('a 400 MB leak in a cgroup too small to snapshot: sites named, captures ref
       },
     })
   } finally {
-    for (let i = 0; i < 50; i++) {
-      try {
-        fs.rmdirSync(cg)
-        break
-      } catch (e) {
-        if (e.code === 'ENOENT') break
-        await new Promise((r) => setTimeout(r, 100))
-      }
-    }
+    await removeCgroup(cg)
   }
   const leak = s.events.find((e) => e.event === 'leak')
   const growth = s.events.find((e) => e.event === 'growth')

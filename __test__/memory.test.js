@@ -10,7 +10,7 @@ const http = require('node:http')
 const { spawn, spawnSync } = require('node:child_process')
 const leakprobe = require('..')
 const memory = require('../lib/admin/memory')
-const { ownMemoryCgroup } = require('./helpers/cgroup')
+const { limitedCgroup, removeCgroup } = require('./helpers/cgroup')
 
 const { cgroupRoom, snapshotRoom, SYSTEM } = memory
 const ROOT = path.join(__dirname, '..')
@@ -237,17 +237,10 @@ test('no cgroups at all (not Linux, no /proc): no limit', () => {
 // ── on this machine: a real cgroup ───────────────────────────────────────────────────────────────
 
 test('this machine: a child moved into a v1 memory cgroup with a limit reports limitedBy: cgroup', async (t) => {
-  const own = ownMemoryCgroup()
-  if (own.skip) return t.skip(own.skip)
-  const dir = path.join(own.dir, `leakprobe-test-${process.pid}`)
   const limit = Math.min(512 * 1024 * 1024, Math.floor(os.freemem() / 4))
-  try {
-    fs.mkdirSync(dir)
-    fs.writeFileSync(path.join(dir, 'memory.limit_in_bytes'), String(limit))
-  } catch (e) {
-    try { fs.rmdirSync(dir) } catch {}
-    return t.skip(`cannot create a memory cgroup under ${own.dir}: ${e.code || e.message}`)
-  }
+  const cgroup = limitedCgroup(`leakprobe-test-${process.pid}`, limit)
+  if (cgroup.skip) return t.skip(cgroup.skip)
+  const dir = cgroup.dir
   const set = Number(fs.readFileSync(path.join(dir, 'memory.limit_in_bytes'), 'utf8')) // rounded to pages
   const child = spawn(process.execPath, ['-e', `
     process.stdin.once('data', () => {
@@ -271,15 +264,7 @@ test('this machine: a child moved into a v1 memory cgroup with a limit reports l
     assert.match(room.text, /free under the cgroup memory limit$/)
   } finally {
     child.kill()
-    for (let i = 0; i < 50; i++) {
-      try {
-        fs.rmdirSync(dir)
-        break
-      } catch (e) {
-        if (e.code === 'ENOENT') break
-        await new Promise((r) => setTimeout(r, 100)) // the child is still leaving the cgroup
-      }
-    }
+    await removeCgroup(dir)
   }
   assert.equal(fs.existsSync(dir), false, 'the test cgroup is removed')
 })

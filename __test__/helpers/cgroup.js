@@ -18,4 +18,32 @@ function ownMemoryCgroup() {
   return fs.existsSync(dir) ? { dir } : { skip: `${dir} is not visible here` }
 }
 
-module.exports = { ownMemoryCgroup }
+// A new memory cgroup under this process's own, limited to `limit` bytes: { dir } or { skip }.
+function limitedCgroup(name, limit) {
+  const own = ownMemoryCgroup()
+  if (own.skip) return own
+  const dir = path.join(own.dir, name)
+  try {
+    fs.mkdirSync(dir)
+    fs.writeFileSync(path.join(dir, 'memory.limit_in_bytes'), String(limit))
+  } catch (e) {
+    try { fs.rmdirSync(dir) } catch {}
+    return { skip: `cannot create a memory cgroup under ${own.dir}: ${e.code || e.message}` }
+  }
+  return { dir }
+}
+
+// Removes it once the processes moved into it have left (the kernel takes a moment).
+async function removeCgroup(dir) {
+  for (let i = 0; i < 50; i++) {
+    try {
+      fs.rmdirSync(dir)
+      return
+    } catch (e) {
+      if (e.code === 'ENOENT') return
+      await new Promise((r) => setTimeout(r, 100))
+    }
+  }
+}
+
+module.exports = { ownMemoryCgroup, limitedCgroup, removeCgroup }
