@@ -81,10 +81,10 @@ const show = (sites) => JSON.stringify((sites || []).map((s) => [s.fn, `${path.b
 
 test('a 400 MB leak in a cgroup too small to snapshot: sites named, captures refused, the server lives', { timeout: 240_000 }, async (t) => {
   const limit = 900 * MB
+  if (os.freemem() < 2 * limit) return t.skip('less than 1.8 GB of free memory on this machine')
   const cgroup = limitedCgroup(`leakprobe-big-heap-${process.pid}`, limit)
   if (cgroup.skip) return t.skip(cgroup.skip)
   const cg = cgroup.dir
-  if (os.freemem() < 2 * limit) return t.skip('less than 1.8 GB of free memory on this machine')
   let refused = null
   let s
   try {
