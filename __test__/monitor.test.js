@@ -188,3 +188,23 @@ test('monitor(): options are checked', () => {
   m.stop()
   assert.equal(m.running, false)
 })
+
+test('monitor({ sampling }): a read that fails stops sampling once, and the floor goes on', () => {
+  const r = runChild(`
+    const m = lp.monitor({ intervalMs: 20, sampling: { readIntervalMs: 10 } })
+    // the inspector session goes away under the monitor (another tool, a bug)
+    m.sampler.session.disconnect()
+    const out = { stats: 0, errors: [] }
+    m.on('error', (e) => out.errors.push({ code: e.code, message: e.message }))
+    m.on('stats', () => { if (++out.stats === 8) { m.stop(); out.sites = m.sites(); process.stdout.write(JSON.stringify(out)) } })
+    const keep = setInterval(() => { if (!m.running) clearInterval(keep) }, 20)
+  `)
+  assert.equal(r.status, 0, r.stderr)
+  const out = JSON.parse(r.stdout)
+  assert.equal(out.errors.length, 1, JSON.stringify(out.errors))
+  assert.equal(out.errors[0].code, 'ERR_LEAKPROBE_SAMPLING')
+  assert.match(out.errors[0].message, /sampling stopped/)
+  assert.equal(out.stats, 8)
+  assert.equal(out.sites.running, false)
+  assert.equal(out.sites.error.code, 'ERR_LEAKPROBE_SAMPLING')
+})

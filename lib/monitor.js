@@ -172,7 +172,10 @@ class Monitor extends EventEmitter {
     try {
       rec = s.read()
     } catch (e) {
-      this._fail(new LeakprobeError('ERR_LEAKPROBE_SAMPLING', `monitor(): reading the sampling heap profile failed: ${e.message}`, { cause: e }))
+      // once, not every tick: sampling stops and the floor goes on
+      s.stop()
+      s.error = e
+      this._fail(new LeakprobeError('ERR_LEAKPROBE_SAMPLING', `monitor(): reading the sampling heap profile failed, sampling stopped (the heap floor is still watched): ${e.message}`, { cause: e }))
       return null
     }
     if (this._postGc === null || rec.heapUsed < this._postGc) this._postGc = rec.heapUsed
