@@ -17,9 +17,11 @@ const memory = require('./admin/memory')
 
 const NEAR_LIMIT_FILE = /^Heap\.\d{8}\.\d{6}\.(\d+)\.\d+\.\d+\.heapsnapshot$/
 
-function num(name, v, dflt, min) {
+function num(name, v, dflt, min, max = Infinity) {
   if (v === undefined) return dflt
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < min) throw invalidArg(`monitor(): \`${name}\` must be a number ≥ ${min}, got ${v}`)
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) {
+    throw invalidArg(`monitor(): \`${name}\` must be a number from ${min}${max < Infinity ? ` to ${max}` : ' up'}, got ${v}`)
+  }
   return v
 }
 
@@ -37,13 +39,15 @@ class Monitor extends EventEmitter {
   constructor(options = {}) {
     super()
     if (options === null || typeof options !== 'object') throw invalidArg('monitor(): options must be an object')
-    this.intervalMs = num('intervalMs', options.intervalMs, 10000, 10)
+    // setInterval's limit: a longer delay is silently taken as 1 ms
+    this.intervalMs = num('intervalMs', options.intervalMs, 10000, 10, 2 ** 31 - 1)
     const window = num('window', options.window, 30, 3)
     this.trend = new Trend({
       window,
       growthSteps: Math.min(num('growthSteps', options.growthSteps, 3, 1), window - 1),
       minGrowth: num('minGrowth', options.minGrowth, 1 << 20, 0),
       noise: num('noise', options.noise, 64 * 1024, 0),
+      intervalMs: this.intervalMs,
     })
     this.history = num('history', options.history, 720, 1)
     this.forceGc = options.gc === true
@@ -95,7 +99,13 @@ class Monitor extends EventEmitter {
       }
     })
     this._observer.observe({ entryTypes: ['gc'] })
-    this._timer = setInterval(() => this._tick(), this.intervalMs)
+    this._timer = setInterval(() => {
+      try {
+        this._tick()
+      } catch (e) {
+        this._fail(e)
+      }
+    }, this.intervalMs)
     this._timer.unref()
     // snapshots left by an earlier run that died near the heap limit: pick them up now
     if (this.nearHeapLimit) setImmediate(() => this._pollNearLimit())
@@ -107,7 +117,7 @@ class Monitor extends EventEmitter {
     this._timer = null
     this._observer.disconnect()
     if (this.sampler) this.sampler.stop()
-    this.emit('stop')
+    this._tell('stop')
   }
 
   get running() {
@@ -136,7 +146,7 @@ class Monitor extends EventEmitter {
     const mem = process.memoryUsage()
     const floor = this._postGc
     this._postGc = null
-    const verdict = floor === null ? { growth: false, leak: false } : this.trend.push(floor)
+    const verdict = floor === null ? { growth: false, leak: false } : this.trend.push(floor, Date.now())
     if (this._leak && !this.trend.leaking) this._leak = null
     const stats = {
       time: Date.now(),
@@ -152,7 +162,7 @@ class Monitor extends EventEmitter {
     if (this.sampler) stats.sampling = { reads: this.sampler.history.reads.length, read }
     this.samples.push(stats)
     if (this.samples.length > this.history) this.samples.shift()
-    this.emit('stats', stats)
+    this._tell('stats', stats)
     if (verdict.growth) this._onGrowth(stats)
     if (verdict.leak) this._onLeak(stats)
     if (this.nearHeapLimit) this._pollNearLimit()
@@ -160,8 +170,25 @@ class Monitor extends EventEmitter {
 
   // 'error' only when someone listens: a monitor must never take the host down
   _fail(err) {
-    if (this.listenerCount('error') > 0) this.emit('error', err)
-    else process.emitWarning(`leakprobe monitor: ${err.message}`, { code: err.code || 'ERR_LEAKPROBE_MONITOR' })
+    if (this.listenerCount('error') > 0) {
+      try {
+        this.emit('error', err)
+        return
+      } catch (e) {
+        err = e instanceof Error ? e : new Error(String(e))
+      }
+    }
+    process.emitWarning(`leakprobe monitor: ${err.message}`, { code: err.code || 'ERR_LEAKPROBE_MONITOR' })
+  }
+
+  // An event for the app's listeners: one that throws is reported, never thrown into our timer
+  // (an uncaught exception) or our promise (an unhandled rejection).
+  _tell(event, payload) {
+    try {
+      this.emit(event, payload)
+    } catch (e) {
+      this._fail(new LeakprobeError('ERR_LEAKPROBE_LISTENER', `monitor(): a '${event}' listener threw: ${e && e.message}`, { cause: e }))
+    }
   }
 
   // A due read of the sampling profile (its GC gives this interval an exact floor), or null.
@@ -207,7 +234,7 @@ class Monitor extends EventEmitter {
     const wantBaseline = this.captureDir && !this._baseline && !this._baselinePending
     const skipped = wantBaseline ? this._noRoom() : null
     if (skipped) event.skipped = skipped
-    this.emit('growth', event)
+    this._tell('growth', event)
     if (wantBaseline && !skipped) {
       this._baselinePending = capture({ dir: this.captureDir })
         .then((c) => { this._baseline = c })
@@ -239,7 +266,7 @@ class Monitor extends EventEmitter {
         this._busy = false
       }
     }
-    this.emit('leak', event)
+    this._tell('leak', event)
   }
 
   async _pollNearLimit() {
@@ -270,7 +297,7 @@ class Monitor extends EventEmitter {
       try {
         const out = JSON.parse(await native.compressFile(file, n.dir, `${newId()}.heapsnapshot.gz`, 3, true).catch((e) => { throw fromNative(e) }))
         const report = await analyze(out.file)
-        this.emit('snapshot', { source: 'near-heap-limit', original: file, pid, ...out, report })
+        this._tell('snapshot', { source: 'near-heap-limit', original: file, pid, ...out, report })
       } catch (e) {
         this._fail(e)
       } finally {
