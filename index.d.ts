@@ -19,7 +19,11 @@ export class LeakprobeError extends Error {
 }
 
 export interface CaptureOptions {
-  /** Where the snapshot goes. Created (mode 0700) if missing; its parent must exist. Default: `<os.tmpdir()>/leakprobe`. */
+  /**
+   * Where the snapshot goes. Created (mode 0700) if missing; its parent must exist. Default:
+   * `<os.tmpdir()>/leakprobe-<uid>`, which must be a directory (not a symlink) owned by this uid
+   * that neither group nor others can write (else `ERR_LEAKPROBE_DIR`).
+   */
   dir?: string
   /** gzip the snapshot on a background thread (default true). `false` writes a plain `.heapsnapshot`. */
   gzip?: boolean
@@ -434,7 +438,12 @@ export function monitor(options?: MonitorOptions): Monitor
 export interface RouteOptions {
   /** required (or LEAKPROBE_TOKEN), 16+ characters; sent as `Authorization: Bearer <token>` */
   token?: string
-  /** where snapshots are kept. Default `<os.tmpdir()>/leakprobe/route` */
+  /**
+   * where snapshots are kept. It must be a directory (not a symlink) owned by this process's uid
+   * that neither group nor others can write; created (0700) if missing, its parent must exist;
+   * checked at setup (`ERR_LEAKPROBE_DIR`) and before each use. Default, private to this user and
+   * this app: `<os.tmpdir()>/leakprobe-<uid>/route-<hash of the main module's path and the cwd>`
+   */
   dir?: string
   /** addresses and CIDR blocks allowed to call (IPv4/IPv6). Default loopback */
   allow?: string[]

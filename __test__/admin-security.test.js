@@ -49,16 +49,21 @@ before(async () => { base = await serve({}) })
 
 test('no token: the route refuses to start', () => {
   const saved = process.env.LEAKPROBE_TOKEN
+  const savedTmp = process.env.TMPDIR
   delete process.env.LEAKPROBE_TOKEN
   try {
     assert.throws(() => leakprobe.handler({}), { code: 'ERR_LEAKPROBE_INVALID_ARG', message: /token/ })
     assert.throws(() => leakprobe.express({ token: 'short' }), { code: 'ERR_LEAKPROBE_INVALID_ARG' })
     assert.throws(() => leakprobe.handler({ token: TOKEN, allow: ['not-an-ip'] }), /not an IP address/)
     process.env.LEAKPROBE_TOKEN = TOKEN
+    // (its default store goes under this test's temp dir)
+    process.env.TMPDIR = tmp
     assert.equal(typeof leakprobe.handler({}), 'function', 'LEAKPROBE_TOKEN is enough')
   } finally {
     if (saved === undefined) delete process.env.LEAKPROBE_TOKEN
     else process.env.LEAKPROBE_TOKEN = saved
+    if (savedTmp === undefined) delete process.env.TMPDIR
+    else process.env.TMPDIR = savedTmp
   }
 })
 

@@ -33,6 +33,8 @@ before(() => {
     PATH: [path.join(work, 'bin'), path.join(ROOT, 'node_modules', '.bin'), process.env.PATH].join(path.delimiter),
     REQUESTS: '1000',
     LEAKPROBE_TOKEN: '',
+    // the apps' default snapshot stores go under this test's own temp dir, never the machine's
+    TMPDIR: work,
   }
   delete exampleEnv.LEAKPROBE_TOKEN
 })

@@ -1,7 +1,6 @@
 'use strict'
 // capture(): the snapshot leaves V8 as a stream into our Rust threads, which gzip it to disk.
 const v8 = require('node:v8')
-const os = require('node:os')
 const path = require('node:path')
 const crypto = require('node:crypto')
 const { performance } = require('node:perf_hooks')
@@ -9,9 +8,11 @@ const native = require('./native')
 const { LeakprobeError, fromNative, invalidArg } = require('./errors')
 const { analyzeOptions } = require('./analyze')
 const { noteCapture } = require('./admin/memory')
+const { ensurePrivateDir, userDir } = require('./private-dir')
 
 const METHODS = ['auto', 'fifo', 'inspector', 'stream']
-const DEFAULT_DIR = path.join(os.tmpdir(), 'leakprobe')
+// `<os.tmpdir()>/leakprobe-<uid>`: this user's own (see lib/private-dir.js)
+const DEFAULT_DIR = userDir()
 
 // Sortable and file-name safe: 2026-11-24T19-10-00-123Z-1a2b3c4d
 function newId() {
@@ -33,7 +34,10 @@ function checkOptions(opts) {
     const { onProgress, ...a } = analyzeOptions({ top: opts.top, paths: opts.paths, classes: opts.classes }, 'capture')
     analyzeOpts = a
   }
-  return { dir: path.resolve(dir), gzip, level, method, analyze: analyzeOpts, redact }
+  const resolved = path.resolve(dir)
+  // the default is in the shared temp dir: it must be this user's and nobody else's
+  if (resolved === DEFAULT_DIR) ensurePrivateDir(resolved, { what: "leakprobe's default capture directory" })
+  return { dir: resolved, gzip, level, method, analyze: analyzeOpts, redact }
 }
 
 function pickMethod(method) {

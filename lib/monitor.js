@@ -9,6 +9,7 @@ const { PerformanceObserver, constants } = require('node:perf_hooks')
 const native = require('./native')
 const { Trend } = require('./trend')
 const { capture, newId, DEFAULT_DIR } = require('./capture')
+const { ensurePrivateDir } = require('./private-dir')
 const { compare } = require('./compare')
 const { analyze } = require('./analyze')
 const { LeakprobeError, fromNative, invalidArg } = require('./errors')
@@ -295,6 +296,7 @@ class Monitor extends EventEmitter {
       n.sizes.delete(file)
       n.busy = true
       try {
+        if (n.dir === DEFAULT_DIR) ensurePrivateDir(n.dir, { what: "leakprobe's default capture directory" })
         const out = JSON.parse(await native.compressFile(file, n.dir, `${newId()}.heapsnapshot.gz`, 3, true).catch((e) => { throw fromNative(e) }))
         const report = await analyze(out.file)
         this._tell('snapshot', { source: 'near-heap-limit', original: file, pid, ...out, report })

@@ -4,14 +4,14 @@
 // route and method → limits. Every refusal is a JSON error and writes nothing.
 const path = require('node:path')
 const v8 = require('node:v8')
-const { capture, DEFAULT_DIR } = require('../capture')
+const { capture } = require('../capture')
 const { analyze } = require('../analyze')
 const { compare, thresholdFromText } = require('../compare')
 const { LeakprobeError } = require('../errors')
 const { allowList, parseAddress } = require('./netmask')
 const { tokenChecker } = require('./auth')
 const { snapshotRoom, SYSTEM, formatBytes, SNAPSHOT_BYTES_PER_OBJECT } = require('./memory')
-const { Store } = require('./store')
+const { Store, defaultStoreDir } = require('./store')
 const { renderHtml } = require('../html-report')
 
 function setupError(msg) {
@@ -42,7 +42,7 @@ function checkOptions(o = {}) {
     checkToken: tokenChecker(token),
     allowed,
     trustProxy: trust === true ? () => true : Array.isArray(trust) ? allowList(trust) : () => false,
-    store: new Store(o.dir ? path.resolve(o.dir) : defaultDir(), { keep: num('keep', o.keep, 10), maxBytes: num('maxBytes', o.maxBytes, Infinity) }),
+    store: openStore(o, num),
     allowDownload: o.allowDownload === true,
     redact: o.redact === true,
     minIntervalMs: num('minIntervalMs', o.minIntervalMs, 60_000),
@@ -56,10 +56,16 @@ function checkOptions(o = {}) {
   }
 }
 
-// <tmp>/leakprobe/route: capture() creates one missing level only, so make the first here
-function defaultDir() {
-  require('node:fs').mkdirSync(DEFAULT_DIR, { recursive: true, mode: 0o700 })
-  return path.join(DEFAULT_DIR, 'route')
+// `dir`, or `<os.tmpdir()>/leakprobe-<uid>/route-<app>` (store.js): checked and cleaned now
+function openStore(o, num) {
+  if (o.dir !== undefined && (typeof o.dir !== 'string' || o.dir === '')) throw setupError('`dir` must be a directory path')
+  const limits = { keep: num('keep', o.keep, 10), maxBytes: num('maxBytes', o.maxBytes, Infinity) }
+  try {
+    return new Store(o.dir ? path.resolve(o.dir) : defaultStoreDir(), limits)
+  } catch (e) {
+    if (e.code === 'ERR_LEAKPROBE_DIR') e.message = `leakprobe admin route: ${e.message}`
+    throw e
+  }
 }
 
 function send(res, status, body, headers = {}) {

@@ -35,6 +35,19 @@ fn open_raw(path: &Path, flags: libc::c_int) -> io::Result<File> {
   Ok(unsafe { File::from_raw_fd(fd) })
 }
 
+/// `path` still names the FIFO open as `f`.
+fn same_file(f: &File, path: &Path) -> io::Result<()> {
+  use std::os::unix::fs::MetadataExt;
+  let (a, b) = (f.metadata()?, std::fs::symlink_metadata(path)?);
+  if a.dev() == b.dev() && a.ino() == b.ino() {
+    Ok(())
+  } else {
+    Err(io::Error::other(
+      "the FIFO was replaced while it was being opened",
+    ))
+  }
+}
+
 impl FifoSource {
   /// Creates the FIFO (mode 0600), opens both ends, and starts the reader thread feeding `tx`.
   /// `pool` hands back buffers the writer is done with, so the reader reuses a fixed set of
@@ -47,8 +60,11 @@ impl FifoSource {
     }
     let opened = (|| {
       // Non-blocking open of the read end succeeds with no writer; then our keepalive writer.
-      let read_end = open_raw(&path, libc::O_RDONLY | libc::O_NONBLOCK)?;
-      let keepalive = open_raw(&path, libc::O_WRONLY | libc::O_NONBLOCK)?;
+      let read_end = open_raw(&path, libc::O_RDONLY | libc::O_NONBLOCK | libc::O_NOFOLLOW)?;
+      // Between mkfifo and that open, another process's stale-file cleaner sees no reader and
+      // may remove the FIFO (clean_stale): then the name is not ours any more.
+      same_file(&read_end, &path)?;
+      let keepalive = open_raw(&path, libc::O_WRONLY | libc::O_NONBLOCK | libc::O_NOFOLLOW)?;
       use std::os::unix::io::AsRawFd;
       let fd = read_end.as_raw_fd();
       // SAFETY: fcntl on an fd we own. Back to blocking reads for the reader thread.

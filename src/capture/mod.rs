@@ -152,6 +152,8 @@ impl Capture {
     }
     let busy = BusyGuard;
     output_file::ensure_dir(&opts.dir).map_err(CaptureError::Dir)?;
+    // what killed captures left (their temp files and FIFOs); never those of a live one
+    output_file::clean_stale(&opts.dir);
     let name = match opts.gzip_level {
       Some(_) => format!("{}.heapsnapshot.gz", opts.id),
       None => format!("{}.heapsnapshot", opts.id),

@@ -27,6 +27,13 @@ pub fn compress_file<'e>(
   })
 }
 
+/// Removes what captures that died part-way left in `dir` (unlocked temp files, FIFOs without a
+/// reader); returns their names. The files of a capture in flight, here or in another process, stay.
+#[napi]
+pub fn clean_stale(dir: String) -> Vec<String> {
+  crate::capture::output_file::clean_stale(std::path::Path::new(&dir))
+}
+
 /// Resolves with `{"strings":…,"bytes":…,"compressedBytes":…}` once the file is rewritten.
 #[napi(ts_return_type = "Promise<string>")]
 pub fn redact_file<'e>(env: &'e Env, path: String, level: u32) -> Result<Object<'e>> {
