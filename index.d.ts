@@ -37,9 +37,11 @@ export interface CaptureOptions {
    */
   method?: 'auto' | 'fifo' | 'inspector' | 'stream'
   /**
-   * Replace the contents of string objects in the stored snapshot with `<redacted>` (rewritten on
-   * our thread once V8 is done; property, class and function names, sizes and the graph stay, so
-   * the analysis is unchanged). Default false.
+   * Replace the contents of string objects in the stored snapshot with `<redacted>` (on our
+   * thread once V8 is done; property, class and function names, numbers, sizes, the graph and
+   * code stay, so the analysis is unchanged). The capture stays under a hidden, locked temp name
+   * until the redacted copy has the final name: the file `<id>.heapsnapshot.gz` never holds the
+   * unredacted snapshot, even if the process is killed. Default false. See SECURITY.md.
    */
   redact?: boolean
 }

@@ -83,8 +83,10 @@ async function capture(options) {
   const started = performance.now()
   let cap
   try {
-    // with redact, the report is made from the redacted file (string contents are names in it)
-    cap = new native.NativeCapture({ dir: opts.dir, id, gzipLevel: opts.gzip ? opts.level : undefined, analyze: opts.redact ? undefined : opts.analyze })
+    // With redact, the capture stays under its hidden temp name until a redacted copy has the
+    // final name (src/capture): no listable file ever holds the secrets. The report is made from
+    // the redacted file (the contents of strings are names in a report).
+    cap = new native.NativeCapture({ dir: opts.dir, id, gzipLevel: opts.gzip ? opts.level : undefined, analyze: opts.redact ? undefined : opts.analyze, redact: opts.redact })
   } catch (e) {
     throw fromNative(e)
   }
@@ -122,18 +124,7 @@ async function capture(options) {
   }
   noteCapture({ heapUsed, nodes: result.nodes })
   if (opts.redact) {
-    let r
-    try {
-      r = JSON.parse(await native.redactFile(out.file, opts.level))
-    } catch (e) {
-      // the unredacted file must not stay behind
-      require('node:fs').rmSync(out.file, { force: true })
-      throw fromNative(e)
-    }
-    result.redactedStrings = r.strings
-    result.bytes = r.bytes
-    result.compressedBytes = r.compressedBytes
-    result.durationMs = round(performance.now() - started)
+    result.redactedStrings = out.redactedStrings
     if (opts.analyze) result.report = await require('./analyze').analyze(out.file, opts.analyze)
     return result
   }

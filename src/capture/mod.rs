@@ -74,6 +74,10 @@ pub struct CaptureOptions {
   pub id: String,
   /// gzip level 0-9, or None for a plain `.heapsnapshot`
   pub gzip_level: Option<u32>,
+  /// Replace string contents before the file gets its name (`snapshot::redact`): the capture is
+  /// written to its hidden, locked temp file, a redacted copy of it is written and renamed to the
+  /// final name, and the unredacted temp file is removed. No listable name ever holds it.
+  pub redact: bool,
 }
 
 /// Work on the snapshot in the same pass (e.g. parse + analyze), on a thread of its own, reading
@@ -91,6 +95,8 @@ pub struct CaptureOutcome {
   pub tail_ms: f64,
   /// node count from the snapshot header
   pub nodes: Option<u64>,
+  /// with `redact`: how many strings were replaced
+  pub redacted_strings: Option<u64>,
   /// what the tee returned, when there was one
   pub tee: Option<Result<String, String>>,
 }
@@ -185,6 +191,8 @@ impl Capture {
     let abort_reason = Arc::new(std::sync::Mutex::new(None::<String>));
     let (ab, reason) = (aborted.clone(), abort_reason.clone());
     let level = opts.gzip_level;
+    let redact = opts.redact;
+    let dir = opts.dir.clone();
     let spawned = std::thread::Builder::new()
       .name("leakprobe-gzip".into())
       .spawn(move || {
@@ -201,6 +209,26 @@ impl Capture {
           let file = writer
             .into_inner()
             .map_err(|e| CaptureError::Write(e.error().to_string()))?;
+          let tail_ms = |last: Option<std::time::Instant>| {
+            last.map(|t| t.elapsed().as_secs_f64() * 1000.0).unwrap_or(0.0)
+          };
+          if redact {
+            // `file` stays open (locked) while it is read back; `pending` removes it after
+            let (path, r) =
+              crate::snapshot::redact::redact_into(&pending.temp_path, &dir, &name, level.unwrap_or(3))
+                .map_err(|m| CaptureError::Write(format!("cannot redact the snapshot: {m}")))?;
+            drop(pending);
+            drop(file);
+            return Ok(CaptureOutcome {
+              file: path,
+              bytes: r.bytes,
+              compressed_bytes: r.compressed_bytes,
+              tail_ms: tail_ms(last),
+              nodes: stats.node_count,
+              redacted_strings: Some(r.strings),
+              tee: None,
+            });
+          }
           let path = pending
             .commit(file)
             .map_err(|e| CaptureError::Write(e.to_string()))?;
@@ -208,8 +236,9 @@ impl Capture {
             file: path,
             bytes: stats.bytes,
             compressed_bytes: stats.written,
-            tail_ms: last.map(|t| t.elapsed().as_secs_f64() * 1000.0).unwrap_or(0.0),
+            tail_ms: tail_ms(last),
             nodes: stats.node_count,
+            redacted_strings: None,
             tee: None,
           })
         }));
@@ -331,6 +360,7 @@ mod tests {
       dir: d.clone(),
       id: "t1".into(),
       gzip_level: Some(1),
+      redact: false,
     };
     let mut c = Capture::start(opts.clone(), Box::new(move |r| tx.send(r).unwrap())).unwrap();
     assert_eq!(
@@ -414,6 +444,52 @@ mod tests {
     c.push(b"def".to_vec());
     c.finish();
     assert_eq!(rx.recv().unwrap().unwrap().tee, Some(Ok("ABCDEF".into())));
+
+    // redact: the final name only ever holds the redacted copy; no temp file stays
+    let (tx, rx) = mpsc::channel();
+    let mut c = Capture::start(
+      CaptureOptions {
+        id: "t7".into(),
+        redact: true,
+        ..opts.clone()
+      },
+      Box::new(move |r| tx.send(r).unwrap()),
+    )
+    .unwrap();
+    c.push(crate::snapshot::redact::TEST_SNAPSHOT.as_bytes().to_vec());
+    c.finish();
+    let out = rx.recv().unwrap().unwrap();
+    assert_eq!(out.redacted_strings, Some(1));
+    let mut text = String::new();
+    std::io::Read::read_to_string(
+      &mut flate2::read::MultiGzDecoder::new(std::fs::File::open(&out.file).unwrap()),
+      &mut text,
+    )
+    .unwrap();
+    assert!(!text.contains("hunter2") && text.contains("<redacted>"), "{text}");
+    assert_eq!(out.bytes, text.len() as u64);
+    assert!(!std::fs::read_dir(&d).unwrap().any(|e| e
+      .unwrap()
+      .file_name()
+      .to_string_lossy()
+      .starts_with(".t7")));
+    // a redaction that fails (not a snapshot) leaves nothing, under any name
+    let (tx, rx) = mpsc::channel();
+    let mut c = Capture::start(
+      CaptureOptions {
+        id: "t8".into(),
+        redact: true,
+        ..opts.clone()
+      },
+      Box::new(move |r| tx.send(r).unwrap()),
+    )
+    .unwrap();
+    c.push(b"{\"snapshot\":".to_vec());
+    c.finish();
+    assert!(matches!(rx.recv().unwrap(), Err(CaptureError::Write(_))));
+    assert!(!std::fs::read_dir(&d)
+      .unwrap()
+      .any(|e| e.unwrap().file_name().to_string_lossy().contains("t8")));
 
     // bad id and bad dir
     assert!(matches!(

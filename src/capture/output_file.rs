@@ -56,10 +56,19 @@ impl PendingFile {
 
   /// As `create`, with the temp file named `.<name><suffix>` (`suffix` ends with `.tmp`).
   pub fn create_as(dir: &Path, name: &str, suffix: &str) -> Result<(Self, File), String> {
+    Self::open_temp(dir, name, suffix, true)
+  }
+
+  /// As `create_as`, for a file that replaces `<dir>/<name>` (which may exist) on `commit`.
+  pub fn create_replacing(dir: &Path, name: &str, suffix: &str) -> Result<(Self, File), String> {
+    Self::open_temp(dir, name, suffix, false)
+  }
+
+  fn open_temp(dir: &Path, name: &str, suffix: &str, new: bool) -> Result<(Self, File), String> {
     debug_assert!(suffix.ends_with(TEMP_SUFFIX));
     let temp_path = dir.join(format!(".{name}{suffix}"));
     let final_path = dir.join(name);
-    if fs::symlink_metadata(&final_path).is_ok() {
+    if new && fs::symlink_metadata(&final_path).is_ok() {
       return Err(format!(
         "{} already exists; pick another id",
         final_path.display()

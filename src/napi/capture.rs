@@ -15,6 +15,8 @@ pub struct NativeCaptureOptions {
   pub gzip_level: Option<u32>,
   /// analyze the snapshot in the same pass (parse the chunks as they stream)
   pub analyze: Option<NativeAnalyzeOptions>,
+  /// replace string contents before the file gets its final name
+  pub redact: Option<bool>,
 }
 
 #[napi(object)]
@@ -28,6 +30,8 @@ pub struct NativeCaptureResult {
   pub report: Option<String>,
   /// why the same-pass analysis failed (the capture itself succeeded)
   pub report_error: Option<String>,
+  /// with `redact`: how many strings were replaced
+  pub redacted_strings: Option<f64>,
 }
 
 type Resolver = Box<dyn FnOnce(Env) -> Result<NativeCaptureResult> + Send>;
@@ -52,6 +56,7 @@ fn settle(
         compressed_bytes: o.compressed_bytes as f64,
         tail_ms: o.tail_ms,
         nodes: o.nodes.map(|n| n as f64),
+        redacted_strings: o.redacted_strings.map(|n| n as f64),
         report: o.tee.as_ref().and_then(|t| t.as_ref().ok().cloned()),
         report_error: o.tee.and_then(|t| t.err()),
       })
@@ -89,6 +94,7 @@ impl NativeCapture {
         dir: opts.dir.into(),
         id: opts.id,
         gzip_level: opts.gzip_level,
+        redact: opts.redact.unwrap_or(false),
       },
       tee,
       on_done,

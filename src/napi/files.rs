@@ -1,4 +1,4 @@
-//! `compressFile` (a snapshot Node wrote by itself) and `redactFile`, on threads of ours.
+//! `compressFile` (a snapshot Node wrote by itself), on a thread of ours; `cleanStale`.
 use crate::capture::compress_file::compress_file as compress;
 use crate::napi::thread_task::spawn_promise;
 use napi::bindgen_prelude::*;
@@ -32,17 +32,4 @@ pub fn compress_file<'e>(
 #[napi]
 pub fn clean_stale(dir: String) -> Vec<String> {
   crate::capture::output_file::clean_stale(std::path::Path::new(&dir))
-}
-
-/// Resolves with `{"strings":…,"bytes":…,"compressedBytes":…}` once the file is rewritten.
-#[napi(ts_return_type = "Promise<string>")]
-pub fn redact_file<'e>(env: &'e Env, path: String, level: u32) -> Result<Object<'e>> {
-  spawn_promise(env, "leakprobe-redact", (), move |_| {
-    let r = crate::snapshot::redact::redact_file(std::path::Path::new(&path), level)
-      .map_err(|m| ("ERR_LEAKPROBE_WRITE", m))?;
-    Ok(
-      serde_json::json!({ "strings": r.strings, "bytes": r.bytes, "compressedBytes": r.compressed_bytes })
-        .to_string(),
-    )
-  })
 }

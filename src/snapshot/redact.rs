@@ -13,7 +13,7 @@ use flate2::write::GzEncoder;
 use flate2::Compression;
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Read, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 pub const REDACTED: &str = "<redacted>";
 
@@ -145,12 +145,25 @@ pub struct Redacted {
   pub compressed_bytes: u64,
 }
 
-/// Rewrites the snapshot at `path` (plain or gzip, kept as it was) in place: a 0600 temp file
-/// in the same directory, fsync, rename over the original. On any error the original stays.
+/// Suffix of the redacted copy's temp file while it is written: `.<name>.redacting.tmp`.
+pub const REDACTING: &str = ".redacting.tmp";
+
+/// Writes a redacted copy of the snapshot at `src` (plain or gzip, kept as it was) to
+/// `<dir>/<name>`, which must not exist yet: a locked 0600 temp file (`.<name>.redacting.tmp`),
+/// fsync, rename. `<dir>/<name>` only ever appears complete and redacted; on error nothing is
+/// left of the copy, and `src` is untouched.
+pub fn redact_into(src: &Path, dir: &Path, name: &str, level: u32) -> Result<(PathBuf, Redacted), String> {
+  let (pending, out) = PendingFile::create_as(dir, name, REDACTING)?;
+  let (out, r) = write_redacted(src, out, level)?;
+  let written = pending
+    .commit(out)
+    .map_err(|e| format!("cannot write the redacted copy of {}: {e}", src.display()))?;
+  Ok((written, r))
+}
+
+/// Rewrites the snapshot at `path` in place (the same steps, renamed over the original). On any
+/// error the original stays.
 pub fn redact_file(path: &Path, level: u32) -> Result<Redacted, String> {
-  let snap = read_snapshot_path(path).map_err(|e| e.to_string())?;
-  let redact = data_strings(&snap);
-  drop(snap);
   let dir = path
     .parent()
     .ok_or_else(|| format!("{} has no directory", path.display()))?;
@@ -158,14 +171,27 @@ pub fn redact_file(path: &Path, level: u32) -> Result<Redacted, String> {
     .file_name()
     .and_then(|n| n.to_str())
     .ok_or_else(|| format!("{} has no usable file name", path.display()))?;
+  let (pending, out) = PendingFile::create_replacing(dir, name, REDACTING)?;
+  let (out, r) = write_redacted(path, out, level)?;
+  pending
+    .commit(out)
+    .map_err(|e| format!("cannot replace {} with its redacted copy: {e}", path.display()))?;
+  Ok(r)
+}
+
+/// Reads `src` twice: once to find the string-table entries that are only string contents, then
+/// as a stream into `out` with those replaced. Returns `out` (written, not synced) and the counts.
+fn write_redacted(src: &Path, out: File, level: u32) -> Result<(File, Redacted), String> {
+  let snap = read_snapshot_path(src).map_err(|e| e.to_string())?;
+  let redact = data_strings(&snap);
+  drop(snap);
   let gzip = {
     let mut head = [0u8; 2];
-    let mut f = File::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+    let mut f = File::open(src).map_err(|e| format!("cannot open {}: {e}", src.display()))?;
     f.read_exact(&mut head).is_ok() && head == [0x1f, 0x8b]
   };
-  let input = File::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
-  let (pending, out) = PendingFile::create(dir, &format!("{name}.redacting"))?;
-  let werr = |e: io::Error| format!("cannot write the redacted copy of {}: {e}", path.display());
+  let input = File::open(src).map_err(|e| format!("cannot open {}: {e}", src.display()))?;
+  let werr = |e: io::Error| format!("cannot write the redacted copy of {}: {e}", src.display());
   let (strings, bytes, out) = if gzip {
     let mut enc = GzEncoder::new(
       BufWriter::with_capacity(1 << 20, out),
@@ -194,24 +220,26 @@ pub fn redact_file(path: &Path, level: u32) -> Result<Redacted, String> {
     (strings, bytes, w.into_inner().map_err(|e| werr(e.into_error()))?)
   };
   let compressed_bytes = out.metadata().map(|m| m.len()).unwrap_or(0);
-  let written = pending.commit(out).map_err(werr)?;
-  std::fs::rename(&written, path).map_err(|e| {
-    let _ = std::fs::remove_file(&written);
-    format!("cannot replace {} with its redacted copy: {e}", path.display())
-  })?;
-  Ok(Redacted {
-    strings,
-    bytes,
-    compressed_bytes,
-  })
+  Ok((
+    out,
+    Redacted {
+      strings,
+      bytes,
+      compressed_bytes,
+    },
+  ))
 }
+
+/// A tiny snapshot with one secret string value ("hunter2 …"), for tests here and in capture.
+#[cfg(test)]
+pub const TEST_SNAPSHOT: &str = tests::SNAP;
 
 #[cfg(test)]
 mod tests {
   use super::*;
   use crate::snapshot::read_snapshot_bytes;
 
-  const SNAP: &str = r#"{"snapshot":{"meta":{"node_fields":["type","name","id","self_size","edge_count"],"node_types":[["hidden","object","string"]],"edge_fields":["type","name_or_index","to_node"],"edge_types":[["property","element"]],"strings":"x"},"node_count":4,"edge_count":3},
+  pub const SNAP: &str = r#"{"snapshot":{"meta":{"node_fields":["type","name","id","self_size","edge_count"],"node_types":[["hidden","object","string"]],"edge_fields":["type","name_or_index","to_node"],"edge_types":[["property","element"]],"strings":"x"},"node_count":4,"edge_count":3},
 "nodes":[0,0,1,0,1, 1,1,3,32,2, 2,2,5,40,0, 2,3,7,24,0],
 "edges":[0,1,5, 0,3,10, 1,0,15],
 "strings":["","Session","hunter2 \"quoted\" \u00e9","token"]}"#;
@@ -261,6 +289,32 @@ mod tests {
     assert!(redact_file(&file, 3).is_err());
     assert_eq!(std::fs::read(&file).unwrap(), b"{\"snapshot\":");
     assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
+    std::fs::remove_dir_all(&dir).unwrap();
+  }
+
+  #[test]
+  fn redact_into_writes_a_new_name_and_leaves_the_source() {
+    let dir = std::env::temp_dir().join(format!("leakprobe-redact-into-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let src = dir.join(".a.heapsnapshot.tmp");
+    std::fs::write(&src, SNAP).unwrap();
+    let (out, r) = redact_into(&src, &dir, "a.heapsnapshot", 3).unwrap();
+    assert_eq!((out.clone(), r.strings), (dir.join("a.heapsnapshot"), 1));
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(!text.contains("hunter2") && text.contains("<redacted>"));
+    assert_eq!(std::fs::read_to_string(&src).unwrap(), SNAP, "the source stays");
+    // the name exists now: refused, nothing written
+    assert!(redact_into(&src, &dir, "a.heapsnapshot", 3).is_err());
+    // a source that is not a snapshot: an error, and no copy under any name
+    std::fs::write(&src, b"{\"snapshot\":").unwrap();
+    assert!(redact_into(&src, &dir, "b.heapsnapshot", 3).is_err());
+    let mut names: Vec<_> = std::fs::read_dir(&dir)
+      .unwrap()
+      .map(|e| e.unwrap().file_name().into_string().unwrap())
+      .collect();
+    names.sort();
+    assert_eq!(names, vec![".a.heapsnapshot.tmp", "a.heapsnapshot"]);
     std::fs::remove_dir_all(&dir).unwrap();
   }
 }
