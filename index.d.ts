@@ -438,7 +438,10 @@ export declare class Monitor extends EventEmitter {
 export function monitor(options?: MonitorOptions): Monitor
 
 export interface RouteOptions {
-  /** required (or LEAKPROBE_TOKEN), 16+ characters; sent as `Authorization: Bearer <token>` */
+  /**
+   * required (or LEAKPROBE_TOKEN): 16+ characters of printable ASCII without spaces (`!` to `~`),
+   * sent as `Authorization: Bearer <token>`
+   */
   token?: string
   /**
    * where snapshots are kept. It must be a directory (not a symlink) owned by this process's uid
@@ -447,10 +450,16 @@ export interface RouteOptions {
    * this app: `<os.tmpdir()>/leakprobe-<uid>/route-<hash of the main module's path and the cwd>`
    */
   dir?: string
-  /** addresses and CIDR blocks allowed to call (IPv4/IPv6). Default loopback */
-  allow?: string[]
-  /** trust X-Forwarded-For (its last hop) from any peer (`true`) or from these proxy addresses */
-  trustProxy?: boolean | string[]
+  /**
+   * bare addresses and CIDR blocks allowed to call (IPv4/IPv6; one or a list), kept by
+   * `net.BlockList`. A malformed entry throws ERR_LEAKPROBE_INVALID_ARG at setup. Default loopback
+   */
+  allow?: string | string[]
+  /**
+   * trust X-Forwarded-For (its last hop) from any peer (`true`) or from these proxy addresses or
+   * blocks; a last hop that is not a bare address is refused (403)
+   */
+  trustProxy?: boolean | string | string[]
   /** serve raw snapshots at GET /snapshots/:id. Default false */
   allowDownload?: boolean
   /** capture with `redact: true`. Default false */

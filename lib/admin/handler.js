@@ -8,11 +8,13 @@ const { capture } = require('../capture')
 const { analyze } = require('../analyze')
 const { compare, thresholdFromText } = require('../compare')
 const { LeakprobeError } = require('../errors')
-const { allowList, parseAddress } = require('./netmask')
+const { allowList, bareFamily } = require('./netmask')
 const { tokenChecker } = require('./auth')
 const { snapshotRoom, SYSTEM, formatBytes, SNAPSHOT_BYTES_PER_OBJECT } = require('./memory')
 const { Store, defaultStoreDir } = require('./store')
 const { renderHtml } = require('../html-report')
+
+const TOKEN_CHARS = /^[\x21-\x7e]+$/
 
 function setupError(msg) {
   return new LeakprobeError('ERR_LEAKPROBE_INVALID_ARG', `leakprobe admin route: ${msg}`)
@@ -24,14 +26,22 @@ function checkOptions(o = {}) {
   if (typeof token !== 'string' || token.length < 16) {
     throw setupError('a `token` (or LEAKPROBE_TOKEN) of at least 16 characters is required: the route hands out every secret in this process\'s memory')
   }
-  let allowed
-  try {
-    allowed = allowList(o.allow)
-  } catch (e) {
-    throw setupError(e.message)
+  // what a client can send in `Authorization: Bearer <token>`: one word of printable ASCII
+  if (!TOKEN_CHARS.test(token)) {
+    throw setupError('the `token` (or LEAKPROBE_TOKEN) must be printable ASCII without spaces (characters ! to ~), as sent in `Authorization: Bearer <token>`; e.g. `openssl rand -hex 32`')
   }
+  const list = (name, v) => {
+    try {
+      return allowList(v, name)
+    } catch (e) {
+      throw setupError(e.message)
+    }
+  }
+  const allowed = list('allow', o.allow)
   const trust = o.trustProxy
-  if (trust !== undefined && typeof trust !== 'boolean' && !Array.isArray(trust)) throw setupError('`trustProxy` must be true/false or a list of proxy addresses')
+  if (trust !== undefined && typeof trust !== 'boolean' && typeof trust !== 'string' && !Array.isArray(trust)) {
+    throw setupError('`trustProxy` must be true/false, a proxy address (or CIDR block), or a list of them')
+  }
   const num = (name, v, dflt) => {
     if (v === undefined) return dflt
     if (typeof v !== 'number' || !(v >= 0)) throw setupError(`\`${name}\` must be a number ≥ 0`)
@@ -41,7 +51,7 @@ function checkOptions(o = {}) {
   return {
     checkToken: tokenChecker(token),
     allowed,
-    trustProxy: trust === true ? () => true : Array.isArray(trust) ? allowList(trust) : () => false,
+    trustProxy: trust === true ? () => true : trust === undefined || trust === false ? () => false : list('trustProxy', trust),
     store: openStore(o, num),
     allowDownload: o.allowDownload === true,
     redact: o.redact === true,
@@ -91,18 +101,16 @@ function fail(res, status, code, message, headers) {
   send(res, status, { error: { code, message } }, headers)
 }
 
-// The client: the socket's peer; X-Forwarded-For's last hop only from a trusted proxy.
+// The client: the socket's peer; X-Forwarded-For's last hop only from a trusted proxy. A last
+// hop that is not a bare address (a port, brackets, `unknown`, empty) is nobody: null, refused —
+// never the proxy's own address.
 function clientAddress(req, opts) {
   const peer = req.socket.remoteAddress
-  if (opts.trustProxy(peer)) {
-    const xff = req.headers['x-forwarded-for']
-    if (typeof xff === 'string' && xff.trim()) {
-      const hops = xff.split(',').map((s) => s.trim()).filter(Boolean)
-      const last = hops[hops.length - 1]
-      if (parseAddress(last)) return last
-    }
-  }
-  return peer
+  const xff = req.headers['x-forwarded-for']
+  if (xff === undefined || !opts.trustProxy(peer)) return peer
+  const hops = String(xff).split(',')
+  const last = hops[hops.length - 1].trim()
+  return bareFamily(last) ? last : null
 }
 
 const ROUTES = [
@@ -120,7 +128,8 @@ function createHandler(options) {
   const state = { capturing: false, lastCaptureAt: 0 }
 
   async function handle(req, res, rel) {
-    if (!opts.allowed(clientAddress(req, opts))) {
+    const client = clientAddress(req, opts)
+    if (client === null || !opts.allowed(client)) {
       return fail(res, 403, 'ERR_LEAKPROBE_FORBIDDEN', 'this address may not use the leakprobe route (see the `allow` option)')
     }
     if (!opts.checkToken(req.headers.authorization)) {

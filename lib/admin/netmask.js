@@ -1,66 +1,57 @@
 'use strict'
-// Address allowlists: single addresses and CIDR blocks, IPv4 and IPv6 (IPv4-mapped IPv6
-// addresses such as ::ffff:127.0.0.1 match their IPv4 form).
+// Address allowlists: single addresses and CIDR blocks, IPv4 and IPv6, kept by node:net's
+// BlockList (IPv4-mapped IPv6 addresses such as ::ffff:127.0.0.1 match their IPv4 form). Entries
+// are checked strictly at setup: a bare address (no brackets, port, zone or spaces) or
+// ADDRESS/PREFIX with a whole prefix in range; anything else is an error naming the entry.
 const net = require('node:net')
-
-function v4ToBigInt(a) {
-  return a.split('.').reduce((acc, p) => (acc << 8n) | BigInt(Number(p)), 0n)
-}
-
-function v6ToBigInt(a) {
-  // an embedded dotted quad at the end (::ffff:1.2.3.4)
-  const m = /^(.*:)(\d+\.\d+\.\d+\.\d+)$/.exec(a)
-  if (m) {
-    const v = v4ToBigInt(m[2])
-    a = `${m[1]}${(v >> 16n).toString(16)}:${(v & 0xffffn).toString(16)}`
-  }
-  const [head, tail] = a.split('::')
-  const h = head ? head.split(':') : []
-  const t = tail !== undefined && tail !== '' ? tail.split(':') : []
-  const groups = a.includes('::') ? [...h, ...Array(8 - h.length - t.length).fill('0'), ...t] : h
-  return groups.reduce((acc, g) => (acc << 16n) | BigInt(parseInt(g, 16)), 0n)
-}
-
-// → { family: 4|6, value: BigInt } with IPv4-mapped IPv6 folded to IPv4; null if not an address
-function parseAddress(addr) {
-  if (typeof addr !== 'string') return null
-  const bare = addr.replace(/^\[|\]$/g, '').replace(/%.*$/, '')
-  const fam = net.isIP(bare)
-  if (fam === 4) return { family: 4, value: v4ToBigInt(bare) }
-  if (fam === 6) {
-    const value = v6ToBigInt(bare.toLowerCase())
-    if (value >> 32n === 0xffffn) return { family: 4, value: value & 0xffffffffn }
-    return { family: 6, value }
-  }
-  return null
-}
-
-function parseEntry(entry) {
-  if (typeof entry !== 'string') throw new TypeError(`allow: entries must be strings (addresses or CIDRs), got ${typeof entry}`)
-  const [addr, bits] = entry.split('/')
-  const a = parseAddress(addr)
-  if (!a) throw new TypeError(`allow: ${JSON.stringify(entry)} is not an IP address or CIDR block`)
-  const width = a.family === 4 ? 32 : 128
-  let prefix = width
-  if (bits !== undefined) {
-    prefix = Number(bits)
-    // a mapped IPv6 block (::ffff:10.0.0.0/104) keeps its meaning on the IPv4 form
-    if (a.family === 4 && net.isIP(addr) === 6) prefix -= 96
-    if (!Number.isInteger(prefix) || prefix < 0 || prefix > width) throw new TypeError(`allow: bad prefix length in ${JSON.stringify(entry)}`)
-  }
-  const shift = BigInt(width - prefix)
-  return { family: a.family, shift, net: a.value >> shift }
-}
 
 const LOOPBACK = ['127.0.0.0/8', '::1/128']
 
-function allowList(entries = LOOPBACK) {
-  const list = entries.map(parseEntry)
+// → { address, family: 'ipv4'|'ipv6', prefix } or a reason (string) why `entry` is not one
+function parseEntry(entry) {
+  if (typeof entry !== 'string') return `entries must be strings (addresses or CIDR blocks), got ${entry === null ? 'null' : typeof entry}`
+  const m = /^([^/]*)(?:\/(.*))?$/s.exec(entry)
+  const address = m[1]
+  const family = bareFamily(address)
+  if (!family) return 'not an IP address (write it bare: no port, brackets, zone or spaces)'
+  const width = family === 'ipv4' ? 32 : 128
+  if (m[2] === undefined) return { address, family, prefix: width }
+  if (!/^\d{1,3}$/.test(m[2])) return `the prefix length after "/" must be a whole number from 0 to ${width}`
+  const prefix = Number(m[2])
+  if (prefix > width) return `the prefix length after "/" must be a whole number from 0 to ${width}`
+  return { address, family, prefix }
+}
+
+// 'ipv4' | 'ipv6' for a bare address, else null
+function bareFamily(s) {
+  if (typeof s !== 'string' || s.includes('%')) return null
+  const f = net.isIP(s)
+  return f === 4 ? 'ipv4' : f === 6 ? 'ipv6' : null
+}
+
+// `entries`: one entry or a list. Throws a TypeError naming every bad entry (the route turns it
+// into ERR_LEAKPROBE_INVALID_ARG). → (address) => boolean
+function allowList(entries = LOOPBACK, what = 'allow') {
+  const list = typeof entries === 'string' ? [entries] : entries
+  if (!Array.isArray(list)) throw new TypeError(`\`${what}\` must be an address or CIDR block, or a list of them`)
+  if (list.length === 0) throw new TypeError(`\`${what}\` is empty: nobody could call the route (leave it out for loopback only)`)
+  const blocks = new net.BlockList()
+  const bad = []
+  for (const entry of list) {
+    const e = parseEntry(entry)
+    if (typeof e === 'string') {
+      bad.push(`${typeof entry === 'string' ? JSON.stringify(entry) : String(entry)}: ${e}`)
+      continue
+    }
+    blocks.addSubnet(e.address, e.prefix, e.family)
+  }
+  if (bad.length) throw new TypeError(`\`${what}\` has ${bad.length === 1 ? 'a bad entry' : 'bad entries'}: ${bad.join('; ')}`)
   return (addr) => {
-    const a = parseAddress(addr)
-    if (!a) return false
-    return list.some((e) => e.family === a.family && a.value >> e.shift === e.net)
+    // a socket's link-local peer carries its zone (fe80::1%eth0): the address is what counts
+    const bare = typeof addr === 'string' ? addr.replace(/%[^%]*$/, '') : addr
+    const family = bareFamily(bare)
+    return family !== null && blocks.check(bare, family)
   }
 }
 
-module.exports = { allowList, parseAddress, LOOPBACK }
+module.exports = { allowList, bareFamily, LOOPBACK }
