@@ -13,6 +13,7 @@ const { tokenChecker } = require('./auth')
 const { snapshotRoom, SYSTEM, formatBytes, SNAPSHOT_BYTES_PER_OBJECT } = require('./memory')
 const { Store, defaultStoreDir } = require('./store')
 const { renderHtml } = require('../html-report')
+const { sendFile } = require('./download')
 
 const TOKEN_CHARS = /^[\x21-\x7e]+$/
 
@@ -135,9 +136,11 @@ function createHandler(options) {
     if (!opts.checkToken(req.headers.authorization)) {
       return fail(res, 401, 'ERR_LEAKPROBE_UNAUTHORIZED', 'send Authorization: Bearer <token>', { 'www-authenticate': 'Bearer realm="leakprobe"' })
     }
-    // routes match the raw path: URL parsing would resolve `/snapshots/..` to `/`
-    const pathname = rel.split('?')[0]
-    const url = new URL(rel, 'http://leakprobe.invalid')
+    // routes match the raw path: URL parsing would resolve `/snapshots/..` to `/` (and throw on
+    // `//[`); only the query is parsed, and URLSearchParams takes any text
+    const q = rel.indexOf('?')
+    const pathname = q < 0 ? rel : rel.slice(0, q)
+    const url = { searchParams: new URLSearchParams(q < 0 ? '' : rel.slice(q + 1)) }
     const route = ROUTES.map((r) => ({ r, m: r.re.exec(pathname) })).find((x) => x.m)
     if (!route) return fail(res, 404, 'ERR_LEAKPROBE_NOT_FOUND', 'no such endpoint')
     if (!route.r.methods.includes(req.method)) {
@@ -159,9 +162,13 @@ function createHandler(options) {
         const e = entryOf(route.m[1])
         if (!e) return fail(res, 404, 'ERR_LEAKPROBE_NOT_FOUND', 'no snapshot with this id')
         if (!opts.allowDownload) return fail(res, 403, 'ERR_LEAKPROBE_DOWNLOAD_OFF', 'raw snapshots hold every secret in memory; downloading is off unless the route is set up with allowDownload: true')
-        return require('node:fs').createReadStream(e.file).on('open', () => {
-          res.writeHead(200, { 'content-type': 'application/gzip', 'content-disposition': `attachment; filename="${e.id}.heapsnapshot.gz"`, 'content-length': e.bytes })
-        }).on('error', (err) => fail(res, 500, 'ERR_LEAKPROBE_READ', err.message)).pipe(res)
+        // opened now: a DELETE from here on removes the name, not what this download reads
+        const f = opts.store.open(e.file)
+        if (!f) return fail(res, 404, 'ERR_LEAKPROBE_NOT_FOUND', 'no snapshot with this id')
+        return sendFile(res, f, {
+          'content-type': e.file.endsWith('.gz') ? 'application/gzip' : 'application/json',
+          'content-disposition': `attachment; filename="${path.basename(e.file)}"`,
+        })
       }
       case 'DELETE snapshot': {
         const e = entryOf(route.m[1])
