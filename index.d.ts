@@ -482,6 +482,12 @@ export interface RouteOptions {
   monitor?: Monitor
   /** entries in a report's `top`. Default 20 */
   top?: number
+  /**
+   * hears of every failure on the server's side (5xx, 422, a download cut off) with the full
+   * error — paths, Node's codes. Clients only get `{ error: { code, message } }` without them.
+   * Default: `process.emitWarning` (a `LeakprobeWarning` on stderr). A hook that throws is ignored.
+   */
+  onError?: (err: Error, where: { method: string; path: string }) => void
 }
 
 export interface SnapshotRoomOptions {

@@ -63,6 +63,7 @@ function checkOptions(o = {}) {
     system: o[SYSTEM] || null,
     monitor: o.monitor || null,
     prefix: o.prefix ? o.prefix.replace(/\/+$/, '') : '',
+    onError: errorHook(o.onError),
     top: num('top', o.top, 20),
   }
 }
@@ -77,6 +78,41 @@ function openStore(o, num) {
     if (e.code === 'ERR_LEAKPROBE_DIR') e.message = `leakprobe admin route: ${e.message}`
     throw e
   }
+}
+
+// `onError(err, { method, path })`: the full detail of every failure on the server's side (the
+// client only gets a code and a message without paths). Default: a process warning (stderr).
+function errorHook(hook) {
+  if (hook !== undefined && typeof hook !== 'function') throw setupError('`onError` must be a function (err, { method, path }) => void')
+  const report = hook || ((err, where) => {
+    process.emitWarning(`leakprobe route: ${where.method} ${where.path}: ${(err && err.message) || err}`, { type: 'LeakprobeWarning', code: (err && err.code) || 'ERR_LEAKPROBE_INTERNAL' })
+  })
+  // a hook that throws must not take the request (or the app) down with it
+  return (err, where) => {
+    try { report(err, where) } catch {}
+  }
+}
+
+// What a client is told of an error: a code and a message of ours, never a server path or a raw
+// Node error (ENOENT, ENOTDIR…); the error itself goes to onError. → [status, code, message]
+const PUBLIC = {
+  ERR_LEAKPROBE_INVALID_ARG: [400, 'a value in the request is not valid'],
+  ERR_LEAKPROBE_SNAPSHOT: [422, 'the snapshot cannot be read: it is truncated, not gzip, or not a heap snapshot'],
+  ERR_LEAKPROBE_DIR: [500, "the route's snapshot directory cannot be used (missing, not a directory, or not this user's alone)"],
+  ERR_LEAKPROBE_WRITE: [500, 'writing the snapshot failed (disk full, file size limit…); nothing was kept'],
+  ERR_LEAKPROBE_CAPTURE: [500, 'V8 could not write the heap snapshot; nothing was kept'],
+  ERR_LEAKPROBE_SPILL: [500, "the analysis's temporary file could not be read back (a disk error)"],
+  ERR_LEAKPROBE_READ: [500, 'the snapshot could not be read'],
+}
+const LOG_NOTE = "; the details are in the server's log"
+const UNSAFE = /(^|[\s'"(=:])[/\\][^\s]|[A-Za-z]:\\|\bE[A-Z]{3,}\b|os error \d+/
+
+function publicError(e) {
+  const code = e && typeof e.code === 'string' && e.code.startsWith('ERR_LEAKPROBE_') ? e.code : 'ERR_LEAKPROBE_INTERNAL'
+  // our own checks of the request (query values): their messages are about the request
+  if (code === 'ERR_LEAKPROBE_INVALID_ARG' && !UNSAFE.test(e.message)) return [400, code, e.message]
+  const [status, message] = PUBLIC[code] || [500, 'internal error in the leakprobe route']
+  return [status, PUBLIC[code] ? code : 'ERR_LEAKPROBE_INTERNAL', message + LOG_NOTE]
 }
 
 function send(res, status, body, headers = {}) {
@@ -130,7 +166,10 @@ function createHandler(options) {
 
   async function handle(req, res, rel) {
     const client = clientAddress(req, opts)
-    if (client === null || !opts.allowed(client)) {
+    if (client === null) {
+      return fail(res, 403, 'ERR_LEAKPROBE_FORBIDDEN', "the trusted proxy's X-Forwarded-For does not end with a bare IP address: refused")
+    }
+    if (!opts.allowed(client)) {
       return fail(res, 403, 'ERR_LEAKPROBE_FORBIDDEN', 'this address may not use the leakprobe route (see the `allow` option)')
     }
     if (!opts.checkToken(req.headers.authorization)) {
@@ -168,7 +207,7 @@ function createHandler(options) {
         return sendFile(res, f, {
           'content-type': e.file.endsWith('.gz') ? 'application/gzip' : 'application/json',
           'content-disposition': `attachment; filename="${path.basename(e.file)}"`,
-        })
+        }, (err) => opts.onError(err, { method: req.method, path: pathname }))
       }
       case 'DELETE snapshot': {
         const e = entryOf(route.m[1])
@@ -182,7 +221,8 @@ function createHandler(options) {
         if (!e) return fail(res, 404, 'ERR_LEAKPROBE_NOT_FOUND', 'no snapshot with this id')
         let report = opts.store.readReport(e)
         if (!report) {
-          report = await analyze(e.file, { top: opts.top })
+          report = await ifStillThere(opts, [e], () => analyze(e.file, { top: opts.top }))
+          if (!report) return fail(res, 404, 'ERR_LEAKPROBE_NOT_FOUND', 'no snapshot with this id')
           opts.store.saveReport(e, report)
         }
         if (wantsHtml(req)) return sendHtml(res, renderHtml({ report, samples: opts.monitor ? opts.monitor.samples : [], sites: sitesOf(opts.monitor), title: `leakprobe: snapshot ${e.id}` }))
@@ -197,7 +237,8 @@ function createHandler(options) {
         // `threshold=BYTES[,COUNT]`, as the CLI's --threshold
         const t = url.searchParams.get('threshold')
         const threshold = t ? thresholdFromText(t) : undefined
-        const comparison = await compare(entries[0].file, entries[1].file, entries[2] ? entries[2].file : undefined, { threshold })
+        const comparison = await ifStillThere(opts, entries, () => compare(entries[0].file, entries[1].file, entries[2] ? entries[2].file : undefined, { threshold }))
+        if (!comparison) return fail(res, 404, 'ERR_LEAKPROBE_NOT_FOUND', 'a snapshot of this comparison was deleted meanwhile')
         if (wantsHtml(req)) return sendHtml(res, renderHtml({ comparison, samples: opts.monitor ? opts.monitor.samples : [], sites: sitesOf(opts.monitor) }))
         return send(res, 200, comparison)
       }
@@ -232,10 +273,22 @@ function createHandler(options) {
     }
     if (!rel.startsWith('/')) rel = `/${rel}`
     handle(req, res, rel).catch((e) => {
-      const status = e.code === 'ERR_LEAKPROBE_INVALID_ARG' ? 400 : e.code === 'ERR_LEAKPROBE_SNAPSHOT' ? 422 : 500
-      if (!res.headersSent) fail(res, status, e.code || 'ERR_LEAKPROBE_INTERNAL', e.message)
-      else res.destroy(e)
+      const [status, code, message] = publicError(e)
+      if (status >= 422) opts.onError(e, { method: req.method, path: rel.split('?')[0] })
+      if (!res.headersSent) fail(res, status, code, message)
+      else res.destroy()
     })
+  }
+}
+
+// Runs `work` (an analysis of `entries`' files); null when it failed because one of them was
+// deleted meanwhile (a DELETE or retention racing this request): that is a 404, not a broken file.
+async function ifStillThere(opts, entries, work) {
+  try {
+    return await work()
+  } catch (e) {
+    if (entries.some((x) => x && !opts.store.find(x.id))) return null
+    throw e
   }
 }
 
@@ -248,6 +301,7 @@ async function takeSnapshot(res, url, opts, state) {
   const r = room(opts, v8.getHeapStatistics().used_heap_size)
   if (!r.ok) return fail(res, 503, 'ERR_LEAKPROBE_NO_MEMORY', noMemoryMessage(r, opts), { 'retry-after': '60' })
   const withReport = url.searchParams.get('analyze') === '1'
+  opts.store.check()
   state.capturing = true
   let c
   try {
