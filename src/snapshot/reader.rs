@@ -8,7 +8,7 @@ use super::model::{
   StringTable, MAX_EDGE_TYPES, MAX_NODES,
 };
 use super::parallel_array::{read_uint_columns, Columns};
-use super::scanner::{Res, Scanner};
+use super::scanner::{Cap, Res, Scanner};
 use super::sizes::Sizes;
 use crate::progress::{CountingReader, Phase, Progress};
 use foldhash::{HashMap, HashMapExt};
@@ -49,6 +49,36 @@ enum Role {
 
 /// A header's count is a hint, not a promise: never pre-allocate more than this many records.
 const MAX_PREALLOC: u64 = 1 << 24;
+
+// What a snapshot can hold, by what V8 writes. A gzip file of 20 MB can inflate to 20 GB: what
+// is past these is refused where it starts, before it is held in memory.
+
+/// A string in "strings": V8 cuts the names it stores at `--heap-snapshot-string-limit` UTF-16
+/// units, 1024 by default (`StringsStorage::GetName`, `GetSymbol`): at most 3 KiB of UTF-8.
+/// 1 MiB leaves room for the flag raised some 300-fold.
+const STRING_CAP: Cap = Cap {
+  max: 1 << 20,
+  why: "V8 cuts the names in a snapshot at 1024 characters (--heap-snapshot-string-limit); \
+        the file is damaged or not a heap snapshot",
+};
+/// A top-level key: V8's are "snapshot", "nodes", …, "trace_function_infos".
+const KEY_CAP: Cap = Cap {
+  max: 1 << 10,
+  why: "V8's top-level keys are short (\"snapshot\", \"nodes\", \"strings\", …); \
+        the file is damaged or not a heap snapshot",
+};
+/// The "snapshot" header: V8's (meta and counts) is about 1 KB.
+const HEADER_MAX: u64 = 1 << 20;
+/// A value leakprobe skips (allocation traces, samples, keys it does not know) may be this long,
+/// or as long as everything before it: V8's are smaller than the nodes and edges it writes first.
+const SKIP_MIN: u64 = 1 << 30;
+/// The strings: V8 writes the names its nodes, edges and traced functions use, each once. At
+/// most one per node and edge, and this many more (2 per traced function); of at most
+/// `STRING_BYTES_PER_NAME` bytes each on average, and `STRING_BYTES_FLOOR` in all whatever the
+/// counts (the default cut: at most 3 KiB each, and a little more with a prefix: "<symbol …>").
+const STRINGS_SLACK: u64 = 1 << 20;
+const STRING_BYTES_PER_NAME: u64 = 4 << 10;
+const STRING_BYTES_FLOOR: u64 = 64 << 20;
 
 fn type_names(v: &[serde_json::Value], what: &str) -> Res<Vec<String>> {
   let list = v.first().and_then(|t| t.as_array()).ok_or_else(|| {
@@ -169,9 +199,11 @@ fn read_from<R: Read>(mut sc: Scanner<R>) -> Result<HeapSnapshot, SnapshotError>
     return sc.err("the JSON object is empty; expected \"snapshot\", \"nodes\", \"edges\" and \"strings\"");
   }
   let mut key = String::new();
+  // edges read (the column is with the packer while the strings are read)
+  let mut edge_total = 0usize;
   loop {
     key.clear();
-    sc.string_into(&mut key, "(a top-level key)")?;
+    let key_at = sc.string_into(&mut key, "(a top-level key)", &KEY_CAP)?;
     sc.expect(b':', &format!("after the key \"{key}\""))?;
     match key.as_str() {
       "snapshot" => {
@@ -187,6 +219,16 @@ fn read_from<R: Read>(mut sc: Scanner<R>) -> Result<HeapSnapshot, SnapshotError>
             "\"{key}\" comes before \"snapshot\"; the snapshot's meta must come first (as V8 writes it)"
           ));
         };
+        // V8's order, as DevTools reads it: what follows is checked against the nodes as it is
+        // read (and bounded by them)
+        if key != "nodes" && !seen_nodes {
+          return Err(SnapshotError::at(
+            key_at,
+            format!(
+              "\"{key}\" comes before \"nodes\"; V8 writes the nodes first (and DevTools reads them first)"
+            ),
+          ));
+        }
         match key.as_str() {
           "nodes" => {
             largest.node_name = largest.node_name.max(read_nodes(&mut sc, l, &mut snap)?);
@@ -199,6 +241,7 @@ fn read_from<R: Read>(mut sc: Scanner<R>) -> Result<HeapSnapshot, SnapshotError>
             let uses;
             (largest.edge_string, largest.edge_target, uses) = read_edges(&mut sc, l, &mut snap)?;
             seen_edges = true;
+            edge_total = snap.edges.len();
             // pack the edge names on another thread while this one reads the strings; the
             // columns go with it and come back (the raw names stay for validation)
             // (the columns are sent once the thread exists: if none can be started they stay
@@ -229,10 +272,18 @@ fn read_from<R: Read>(mut sc: Scanner<R>) -> Result<HeapSnapshot, SnapshotError>
         }
       }
       "strings" => {
-        read_strings(&mut sc, &mut snap.strings)?;
+        if !(seen_nodes && seen_edges) {
+          return Err(SnapshotError::at(
+            key_at,
+            "\"strings\" comes before \"nodes\" and \"edges\"; V8 writes the strings last \
+             (and DevTools reads them last)",
+          ));
+        }
+        let names = (snap.node_count() + edge_total) as u64;
+        read_strings(&mut sc, &mut snap.strings, names)?;
         seen_strings = true;
       }
-      _ => sc.skip_value(&format!("in \"{key}\""))?,
+      _ => skip(&mut sc, &format!("in \"{key}\""))?,
     }
     match sc.peek_ws()? {
       Some(b',') => sc.bump(),
@@ -287,10 +338,27 @@ fn read_from<R: Read>(mut sc: Scanner<R>) -> Result<HeapSnapshot, SnapshotError>
   Ok(snap)
 }
 
+/// Skips a value leakprobe does not read: at most `SKIP_MIN` bytes, or as many as came before it.
+fn skip<R: Read>(sc: &mut Scanner<R>, context: &str) -> Res<()> {
+  let max = SKIP_MIN.max(sc.offset());
+  sc.skip_value(
+    context,
+    max,
+    "V8's sections that leakprobe skips (allocation traces, samples) are smaller than the nodes \
+     and edges before them; the file is damaged or not a heap snapshot",
+  )
+}
+
 fn read_header<R: Read>(sc: &mut Scanner<R>, snap: &mut HeapSnapshot) -> Res<Layout> {
+  sc.peek_ws()?;
   let at = sc.offset();
   let mut bytes = Vec::new();
-  sc.copy_value(Some(&mut bytes), "in \"snapshot\"")?;
+  sc.copy_value(
+    Some(&mut bytes),
+    "in \"snapshot\"",
+    HEADER_MAX,
+    "V8's header (meta and counts) is about 1 KB; the file is damaged or not a heap snapshot",
+  )?;
   let h: Header = serde_json::from_slice(&bytes)
     .map_err(|e| SnapshotError::at(at, format!("\"snapshot\" is not a valid header: {e}")))?;
   snap.node_type_names = type_names(&h.meta.node_types, "node_types")?;
@@ -841,13 +909,22 @@ fn read_locations<R: Read>(sc: &mut Scanner<R>, l: &Layout, s: &mut HeapSnapshot
     (pos("object_index"), pos("script_id"), pos("line"), pos("column"))
   else {
     // Unknown layout: locations only refine class grouping, so skip rather than fail.
-    return sc.skip_value("in \"locations\"");
+    return skip(sc, "in \"locations\"");
   };
   let width = f.len();
   let node_width = l.node_roles.len() as u64;
+  let nodes = s.node_count() as u64;
   // parsed on the parser threads like nodes and edges (a generated 242 MB snapshot has 19 MB of
   // them); sites are numbered here, in order
-  let convert = move |vals: &[u64], at: &dyn Fn(usize) -> u64, _: u64, c: &mut LocationCols| -> Res<()> {
+  let convert = move |vals: &[u64], at: &dyn Fn(usize) -> u64, first: u64, c: &mut LocationCols| -> Res<()> {
+    // V8 writes a location for a node (a function) at most once
+    if first + (vals.len() / width) as u64 > nodes {
+      let r = nodes.saturating_sub(first) as usize;
+      return Err(SnapshotError::at(
+        at(r * width),
+        format!("more locations than the {nodes} nodes: V8 writes at most one per node"),
+      ));
+    }
     for (r, rec) in vals.chunks_exact(width).enumerate() {
       if rec[oi] % node_width != 0 || rec[oi] / node_width > u32::MAX as u64 {
         return Err(SnapshotError::at(
@@ -919,7 +996,8 @@ fn sort_by_node(v: &mut Vec<(u32, u32)>) {
   }
 }
 
-fn read_strings<R: Read>(sc: &mut Scanner<R>, t: &mut StringTable) -> Res<()> {
+/// The string table, for `names` nodes and edges (what bounds it: `STRINGS_SLACK`, …).
+fn read_strings<R: Read>(sc: &mut Scanner<R>, t: &mut StringTable, names: u64) -> Res<()> {
   *t = StringTable::default();
   t.offsets.push(0);
   sc.expect(b'[', "to open \"strings\"")?;
@@ -927,9 +1005,29 @@ fn read_strings<R: Read>(sc: &mut Scanner<R>, t: &mut StringTable) -> Res<()> {
     sc.bump();
     return Ok(());
   }
+  let max_count = names + STRINGS_SLACK;
+  let max_bytes = STRING_BYTES_FLOOR + names * STRING_BYTES_PER_NAME;
   loop {
-    sc.string_into(&mut t.data, "in \"strings\"")?;
+    let at = sc.string_into(&mut t.data, "in \"strings\"", &STRING_CAP)?;
     t.offsets.push(t.data.len() as u64);
+    if t.offsets.len() as u64 > max_count + 1 {
+      return Err(SnapshotError::at(
+        at,
+        format!(
+          "more strings than {names} nodes and edges can name ({max_count}): V8 writes each name \
+           once; the file is damaged or not a heap snapshot"
+        ),
+      ));
+    }
+    if t.data.len() as u64 > max_bytes {
+      return Err(SnapshotError::at(
+        at,
+        format!(
+          "the strings hold more than {max_bytes} bytes, more than names of {names} nodes and \
+           edges can (V8 cuts each at 1024 characters); the file is damaged or not a heap snapshot"
+        ),
+      ));
+    }
     match sc.peek_ws()? {
       Some(b',') => sc.bump(),
       Some(b']') => {
@@ -1329,6 +1427,231 @@ mod tests {
   fn lone_surrogates_become_replacement_chars() {
     let s = read_snapshot(TINY.replace(r"s\u00e9\ud83d\ude00", r"\ud800x\udc00").as_bytes()).unwrap();
     assert_eq!(s.node_name_str(2), "\u{FFFD}x\u{FFFD}");
+  }
+
+  /// `before`, then `pattern` over and over: a gzip bomb's text as a stream, never in memory
+  /// (it ends after 8 GiB, should a reader take it all); `read` counts the bytes taken.
+  struct Bomb {
+    before: Vec<u8>,
+    pattern: Vec<u8>,
+    pos: u64,
+    read: std::sync::Arc<std::sync::atomic::AtomicU64>,
+  }
+
+  impl Bomb {
+    fn endless(before: &str, pattern: &str) -> Bomb {
+      Bomb {
+        before: before.into(),
+        // repeated to 64 KiB or more: copied in big slices
+        pattern: pattern.repeat((1 << 16) / pattern.len() + 1).into(),
+        pos: 0,
+        read: Default::default(),
+      }
+    }
+  }
+
+  impl Read for Bomb {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+      let (b, p) = (self.before.len() as u64, self.pattern.len() as u64);
+      let n = if self.pos < b {
+        let from = &self.before[self.pos as usize..];
+        let n = from.len().min(buf.len());
+        buf[..n].copy_from_slice(&from[..n]);
+        n
+      } else if self.pos < 8 << 30 {
+        let k = ((self.pos - b) % p) as usize;
+        let n = (self.pattern.len() - k).min(buf.len());
+        buf[..n].copy_from_slice(&self.pattern[k..k + n]);
+        n
+      } else {
+        0
+      };
+      self.pos += n as u64;
+      self
+        .read
+        .fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+      Ok(n)
+    }
+  }
+
+  /// The error a bomb gives, and how many MiB the reader took before it.
+  fn bomb_err(b: Bomb) -> (SnapshotError, u64) {
+    let read = b.read.clone();
+    let e = read_snapshot(b).expect_err("a bomb must be refused");
+    (e, read.load(std::sync::atomic::Ordering::Relaxed) >> 20)
+  }
+
+  /// TINY's `snapshot.meta`.
+  fn tiny_meta() -> &'static str {
+    &TINY[TINY.find("{\"node_fields\"").unwrap()..TINY.find(",\"node_count\"").unwrap()]
+  }
+
+  #[test]
+  fn a_string_in_strings_is_capped_at_its_quote() {
+    let before = TINY.replace(r#""back"]}"#, r#""back",""#);
+    let (e, mib) = bomb_err(Bomb::endless(&before, "a"));
+    assert!(
+      e.message
+        .contains("a string in \"strings\" is longer than 1048576 bytes")
+        && e.message.contains("--heap-snapshot-string-limit"),
+      "{e}"
+    );
+    assert_eq!(e.offset, Some(before.len() as u64 - 1));
+    assert!(mib <= 3, "read {mib} MiB");
+    // escapes count as what they stand for, and are capped all the same
+    let (e, mib) = bomb_err(Bomb::endless(&before, r"\n\u00e9"));
+    assert!(e.message.contains("longer than"), "{e}");
+    assert_eq!(e.offset, Some(before.len() as u64 - 1));
+    assert!(mib <= 6, "read {mib} MiB");
+    // as long as V8 writes (1024 characters of 3 bytes, escaped: 6 KB of text) and more: read
+    let long = TINY.replace(r#""back""#, &format!(r#""{}""#, r"\u4e2d".repeat(100_000)));
+    assert_eq!(
+      read_snapshot(long.as_bytes()).unwrap().strings.get(5).len(),
+      300_000
+    );
+  }
+
+  #[test]
+  fn a_top_level_key_is_capped() {
+    let (e, mib) = bomb_err(Bomb::endless("{\"", "a"));
+    assert!(
+      e.message
+        .contains("a string (a top-level key) is longer than 1024 bytes"),
+      "{e}"
+    );
+    assert_eq!(e.offset, Some(1));
+    assert!(mib <= 2, "read {mib} MiB");
+  }
+
+  #[test]
+  fn the_header_is_capped_in_size_and_depth() {
+    let before = format!(r#"{{"snapshot":{{"meta":{},"title":""#, tiny_meta());
+    let (e, mib) = bomb_err(Bomb::endless(&before, "a"));
+    assert!(
+      e.message
+        .contains("the value in \"snapshot\" is longer than 1048576 bytes: V8's header"),
+      "{e}"
+    );
+    assert_eq!(e.offset, Some(12));
+    assert!(mib <= 3, "read {mib} MiB");
+    let (e, mib) = bomb_err(Bomb::endless(r#"{"snapshot": {"x":"#, "["));
+    assert!(e.message.contains("nest more than 1024 deep"), "{e}");
+    assert_eq!(e.offset, Some(18 + 1023));
+    assert!(mib <= 1, "read {mib} MiB");
+  }
+
+  #[test]
+  fn skipped_values_are_capped_in_depth_and_size() {
+    let before = TINY.replace(",\n\"locations\"", ",\"trace_tree\":[[[[],[]]]],\n\"locations\"");
+    if let Err(e) = read_snapshot(before.as_bytes()) {
+      panic!("{e}");
+    }
+    let before = format!(
+      "{},\"trace_tree\":",
+      &TINY[..TINY.find(",\n\"locations\"").unwrap()]
+    );
+    let at = before.len() as u64;
+    let (e, mib) = bomb_err(Bomb::endless(&before, "["));
+    assert!(
+      e.message
+        .contains("arrays and objects in \"trace_tree\" (from byte")
+        && e.message.contains("nest more than 1024 deep"),
+      "{e}"
+    );
+    assert_eq!(e.offset, Some(at + 1024));
+    assert!(mib <= 1, "read {mib} MiB");
+    // a scalar, an array: 1 GiB at most (or as much as came before)
+    let t = std::time::Instant::now();
+    let (e, _) = bomb_err(Bomb::endless(&before, "0"));
+    assert!(
+      e.message
+        .contains("the value in \"trace_tree\" is longer than 1073741824 bytes"),
+      "{e}"
+    );
+    assert_eq!(e.offset, Some(at));
+    let (e, mib) = bomb_err(Bomb::endless(&format!("{before}[\"x\","), "1,"));
+    assert!(e.message.contains("longer than 1073741824 bytes"), "{e}");
+    assert_eq!(e.offset, Some(at));
+    assert!(mib <= 1025, "read {mib} MiB");
+    eprintln!("two 1 GiB skips: {:?}", t.elapsed());
+  }
+
+  #[test]
+  fn the_strings_are_bounded_by_the_nodes_and_edges() {
+    // 3 nodes and 3 edges: up to 6 + 2^20 strings of up to 64 MiB + 6 × 4 KiB in all
+    let before = TINY.replace(r#""back"]}"#, r#""back","#);
+    let (e, mib) = bomb_err(Bomb::endless(&before, "\"\","));
+    assert!(
+      e.message
+        .contains("more strings than 6 nodes and edges can name (1048582)"),
+      "{e}"
+    );
+    assert_eq!(e.offset, Some(before.len() as u64 + 3 * (1048582 - 6)));
+    assert!(mib <= 4, "read {mib} MiB");
+    let one = format!("\"{}\",", "a".repeat(1 << 20));
+    let (e, mib) = bomb_err(Bomb::endless(&before, &one));
+    assert!(
+      e.message
+        .contains("the strings hold more than 67133440 bytes, more than names of 6 nodes and edges"),
+      "{e}"
+    );
+    assert_eq!(e.offset, Some(before.len() as u64 + 64 * one.len() as u64));
+    assert!(mib <= 66, "read {mib} MiB");
+    // many strings, as a big snapshot has: read
+    let ok = TINY.replace(r#""back"]"#, &format!(r#""back"{}]"#, ",\"\"".repeat(1 << 19)));
+    assert_eq!(read_snapshot(ok.as_bytes()).unwrap().strings.len(), 6 + (1 << 19));
+  }
+
+  #[test]
+  fn sections_come_in_v8s_order() {
+    let at = |t: &str, k: &str| Some(t.find(k).unwrap() as u64);
+    // edges or locations before the nodes, strings before the edges
+    let nodes = &TINY[TINY.find("\"nodes\"").unwrap()..TINY.find(",\n\"edges\"").unwrap()];
+    let edges = &TINY[TINY.find("\"edges\"").unwrap()..TINY.find(",\n\"locations\"").unwrap()];
+    let t = TINY
+      .replace(nodes, "\"n\":0")
+      .replace(edges, nodes)
+      .replace("\"n\":0", edges);
+    let e = err_of(&t);
+    assert!(
+      e.message
+        .contains("\"edges\" comes before \"nodes\"; V8 writes the nodes first"),
+      "{e}"
+    );
+    assert_eq!(e.offset, at(&t, "\"edges\""));
+    let t = TINY
+      .replace("\"locations\":[6,7,8,9],\n", "")
+      .replace("\"nodes\":", "\"locations\":[6,7,8,9],\"nodes\":");
+    let e = err_of(&t);
+    assert!(e.message.contains("\"locations\" comes before \"nodes\""), "{e}");
+    assert_eq!(e.offset, at(&t, "\"locations\""));
+    let strings = &TINY[TINY.find("\"strings\"").unwrap()..TINY.len() - 1];
+    let t = TINY
+      .replace(&format!(",\n{strings}"), "")
+      .replace("\"edges\":", &format!("{strings},\"edges\":"));
+    let e = err_of(&t);
+    assert!(
+      e.message
+        .contains("\"strings\" comes before \"nodes\" and \"edges\"; V8 writes the strings last"),
+      "{e}"
+    );
+    assert_eq!(e.offset, at(&t, "\"strings\""));
+  }
+
+  #[test]
+  fn locations_are_at_most_one_per_node() {
+    // a 4th location for 3 nodes (the same node twice is allowed: only the count is V8's rule)
+    let t = TINY.replace("[6,7,8,9]", "[6,7,8,9, 0,1,1,1, 12,1,1,1, 6,1,1,1]");
+    let e = err_of(&t);
+    assert!(
+      e.message
+        .contains("more locations than the 3 nodes: V8 writes at most one per node"),
+      "{e}"
+    );
+    assert_eq!(e.offset, Some(t.find("6,1,1,1]").unwrap() as u64));
+    let (e, mib) = bomb_err(Bomb::endless(&TINY[..TINY.find("[6,7,8,9]").unwrap() + 1], "0,"));
+    assert!(e.message.contains("more locations than the 3 nodes"), "{e}");
+    assert!(mib <= 8, "read {mib} MiB");
   }
 
   pub(crate) fn fixture_json() -> Vec<u8> {

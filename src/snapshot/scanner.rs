@@ -1,10 +1,26 @@
 //! A pull scanner over a byte stream: just enough JSON for heap snapshots, with byte offsets,
 //! pieces of the big integer arrays for the parser threads (`array_chunk`), and iterative skipping
 //! (no recursion).
+//!
+//! Nothing here grows with the input unchecked: a string is read up to a `Cap` its caller gives,
+//! and a value copied or skipped (`copy_value`) up to a size and a nesting depth. A gzip file of
+//! 20 MB can inflate to 20 GB; what V8 never writes (a name of megabytes, a header of gigabytes,
+//! thousands of nested brackets) is refused where it starts instead of being held in memory.
 use super::error::SnapshotError;
 use std::io::{self, Read};
 
 const BUF: usize = 1 << 20;
+
+/// How deep `copy_value` follows nested arrays and objects. V8 nests its sections a few levels
+/// deep; the deepest, `trace_tree` (allocation tracking), two levels per stack frame of at most
+/// 64 (`AllocationTracker::kMaxAllocationTraceLength`): ~130.
+pub const MAX_DEPTH: usize = 1024;
+
+/// The longest a string may be (in bytes, unescaped), and why (for the message).
+pub struct Cap<'a> {
+  pub max: usize,
+  pub why: &'a str,
+}
 
 pub struct Scanner<R: Read> {
   r: R,
@@ -251,30 +267,37 @@ impl<R: Read> Scanner<R> {
     Ok(v)
   }
 
-  /// A JSON string appended to `out`. Lone surrogates (V8 writes them) become U+FFFD;
-  /// raw bytes that are not UTF-8 are an error.
-  pub fn string_into(&mut self, out: &mut String, context: &str) -> Res<()> {
+  /// A JSON string appended to `out`, of at most `cap.max` bytes; returns the offset of its
+  /// opening quote. Lone surrogates (V8 writes them) become U+FFFD; raw bytes that are not UTF-8
+  /// are an error.
+  pub fn string_into(&mut self, out: &mut String, context: &str, cap: &Cap) -> Res<u64> {
     self.expect(b'"', context)?;
+    let quote = self.offset() - 1;
     let mut raw = std::mem::take(&mut self.scratch);
     raw.clear();
-    let r = self.string_bytes(&mut raw, context);
+    let r = self.string_bytes(&mut raw, context, cap);
     let r = r.and_then(|start| match std::str::from_utf8(&raw) {
       Ok(s) => {
         out.push_str(s);
-        Ok(())
+        Ok(quote)
       }
       Err(e) => Err(SnapshotError::at(
         start + e.valid_up_to() as u64,
         format!("string {context} is not valid UTF-8"),
       )),
     });
+    // a string cut off at the cap leaves a buffer of that size: not kept for the next one
+    if raw.capacity() > BUF {
+      raw = Vec::new();
+    }
     self.scratch = raw;
     r
   }
 
   /// The bytes of a string whose opening quote was read, unescaped into `raw`, up to and past
-  /// its closing quote; returns where they started.
-  fn string_bytes(&mut self, raw: &mut Vec<u8>, context: &str) -> Res<u64> {
+  /// its closing quote; returns where they started. More than `cap.max` bytes: an error at the
+  /// opening quote, as soon as they are read (a run is at most a buffer: 1 MiB past the cap).
+  fn string_bytes(&mut self, raw: &mut Vec<u8>, context: &str, cap: &Cap) -> Res<u64> {
     let start = self.offset();
     loop {
       // copy the run up to the next quote, backslash or control character (a vectorized search
@@ -286,6 +309,12 @@ impl<R: Read> Scanner<R> {
       }
       raw.extend_from_slice(run);
       self.pos += run.len();
+      if raw.len() > cap.max {
+        return Err(SnapshotError::at(
+          start - 1,
+          format!("a string {context} is longer than {} bytes: {}", cap.max, cap.why),
+        ));
+      }
       let c = match self.peek()? {
         Some(c) => c,
         None => {
@@ -382,41 +411,91 @@ impl<R: Read> Scanner<R> {
     Ok(())
   }
 
-  /// Skips one JSON value of any kind, iteratively.
-  pub fn skip_value(&mut self, context: &str) -> Res<()> {
-    self.copy_value(None, context)
+  /// Skips one JSON value of any kind, iteratively: at most `max` bytes of it (see `copy_value`).
+  pub fn skip_value(&mut self, context: &str, max: u64, why: &str) -> Res<()> {
+    self.copy_value(None, context, max, why)
   }
 
   /// Skips one JSON value, copying its bytes into `out` when given (for the small `snapshot` meta).
-  pub fn copy_value(&mut self, mut out: Option<&mut Vec<u8>>, context: &str) -> Res<()> {
-    let mut depth: Vec<u8> = Vec::new();
-    let start = self.offset();
-    match self.peek_ws()? {
+  /// A value longer than `max` bytes (`why` says why that is too long), or nested deeper than
+  /// `MAX_DEPTH`, is an error at its first byte (or the bracket too deep), once the limit is
+  /// passed. Goes from one byte that matters to the next (quotes, backslashes in strings,
+  /// brackets outside them): hundreds of MB/s, not one byte at a time.
+  pub fn copy_value(&mut self, mut out: Option<&mut Vec<u8>>, context: &str, max: u64, why: &str) -> Res<()> {
+    let first = match self.peek_ws()? {
       None => return self.err(format!("expected a value {context}, found the end of the input")),
-      Some(_) => {}
+      Some(c @ (b',' | b':' | b']' | b'}')) => {
+        return self.err(format!("expected a value {context}, found '{}'", c as char))
+      }
+      Some(c) => c,
+    };
+    let start = self.offset();
+    let end = start.saturating_add(max);
+    let too_long = || {
+      SnapshotError::at(
+        start,
+        format!("the value {context} is longer than {max} bytes: {why}"),
+      )
+    };
+    if !matches!(first, b'"' | b'[' | b'{') {
+      // a scalar (a number, true, …): up to the next delimiter, or the end of the input
+      loop {
+        if self.pos == self.len && !self.fill()? {
+          return Ok(());
+        }
+        let avail = &self.buf[self.pos..self.len];
+        let stop = first_of(avail, |b| {
+          matches!(b, b',' | b'}' | b']' | b' ' | b'\n' | b'\r' | b'\t')
+        });
+        let n = stop.unwrap_or(avail.len());
+        if let Some(o) = out.as_deref_mut() {
+          o.extend_from_slice(&avail[..n]);
+        }
+        self.pos += n;
+        if self.offset() > end {
+          return Err(too_long());
+        }
+        if stop.is_some() {
+          return Ok(());
+        }
+      }
     }
+    let mut depth: Vec<u8> = Vec::new();
     let mut in_string = false;
     let mut escaped = false;
     loop {
-      let c = match self.peek()? {
-        Some(c) => c,
-        None => {
-          return Err(SnapshotError::at(
-            self.offset(),
-            format!("value {context} (from byte {start}) is cut short"),
-          ))
-        }
+      if self.pos == self.len && !self.fill()? {
+        return Err(SnapshotError::at(
+          self.offset(),
+          format!("value {context} (from byte {start}) is cut short"),
+        ));
+      }
+      let avail = &self.buf[self.pos..self.len];
+      let next = if escaped {
+        Some(0)
+      } else if in_string {
+        memchr::memchr2(b'"', b'\\', avail)
+      } else {
+        first_of(avail, |b| matches!(b, b'"' | b'[' | b']' | b'{' | b'}'))
       };
-      self.bump();
+      let n = next.map_or(avail.len(), |i| i + 1);
       if let Some(o) = out.as_deref_mut() {
-        o.push(c);
+        o.extend_from_slice(&avail[..n]);
+      }
+      self.pos += n;
+      if self.offset() > end {
+        return Err(too_long());
+      }
+      let Some(i) = next else { continue };
+      let c = avail[i];
+      if escaped {
+        escaped = false;
+        continue;
       }
       if in_string {
-        if escaped {
-          escaped = false;
-        } else if c == b'\\' {
+        if c == b'\\' {
           escaped = true;
-        } else if c == b'"' {
+        } else {
           in_string = false;
           if depth.is_empty() {
             return Ok(());
@@ -426,28 +505,47 @@ impl<R: Read> Scanner<R> {
       }
       match c {
         b'"' => in_string = true,
-        b'[' | b'{' => depth.push(c),
-        b']' | b'}' => {
+        b'[' | b'{' => {
+          if depth.len() == MAX_DEPTH {
+            return Err(SnapshotError::at(
+              self.offset() - 1,
+              format!(
+                "arrays and objects {context} (from byte {start}) nest more than {MAX_DEPTH} deep; \
+                 V8 nests its sections a few levels deep: the file is damaged or not a heap snapshot"
+              ),
+            ));
+          }
+          depth.push(c)
+        }
+        _ => {
           let open = if c == b']' { b'[' } else { b'{' };
           if depth.pop() != Some(open) {
-            return self.err(format!("unbalanced '{}' {context}", c as char));
+            return Err(SnapshotError::at(
+              self.offset() - 1,
+              format!("unbalanced '{}' {context}", c as char),
+            ));
           }
           if depth.is_empty() {
             return Ok(());
           }
         }
-        _ => {
-          // a scalar at top level ends before the next delimiter
-          if depth.is_empty() {
-            match self.peek()? {
-              Some(n) if !matches!(n, b',' | b'}' | b']' | b' ' | b'\n' | b'\r' | b'\t') => {}
-              _ => return Ok(()),
-            }
-          }
-        }
       }
     }
   }
+}
+
+/// Where the first byte of `bytes` that `hit` is, 64 bytes at a time (a test over a whole block
+/// without an early exit is a few vector compares; the exact place is looked for in its block).
+#[inline]
+fn first_of(bytes: &[u8], hit: impl Fn(u8) -> bool + Copy) -> Option<usize> {
+  let mut base = 0;
+  for block in bytes.chunks(64) {
+    if block.iter().fold(false, |any, &b| any | hit(b)) {
+      return block.iter().position(|&b| hit(b)).map(|i| base + i);
+    }
+    base += block.len();
+  }
+  None
 }
 
 /// The leading ASCII digits of `b` (8 bytes) as a number, and how many there were (0-8),
@@ -477,7 +575,48 @@ fn push_char(raw: &mut Vec<u8>, ch: char) {
 
 #[cfg(test)]
 mod tests {
-  use super::swar_digits;
+  use super::{swar_digits, Scanner};
+
+  #[test]
+  fn copy_value_copies_whole_values_across_buffers() {
+    let long = format!("[{}]", r#"{"a":"]}[{\"\\",  "b":[1,2,[]]},"#.repeat(60_000) + "7");
+    for v in [
+      "12",
+      "true",
+      r#""a]\"}""#,
+      r#"{"x":["]",{"y":"\\"}],"z":-1.5e3}"#,
+      "[[],[[]],{}]",
+      long.as_str(),
+    ] {
+      let text = format!(" {v} ,\"next\"");
+      let mut sc = Scanner::new(text.as_bytes(), false);
+      let mut out = Vec::new();
+      sc.copy_value(Some(&mut out), "in \"t\"", 1 << 30, "").unwrap();
+      assert_eq!(String::from_utf8(out).unwrap(), v);
+      assert_eq!(sc.peek_ws().unwrap(), Some(b','));
+    }
+    for (v, want) in [
+      ("[1,2", "cut short"),
+      ("[1}", "unbalanced '}'"),
+      (",", "expected a value in \"t\", found ','"),
+      ("", "found the end of the input"),
+    ] {
+      let e = Scanner::new(v.as_bytes(), false)
+        .copy_value(None, "in \"t\"", 1 << 30, "")
+        .unwrap_err();
+      assert!(e.message.contains(want), "{v}: {e}");
+    }
+    let e = Scanner::new(long.as_bytes(), false)
+      .copy_value(None, "in \"t\"", 1 << 20, "too long")
+      .unwrap_err();
+    assert_eq!(
+      (e.offset, e.message.as_str()),
+      (
+        Some(0),
+        "the value in \"t\" is longer than 1048576 bytes: too long"
+      )
+    );
+  }
 
   #[test]
   fn swar_digits_matches_the_obvious_loop() {
