@@ -67,7 +67,7 @@ test('bad snapshots reject with ERR_LEAKPROBE_SNAPSHOT naming the byte offset', 
     [Buffer.alloc(0), /empty/],
     [raw.subarray(0, 5000), /at byte \d+: .*(cut short|end of the input|expected)/],
     [Buffer.from('{"snapshot":{"meta":{}}}'), /header/],
-    [Buffer.from(raw.toString('latin1').replace('"nodes":[', '"nodes":[x').slice(0, 20000), 'latin1'), /at byte \d+: expected a non-negative integer in "nodes"/],
+    [Buffer.from(raw.toString('latin1').replace('"nodes":[', '"nodes":[x'), 'latin1'), /at byte \d+: expected a non-negative integer in "nodes"/],
     [fs.readFileSync(FIXTURE).subarray(0, 100000), /gzip stream ends early/],
   ]
   for (const [buf, re] of cases) {

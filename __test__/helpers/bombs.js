@@ -30,6 +30,8 @@ const SHAPES = {
   key: ['{"', 'a', '":1}'],
   // gigabytes of '[' under a key leakprobe does not read
   nesting: [`{"snapshot":${header()},${ONE_NODE},"trace_tree":`, '[', ']}'],
+  // a node_count the file cannot hold (2^28 - 1 nodes: 3 GB of "0," at least), then "0,0,0,…"
+  nodeCount: [`{"snapshot":${header({ node_count: 268435455 })},"nodes":[`, '0,', '0]}'],
 }
 
 // Writes `name` (a key of SHAPES) with `gib` GiB of its pattern into `dir`; returns the path.

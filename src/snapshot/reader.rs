@@ -118,6 +118,114 @@ fn roles(fields: &[String], wanted: &[(&str, Role)], what: &str) -> Res<Vec<Role
   )
 }
 
+/// The header's counts, before anything is reserved for them: within what leakprobe reads, and
+/// within what the rest of the input can hold when its size is known (`bound`: at most this
+/// many bytes in all, inflated from `gzip`; `end`: the header's end): a record takes at least two
+/// bytes a field (a digit and a comma). A file cut short is refused here, before its records.
+fn check_counts(
+  h: &Header,
+  end: u64,
+  (bound, gzip): (Option<u64>, bool),
+  value_at: &dyn Fn(&[&str]) -> u64,
+) -> Res<()> {
+  let count_err = |key: &str, m: String| Err(SnapshotError::at(value_at(&[key]), m));
+  let nodes = h.node_count.unwrap_or(0);
+  let edges = h.edge_count.unwrap_or(0);
+  if nodes > MAX_NODES as u64 {
+    return count_err(
+      "node_count",
+      format!("snapshot.node_count is {nodes}: leakprobe reads up to 2^28 nodes (268 M objects)"),
+    );
+  }
+  if edges > u32::MAX as u64 {
+    return count_err(
+      "edge_count",
+      format!("snapshot.edge_count is {edges}: leakprobe reads up to 2^32 edges"),
+    );
+  }
+  let Some(bound) = bound else {
+    return Ok(());
+  };
+  let left = bound.saturating_sub(end);
+  let node_bytes = nodes * 2 * h.meta.node_fields.len() as u64;
+  let edge_bytes = edges * 2 * h.meta.edge_fields.len() as u64;
+  let most = if gzip {
+    "a gzip file inflates 1032-fold at most"
+  } else {
+    "the input's size"
+  };
+  let too_many = |says: String, need: u64| {
+    format!(
+      "{says}, which take at least {need} bytes, but at most {left} follow the header ({most}): \
+       the input is cut short, or the header does not belong to it"
+    )
+  };
+  if node_bytes > left {
+    return count_err(
+      "node_count",
+      too_many(format!("snapshot.node_count says {nodes} nodes"), node_bytes),
+    );
+  }
+  if node_bytes + edge_bytes > left {
+    return count_err(
+      "edge_count",
+      too_many(
+        format!("snapshot.edge_count says {edges} edges (and node_count {nodes} nodes)"),
+        node_bytes + edge_bytes,
+      ),
+    );
+  }
+  Ok(())
+}
+
+/// Where the value at `path` (keys of nested objects) starts in `json`, valid JSON (the header,
+/// as serde read it); None if it is not there.
+fn value_offset(json: &[u8], path: &[&str]) -> Option<usize> {
+  let is_ws = |b: u8| matches!(b, b' ' | b'\n' | b'\r' | b'\t');
+  // open containers; whether the next string is a key; how many keys of `path` were found
+  let (mut open, mut key_next, mut found) = (Vec::new(), false, 0);
+  let mut i = 0;
+  while i < json.len() {
+    match json[i] {
+      c @ (b'{' | b'[') => {
+        open.push(c);
+        key_next = c == b'{';
+      }
+      b'}' | b']' => {
+        open.pop();
+        if open.len() <= found && found > 0 {
+          return None; // the object that should hold the next key ended
+        }
+        key_next = false;
+      }
+      b',' => key_next = open.last() == Some(&b'{'),
+      b'"' => {
+        let start = i + 1;
+        i = start;
+        while i < json.len() && json[i] != b'"' {
+          i += 1 + (json[i] == b'\\') as usize;
+        }
+        if key_next && open.len() == found + 1 && json.get(start..i) == Some(path[found].as_bytes()) {
+          found += 1;
+          i += 1;
+          while i < json.len() && (is_ws(json[i]) || json[i] == b':') {
+            i += 1;
+          }
+          if found == path.len() {
+            return Some(i);
+          }
+          key_next = false;
+          continue;
+        }
+        key_next = false;
+      }
+      _ => {}
+    }
+    i += 1;
+  }
+  None
+}
+
 struct Layout {
   node_roles: Vec<Role>,
   edge_roles: Vec<Role>,
@@ -130,8 +238,19 @@ pub fn read_snapshot<R: Read>(input: R) -> Result<HeapSnapshot, SnapshotError> {
   read_from(Scanner::new(input, false))
 }
 
+/// The most a deflate stream inflates: 258 bytes for each 2-bit match (length 258, distance 1,
+/// both codes 1 bit long), 1032 to 1.
+const MAX_GZIP_RATIO: u64 = 1032;
+
 /// Plain JSON or gzip (by the magic bytes 1f 8b).
-pub fn read_snapshot_auto<R: Read>(mut input: R) -> Result<HeapSnapshot, SnapshotError> {
+pub fn read_snapshot_auto<R: Read>(input: R) -> Result<HeapSnapshot, SnapshotError> {
+  read_snapshot_sized(input, None)
+}
+
+/// As `read_snapshot_auto`, for an input of `size` bytes when known: a header's counts are then
+/// checked against what that many bytes can hold (plain, or inflated) before anything is
+/// reserved for them.
+fn read_snapshot_sized<R: Read>(mut input: R, size: Option<u64>) -> Result<HeapSnapshot, SnapshotError> {
   let mut head = [0u8; 2];
   let mut got = 0;
   while got < 2 {
@@ -150,9 +269,10 @@ pub fn read_snapshot_auto<R: Read>(mut input: R) -> Result<HeapSnapshot, Snapsho
   }
   let whole = Cursor::new(head[..got].to_vec()).chain(input);
   if got == 2 && head == [0x1f, 0x8b] {
-    read_from(Scanner::new(flate2::read::MultiGzDecoder::new(whole), true))
+    let bound = size.map(|n| n.saturating_mul(MAX_GZIP_RATIO));
+    read_from(Scanner::new(flate2::read::MultiGzDecoder::new(whole), true).with_bound(bound))
   } else {
-    read_from(Scanner::new(whole, false))
+    read_from(Scanner::new(whole, false).with_bound(size))
   }
 }
 
@@ -168,15 +288,16 @@ pub fn read_snapshot_path_with(
 ) -> Result<HeapSnapshot, SnapshotError> {
   let f = std::fs::File::open(path)
     .map_err(|e| SnapshotError::general(format!("cannot open {}: {e}", path.display())))?;
-  progress.start(Phase::Reading, item, f.metadata().map(|m| m.len()).unwrap_or(0));
-  read_snapshot_auto(CountingReader::new(f, progress)).map_err(|mut e| {
+  let size = f.metadata().ok().filter(|m| m.is_file()).map(|m| m.len());
+  progress.start(Phase::Reading, item, size.unwrap_or(0));
+  read_snapshot_sized(CountingReader::new(f, progress), size).map_err(|mut e| {
     e.message = format!("{} ({})", e.message, path.display());
     e
   })
 }
 
 pub fn read_snapshot_bytes(buf: &[u8]) -> Result<HeapSnapshot, SnapshotError> {
-  read_snapshot_auto(buf)
+  read_snapshot_sized(buf, Some(buf.len() as u64))
 }
 
 fn read_from<R: Read>(mut sc: Scanner<R>) -> Result<HeapSnapshot, SnapshotError> {
@@ -361,6 +482,9 @@ fn read_header<R: Read>(sc: &mut Scanner<R>, snap: &mut HeapSnapshot) -> Res<Lay
   )?;
   let h: Header = serde_json::from_slice(&bytes)
     .map_err(|e| SnapshotError::at(at, format!("\"snapshot\" is not a valid header: {e}")))?;
+  // where a value of the header is, for messages
+  let value_at = |path: &[&str]| at + value_offset(&bytes, path).unwrap_or(0) as u64;
+  check_counts(&h, sc.offset(), sc.input_bound(), &value_at)?;
   snap.node_type_names = type_names(&h.meta.node_types, "node_types")?;
   snap.edge_type_names = type_names(&h.meta.edge_types, "edge_types")?;
   snap.extra_native_bytes = h
@@ -448,30 +572,56 @@ fn in_place(count: Option<u64>, per_node: u64) -> Option<usize> {
     .map(|n| n as usize)
 }
 
-/// Converts the records of a chunk that have a slot under the `declared` count (`what`: "node",
-/// "edge"), then refuses the first one past it: those before it are checked first.
-fn within_count<C>(
-  what: &str,
-  declared: Option<usize>,
-  width: usize,
-  vals: &[u64],
-  first: u64,
-  at: &dyn Fn(usize) -> u64,
-  c: &mut C,
-  convert: impl FnOnce(&[u64], &mut C) -> Res<()>,
-) -> Res<()> {
-  let fit = declared.map_or(vals.len(), |n| {
-    n.saturating_sub(first as usize)
+/// How many records an array may hold, and what says so (for the message when it holds more):
+/// its count in the header, or what the reader can hold, or the nodes' edge counts. Records past
+/// it are refused as they come, before their columns grow.
+struct Bound {
+  max: usize,
+  /// "snapshot.node_count says 5 nodes", …
+  says: String,
+}
+
+impl Bound {
+  /// The header's `count` of `what`s ("node", "edge"), or else `max`, whichever is smaller.
+  fn of(what: &str, count: Option<u64>, max: usize, says_max: &str) -> Bound {
+    match count {
+      Some(n) if n <= max as u64 => Bound {
+        max: n as usize,
+        says: format!("snapshot.{what}_count says {n} {what}s"),
+      },
+      _ => Bound {
+        max,
+        says: says_max.into(),
+      },
+    }
+  }
+
+  /// Converts the records of a chunk under the bound (`what`: "node", "edge"), then refuses the
+  /// first one past it: those before it are checked first.
+  #[allow(clippy::too_many_arguments)]
+  fn within<C>(
+    &self,
+    what: &str,
+    width: usize,
+    vals: &[u64],
+    first: u64,
+    at: &dyn Fn(usize) -> u64,
+    c: &mut C,
+    convert: impl FnOnce(&[u64], &mut C) -> Res<()>,
+  ) -> Res<()> {
+    let fit = self
+      .max
+      .saturating_sub(first as usize)
       .saturating_mul(width)
-      .min(vals.len())
-  });
-  convert(&vals[..fit], c)?;
-  match declared {
-    Some(n) if fit < vals.len() => Err(SnapshotError::at(
-      at(fit),
-      format!("snapshot.{what}_count says {n} {what}s but the \"{what}s\" array holds more"),
-    )),
-    _ => Ok(()),
+      .min(vals.len());
+    convert(&vals[..fit], c)?;
+    if fit < vals.len() {
+      return Err(SnapshotError::at(
+        at(fit),
+        format!("{} but the \"{what}s\" array holds more", self.says),
+      ));
+    }
+    Ok(())
   }
 }
 
@@ -533,6 +683,13 @@ fn read_nodes<R: Read>(sc: &mut Scanner<R>, l: &Layout, s: &mut HeapSnapshot) ->
   let di = at_of(Role::Detachedness);
   let too_many_edges = "edge counts add up to more than 2^32 edges";
   let declared = in_place(l.node_count, 1).filter(|&n| n <= MAX_NODES);
+  let bound = Bound::of(
+    "node",
+    l.node_count,
+    MAX_NODES,
+    "leakprobe reads up to 2^28 nodes (268 M objects)",
+  );
+  let bound = &bound;
   let mut sizes_small: Vec<u32> = Vec::new();
   let slots = declared.map(|n| NodeSlots {
     t: Slots::of(&mut s.node_type, n),
@@ -606,7 +763,7 @@ fn read_nodes<R: Read>(sc: &mut Scanner<R>, l: &Layout, s: &mut HeapSnapshot) ->
       Ok(())
     };
   let convert = move |vals: &[u64], at: &dyn Fn(usize) -> u64, first: u64, c: &mut NodeCols| -> Res<()> {
-    within_count("node", declared, width, vals, first, at, c, |vals, c| {
+    bound.within("node", width, vals, first, at, c, |vals, c| {
       convert_nodes(vals, at, first, c)
     })
   };
@@ -635,11 +792,6 @@ fn read_nodes<R: Read>(sc: &mut Scanner<R>, l: &Layout, s: &mut HeapSnapshot) ->
     s.node_id.extend_from_slice(&c.id);
     s.node_self_size.extend_from_slice(&c.size);
     s.node_detachedness.extend_from_slice(&c.det);
-    if s.node_type.len() > MAX_NODES {
-      return Err(SnapshotError::general(
-        "more than 2^28 nodes (268 M objects): more than leakprobe reads",
-      ));
-    }
     Ok(())
   })?;
   if slots.is_some() {
@@ -753,7 +905,18 @@ fn read_edges<R: Read>(
   let (ti, ni, oi) = (at_of(Role::Type), at_of(Role::Name), at_of(Role::ToNode));
   // bit t set: edges of type t name a string (the others carry an element or hidden index)
   let named: u32 = !(index_edge_types(&s.edge_type_names) as u32);
-  let declared = in_place(l.edge_count, 4);
+  // the nodes' edge counts say how many edges there are (the header's count, if any, too)
+  let counted = s.first_edge.last().map_or(0, |&n| n as usize);
+  let declared = in_place(l.edge_count, 4).map(|n| n.min(counted));
+  let bound = if l.edge_count.is_some_and(|n| n <= counted as u64) {
+    Bound::of("edge", l.edge_count, counted, "")
+  } else {
+    Bound {
+      max: counted,
+      says: format!("the nodes' edge_count fields add up to {counted} edges"),
+    }
+  };
+  let bound = &bound;
   let slots = declared.map(|n| (Slots::of(&mut s.edges, n), Slots::of(&mut s.raw_edge_names, n)));
   if slots.is_none() {
     let n = l.edge_count.unwrap_or(0).min(MAX_PREALLOC * 4) as usize;
@@ -815,7 +978,7 @@ fn read_edges<R: Read>(
     Ok(())
   };
   let convert = move |vals: &[u64], at: &dyn Fn(usize) -> u64, first: u64, c: &mut EdgeCols| -> Res<()> {
-    within_count("edge", declared, width, vals, first, at, c, |vals, c| {
+    bound.within("edge", width, vals, first, at, c, |vals, c| {
       let mut uses = pool.take(declared);
       let r = convert_edges(vals, at, first, c, &mut uses);
       pool.give(uses);
@@ -1651,6 +1814,103 @@ mod tests {
     assert_eq!(e.offset, Some(t.find("6,1,1,1]").unwrap() as u64));
     let (e, mib) = bomb_err(Bomb::endless(&TINY[..TINY.find("[6,7,8,9]").unwrap() + 1], "0,"));
     assert!(e.message.contains("more locations than the 3 nodes"), "{e}");
+    assert!(mib <= 8, "read {mib} MiB");
+  }
+
+  #[test]
+  fn header_counts_are_checked_before_anything_is_reserved() {
+    let nodes_at = |t: &str| Some(t.find("\"node_count\":").unwrap() as u64 + 13);
+    let edges_at = |t: &str| Some(t.find("\"edge_count\":").unwrap() as u64 + 13);
+    // more than leakprobe reads: refused at the header, whatever follows
+    let before =
+      TINY[..TINY.find("0,0,1,0,1,0").unwrap()].replace("\"node_count\":3", "\"node_count\":4000000000");
+    let (e, mib) = bomb_err(Bomb::endless(&before, "0,"));
+    assert_eq!(
+      (e.offset, e.message.as_str()),
+      (
+        nodes_at(&before),
+        "snapshot.node_count is 4000000000: leakprobe reads up to 2^28 nodes (268 M objects)"
+      )
+    );
+    assert!(mib <= 1, "read {mib} MiB");
+    let t = TINY.replace("\"edge_count\":3", "\"edge_count\":4294967296");
+    let e = err_of(&t);
+    assert_eq!(e.offset, edges_at(&t), "{e}");
+    assert!(e
+      .message
+      .contains("snapshot.edge_count is 4294967296: leakprobe reads up to 2^32 edges"));
+    // more than the input can hold, when its size is known: 2 bytes a field at least
+    let t = TINY.replace("\"node_count\":3", "\"node_count\":268435455");
+    let e = read_snapshot_bytes(t.as_bytes()).unwrap_err();
+    assert_eq!(e.offset, nodes_at(&t), "{e}");
+    assert!(
+      e.message
+        .contains("snapshot.node_count says 268435455 nodes, which take at least 3221225460 bytes")
+        && e
+          .message
+          .contains("the input is cut short, or the header does not belong to it"),
+      "{e}"
+    );
+    let t = TINY.replace("\"edge_count\":3", "\"edge_count\":30");
+    let e = read_snapshot_bytes(t.as_bytes()).unwrap_err();
+    assert_eq!(e.offset, edges_at(&t), "{e}");
+    assert!(e.message.contains("snapshot.edge_count says 30 edges"), "{e}");
+    // gzip: up to 1032 times the file; a snapshot's own counts always fit
+    let gz = |t: &str| {
+      let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+      e.write_all(t.as_bytes()).unwrap();
+      e.finish().unwrap()
+    };
+    let t = TINY.replace("\"node_count\":3", "\"node_count\":1000000");
+    let e = read_snapshot_bytes(&gz(&t)).unwrap_err();
+    assert_eq!(e.offset, nodes_at(&t), "{e}");
+    assert!(read_snapshot_bytes(&gz(TINY)).is_ok());
+    let zeros = TINY.replace("\"node_count\":3", "\"node_count\":300000").replace(
+      "2,2,5,24,1,0]",
+      &format!("2,2,5,24,1,0{}]", ",0,0,0,0,0,0".repeat(299_997)),
+    );
+    assert_eq!(read_snapshot_bytes(&gz(&zeros)).unwrap().node_count(), 300_000);
+    assert_eq!(
+      read_snapshot_bytes(zeros.as_bytes()).unwrap().node_count(),
+      300_000
+    );
+    // the fixture, by path (its size from the file)
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("__test__/fixtures/small.heapsnapshot.gz");
+    assert_eq!(read_snapshot_path(&path).unwrap().node_count(), 67339);
+  }
+
+  #[test]
+  fn edges_are_bounded_by_the_nodes_edge_counts() {
+    // without the header's count: the nodes' edge counts (3) bound the edges as they come
+    let t = TINY
+      .replace(",\"edge_count\":3", "")
+      .replace("6,5,6]", "6,5,6,2,3,6]");
+    let e = err_of(&t);
+    assert_eq!(
+      (e.offset, e.message.as_str()),
+      (
+        Some(t.find("2,3,6]").unwrap() as u64),
+        "the nodes' edge_count fields add up to 3 edges but the \"edges\" array holds more"
+      )
+    );
+    // a header count above them: the nodes' counts still bound the edges
+    let e = err_of(&t.replace("\"node_count\":3", "\"node_count\":3,\"edge_count\":9"));
+    assert!(
+      e.message
+        .contains("the nodes' edge_count fields add up to 3 edges"),
+      "{e}"
+    );
+    // below them: the header's
+    let e = err_of(&TINY.replace("\"edge_count\":3", "\"edge_count\":2"));
+    assert!(e.message.contains("snapshot.edge_count says 2 edges but"), "{e}");
+    let before = TINY[..TINY.find("2,3,6,").unwrap()].replace(",\"edge_count\":3", "");
+    let (e, mib) = bomb_err(Bomb::endless(&before, "0,"));
+    assert!(
+      e.message
+        .contains("add up to 3 edges but the \"edges\" array holds more"),
+      "{e}"
+    );
+    assert_eq!(e.offset, Some(before.len() as u64 + 18));
     assert!(mib <= 8, "read {mib} MiB");
   }
 

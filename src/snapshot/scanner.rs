@@ -34,6 +34,8 @@ pub struct Scanner<R: Read> {
   /// a string's bytes while `string_into` unescapes and checks them (kept: one allocation for
   /// all of a snapshot's strings)
   scratch: Vec<u8>,
+  /// the most bytes the input can hold, when known (`input_bound`)
+  bound: Option<u64>,
 }
 
 pub type Res<T> = Result<T, SnapshotError>;
@@ -68,7 +70,20 @@ impl<R: Read> Scanner<R> {
       eof: false,
       gzip,
       scratch: Vec::new(),
+      bound: None,
     }
+  }
+
+  /// Says how many bytes the input can hold at most (a file's size; for gzip, the most it can
+  /// inflate to): what a header's counts are checked against.
+  pub fn with_bound(mut self, bound: Option<u64>) -> Self {
+    self.bound = bound;
+    self
+  }
+
+  /// The most bytes the input can hold, when known, and whether it is inflated from gzip.
+  pub fn input_bound(&self) -> (Option<u64>, bool) {
+    (self.bound, self.gzip)
   }
 
   /// A scanner over text that starts at stream offset `base` (errors name stream offsets).
