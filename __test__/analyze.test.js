@@ -69,6 +69,10 @@ test('bad snapshots reject with ERR_LEAKPROBE_SNAPSHOT naming the byte offset', 
     [Buffer.from('{"snapshot":{"meta":{}}}'), /header/],
     [Buffer.from(raw.toString('latin1').replace('"nodes":[', '"nodes":[x'), 'latin1'), /at byte \d+: expected a non-negative integer in "nodes"/],
     [fs.readFileSync(FIXTURE).subarray(0, 100000), /gzip stream ends early/],
+    // the header's counts, a missing section, a name past the strings: each with its offset too
+    [Buffer.from(raw.toString('latin1').replace(/"node_count":\d+/, '"node_count":4000000000'), 'latin1'), /at byte \d+: snapshot.node_count is 4000000000: leakprobe reads up to 2\^28 nodes/],
+    [Buffer.from(raw.toString('latin1').replace('"strings":', '"strungs":'), 'latin1'), new RegExp(`at byte ${raw.length}: the snapshot has no "strings"`)],
+    [Buffer.from(raw.toString('latin1').replace(/"strings":\[".*"\]\}$/s, '"strings":[""]}'), 'latin1'), /at byte \d+: node \d+ has name string \d+, past the 1 strings/],
   ]
   for (const [buf, re] of cases) {
     await assert.rejects(leakprobe.analyze(buf), (e) => {

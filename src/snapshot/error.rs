@@ -3,7 +3,8 @@ use std::fmt;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SnapshotError {
-  /// byte offset in the (decompressed) JSON where the problem is, when there is one
+  /// byte offset in the (decompressed) JSON where the problem is: every error about a snapshot's
+  /// bytes has one (a file that cannot be opened has none)
   pub offset: Option<u64>,
   pub message: String,
 }

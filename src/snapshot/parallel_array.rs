@@ -3,6 +3,12 @@
 //! into chunks after a ',', parsed side by side, and handed to the caller in order, in whole
 //! records.
 //! Only text crosses threads; the input stays here.
+//!
+//! Every error names its byte offset: a value that does not parse or that a converter refuses,
+//! where it is; what the reading thread finds wrong with records in order (`append`), by the
+//! offsets it is given; and a record found wrong only once a later section is read (a name past
+//! the strings, which come last), by the chunk with the largest `Columns::key`, which is kept
+//! (`Kept`).
 use super::error::SnapshotError;
 use super::int_blocks;
 use super::scanner::{describe, swar_digits, ChunkEnd, Res, Scanner};
@@ -17,6 +23,48 @@ const WORKERS: usize = 2;
 /// Per-chunk output of the workers: the records' fields, already split into columns.
 pub trait Columns: Default + Send {
   fn clear(&mut self);
+  /// What makes these records worth keeping (`Kept`): the largest string index they name, say,
+  /// plus one. 0: nothing (the default).
+  fn key(&self) -> u64 {
+    0
+  }
+}
+
+/// The records with the largest `Columns::key` (the first of them): a chunk's values and text,
+/// or a record across two chunks, so that one of them can be named with its offset once what
+/// it is checked against is read. Holds a chunk (~2 MB) at most; swapped, not copied, as the
+/// key grows.
+#[derive(Debug, Default)]
+pub struct Kept {
+  /// the largest key (0: nothing kept)
+  pub key: u64,
+  /// index in the array of the first record
+  first: u64,
+  /// the records' values are `vals[head..head + len]`
+  vals: Vec<u64>,
+  head: usize,
+  len: usize,
+  /// where they are: the text they were parsed from, starting at stream offset `base` (value
+  /// `i` of `vals` is the `i`-th of the text); for a record across chunks (no text), `offs`
+  text: Vec<u8>,
+  base: u64,
+  offs: Vec<u64>,
+}
+
+impl Kept {
+  /// The first kept record (of `width` values) that `pred` holds for: its index in the array,
+  /// and the stream offset of its value `field`.
+  pub fn find(&self, width: usize, field: usize, pred: impl Fn(&[u64]) -> bool) -> Option<(u64, u64)> {
+    let mut recs = self.vals[self.head..self.head + self.len].chunks_exact(width.max(1));
+    let r = recs.position(pred)?;
+    let i = r * width + field;
+    let at = if self.text.is_empty() {
+      self.offs[i]
+    } else {
+      self.base + value_start(&self.text, self.head + i) as u64
+    };
+    Some((self.first + r as u64, at))
+  }
 }
 
 /// Converts whole records (`vals` holds a multiple of the width) into columns: `at(i)` is the
@@ -192,20 +240,22 @@ fn work<C: Columns>(c: &mut Chunk<C>, width: usize, convert: &Convert<'_, C>) {
 
 /// Reads an integer array (`[` … `]`) of records of `width` values. The workers parse the text
 /// and `convert` whole records into columns (`C`); this thread hands each chunk's columns to
-/// `append`, in order, converting records that straddle two chunks itself. Returns how many
-/// whole records there were, and how many values are left over past the last one (non-zero: the
-/// array ends mid-record).
+/// `append`, in order, converting records that straddle two chunks itself: with the records'
+/// values and where each value is (its index among them → its stream offset; a scan of the
+/// chunk's text: for messages only). Returns how many whole records there were, how many values
+/// are left over past the last one (non-zero: the array ends mid-record), and the records with
+/// the largest `Columns::key`.
 pub fn read_uint_columns<R: Read, C: Columns>(
   sc: &mut Scanner<R>,
   context: &str,
   width: usize,
   convert: &Convert<'_, C>,
-  mut append: impl FnMut(&C) -> Res<()>,
-) -> Res<(u64, usize)> {
+  mut append: impl FnMut(&C, &[u64], &dyn Fn(usize) -> u64) -> Res<()>,
+) -> Res<(u64, usize, Kept)> {
   sc.expect(b'[', context)?;
   if sc.peek_ws()? == Some(b']') {
     sc.bump();
-    return Ok((0, 0));
+    return Ok((0, 0, Kept::default()));
   }
   let width = width.max(1);
   std::thread::scope(|scope| {
@@ -223,10 +273,13 @@ pub fn read_uint_columns<R: Read, C: Columns>(
             if let Err(p) = worked {
               c.bad = None;
               c.buf.vals.clear(); // nothing of this chunk is used
-              c.refused = Some(SnapshotError::general(format!(
-                "internal error while parsing (please report it): {}",
-                crate::capture::panic_message(&p)
-              )));
+              c.refused = Some(SnapshotError::at(
+                c.base,
+                format!(
+                  "internal error while parsing (please report it): {}",
+                  crate::capture::panic_message(&p)
+                ),
+              ));
             }
             if tx.send(c).is_err() {
               break;
@@ -234,9 +287,10 @@ pub fn read_uint_columns<R: Read, C: Columns>(
           }
         });
       if let Err(e) = spawned {
-        return Err(SnapshotError::general(format!(
-          "cannot start a parser thread: {e}"
-        )));
+        return Err(SnapshotError::at(
+          sc.offset(),
+          format!("cannot start a parser thread: {e}"),
+        ));
       }
     }
     drop((job_rx, done_tx));
@@ -246,6 +300,7 @@ pub fn read_uint_columns<R: Read, C: Columns>(
     let mut carry_first = 0u64;
     let mut carry_o: Vec<u64> = Vec::with_capacity(width);
     let mut stitched = C::default();
+    let mut kept = Kept::default();
     let mut run = || -> Res<u64> {
       let mut pool: Vec<Buffers<C>> = Vec::new();
       let mut pending: BTreeMap<u64, Chunk<C>> = BTreeMap::new();
@@ -254,7 +309,7 @@ pub fn read_uint_columns<R: Read, C: Columns>(
       let mut input_error: Option<SnapshotError> = None;
       // values dispatched so far: where each chunk starts within its records
       let mut values: u64 = 0;
-      let lost = || SnapshotError::general("internal error: a parser thread stopped");
+      let lost = |at: u64| SnapshotError::at(at, "internal error: a parser thread stopped");
       while !closed || next < sent {
         while !closed && sent - next < IN_FLIGHT {
           let mut buf = pool.pop().unwrap_or_default();
@@ -283,15 +338,15 @@ pub fn read_uint_columns<R: Read, C: Columns>(
               bad: None,
               refused: None,
             })
-            .map_err(|_| lost())?;
+            .map_err(|_| lost(base))?;
           sent += 1;
         }
         if next == sent {
           break; // nothing in flight: the input failed before any more text
         }
-        let c = done_rx.recv().map_err(|_| lost())?;
+        let c = done_rx.recv().map_err(|_| lost(sc.offset()))?;
         pending.insert(c.seq, c);
-        while let Some(c) = pending.remove(&next) {
+        while let Some(mut c) = pending.remove(&next) {
           let b = &c.buf;
           let parsed = c.bad.map_or(b.vals.len(), |_| 0);
           // the record begun in earlier chunks
@@ -302,7 +357,14 @@ pub fn read_uint_columns<R: Read, C: Columns>(
             stitched.clear();
             let at = |i: usize| carry_o[i];
             convert(&carry_v, &at, carry_first, &mut stitched)?;
-            append(&stitched)?;
+            append(&stitched, &carry_v, &at)?;
+            if stitched.key() > kept.key {
+              kept.key = stitched.key();
+              (kept.first, kept.head, kept.len, kept.base) = (carry_first, 0, width, 0);
+              kept.text.clear();
+              kept.vals.clone_from(&carry_v);
+              kept.offs.clone_from(&carry_o);
+            }
             carry_v.clear();
             carry_o.clear();
           }
@@ -316,11 +378,21 @@ pub fn read_uint_columns<R: Read, C: Columns>(
             // whole records, then the start of the next one
             let whole = (b.vals.len() - head) / width * width;
             if whole > 0 {
-              append(&b.cols)?;
+              let (bytes, base) = (&b.bytes, c.base);
+              let at = |i: usize| base + value_start(bytes, head + i) as u64;
+              append(&b.cols, &b.vals[head..head + whole], &at)?;
             }
             carry_v.extend_from_slice(&b.vals[head + whole..]);
             carry_o.extend_from_slice(&b.edge_offs[head..]);
             carry_first = c.first + (whole / width) as u64;
+            if whole > 0 && b.cols.key() > kept.key {
+              // kept: this chunk's text and values, swapped with those kept before (which go
+              // back to the pool with its buffers)
+              kept.key = b.cols.key();
+              (kept.first, kept.head, kept.len, kept.base) = (c.first, head, whole, c.base);
+              std::mem::swap(&mut kept.text, &mut c.buf.bytes);
+              std::mem::swap(&mut kept.vals, &mut c.buf.vals);
+            }
           }
           pool.push(c.buf);
           next += 1;
@@ -331,7 +403,7 @@ pub fn read_uint_columns<R: Read, C: Columns>(
     let out = run();
     drop(job_tx); // the workers finish their last chunk and stop
     let values = out?;
-    Ok((values / width as u64, carry_v.len()))
+    Ok((values / width as u64, carry_v.len(), kept))
   })
 }
 
@@ -368,10 +440,16 @@ mod tests {
       );
       Ok(())
     };
-    let (records, tail) = read_uint_columns(&mut sc, "in \"test\"", width, &convert, |c: &Recs| {
-      out.extend(c.0.iter().cloned());
-      Ok(())
-    })
+    let (records, tail, _) = read_uint_columns(
+      &mut sc,
+      "in \"test\"",
+      width,
+      &convert,
+      |c: &Recs, _: &[u64], _: &dyn Fn(usize) -> u64| {
+        out.extend(c.0.iter().cloned());
+        Ok(())
+      },
+    )
     .map_err(|e| e.to_string())?;
     assert_eq!(records, out.len() as u64);
     for (i, r) in out.iter_mut().enumerate() {
@@ -469,6 +547,87 @@ mod tests {
     }
   }
 
+  /// Records of 3 values whose key is their largest second value + 1.
+  #[derive(Default)]
+  struct Max(u64);
+  impl Columns for Max {
+    fn clear(&mut self) {
+      self.0 = 0;
+    }
+    fn key(&self) -> u64 {
+      self.0 + 1
+    }
+  }
+
+  #[test]
+  fn the_largest_key_is_kept_and_found_wherever_the_chunks_cut() {
+    let n = 600_000; // records of 3 values, ~6 MB: several chunks
+    let text_with = |big: Option<usize>| {
+      let vals: Vec<String> = (0..n)
+        .map(|r| {
+          let name = if Some(r) == big { 999_999 } else { r % 1000 };
+          format!("{},{name},{}", r % 7, r % 13)
+        })
+        .collect();
+      format!("[{}]", vals.join(",\n"))
+    };
+    let convert = |v: &[u64], _: &dyn Fn(usize) -> u64, _: u64, c: &mut Max| -> Res<()> {
+      c.0 = v.chunks(3).map(|r| r[1]).max().unwrap_or(0);
+      Ok(())
+    };
+    // where the chunks' records start, and the offsets `append` is given for each value
+    let text = text_with(None);
+    let mut firsts = Vec::new();
+    let mut sc = Scanner::new(text.as_bytes(), false);
+    let mut seen = 0u64;
+    let starts: Vec<u64> = std::iter::once(1)
+      .chain(text.match_indices(",\n").map(|(i, _)| i as u64 + 2))
+      .collect();
+    let (_, _, kept) = read_uint_columns(
+      &mut sc,
+      "in \"t\"",
+      3,
+      &convert,
+      |_: &Max, v: &[u64], at: &dyn Fn(usize) -> u64| {
+        firsts.push(seen);
+        // (each `at` scans the chunk: a few of them)
+        let k = v.len() / 3;
+        for r in [0, k / 2, k - 1] {
+          let want = starts[seen as usize + r];
+          assert_eq!(at(r * 3), want, "record {}", seen as usize + r);
+          assert_eq!(at(r * 3 + 1), want + 2, "record {}", seen as usize + r);
+        }
+        seen += (v.len() / 3) as u64;
+        Ok(())
+      },
+    )
+    .unwrap();
+    assert!(firsts.len() > 5, "{firsts:?}");
+    assert_eq!(kept.key, 1000);
+    // the largest anywhere around the cuts (records across two chunks among them)
+    for &f in &firsts {
+      for r in (f.max(1) - 1)..(f + 2).min(n as u64) {
+        let text = text_with(Some(r as usize));
+        let mut sc = Scanner::new(text.as_bytes(), false);
+        let (_, _, kept) = read_uint_columns(
+          &mut sc,
+          "in \"t\"",
+          3,
+          &convert,
+          |_: &Max, _: &[u64], _: &dyn Fn(usize) -> u64| Ok(()),
+        )
+        .unwrap();
+        assert_eq!(kept.key, 1_000_000, "record {r}");
+        let want = text.find("999999").unwrap() as u64;
+        assert_eq!(
+          kept.find(3, 1, |rec| rec[1] == 999_999),
+          Some((r, want)),
+          "record {r}"
+        );
+      }
+    }
+  }
+
   #[test]
   fn a_refused_record_names_the_offset_of_its_value_wherever_the_chunks_cut() {
     // width 3; the value 999 is refused. Each position lands in the middle of a chunk, at its
@@ -488,7 +647,13 @@ mod tests {
           None => Ok(()),
         }
       };
-      let r = read_uint_columns(&mut sc, "in \"test\"", 3, &convert, |_: &Recs| Ok(()));
+      let r = read_uint_columns(
+        &mut sc,
+        "in \"test\"",
+        3,
+        &convert,
+        |_: &Recs, _: &[u64], _: &dyn Fn(usize) -> u64| Ok(()),
+      );
       let Err(e) = r else { panic!("value {at}: no error") };
       assert_eq!(
         e.to_string(),
@@ -514,7 +679,14 @@ mod tests {
       }
       Ok(())
     };
-    let e = read_uint_columns(&mut sc, "in \"test\"", 1, &convert, |_: &Recs| Ok(())).unwrap_err();
+    let e = read_uint_columns(
+      &mut sc,
+      "in \"test\"",
+      1,
+      &convert,
+      |_: &Recs, _: &[u64], _: &dyn Fn(usize) -> u64| Ok(()),
+    )
+    .unwrap_err();
     assert!(
       e.to_string().contains("internal error while parsing") && e.to_string().contains("boom"),
       "{e}"

@@ -1,5 +1,11 @@
 //! The streaming `.heapsnapshot` reader: `snapshot.meta` first, then `nodes`, `edges`, `strings`
 //! (and `locations`) laid straight into the columnar arrays of `HeapSnapshot`.
+//!
+//! In V8's order, as DevTools reads it (nodes before edges and locations, strings last): each
+//! array is checked against those before it as it comes, and bounded by them. Nothing grows
+//! past what a snapshot of the header's counts holds (gzip bombs: see the caps below), and every
+//! error names the byte offset of the value concerned (or of the end of the input, for a
+//! missing section).
 use super::edge_names::EdgeNames;
 use super::edge_names::NameUses;
 use super::error::SnapshotError;
@@ -7,7 +13,7 @@ use super::model::{
   compact_counted_edge_names, compact_edge_names, index_edge_types, pack_edge, HeapSnapshot, Location,
   StringTable, MAX_EDGE_TYPES, MAX_NODES,
 };
-use super::parallel_array::{read_uint_columns, Columns};
+use super::parallel_array::{read_uint_columns, Columns, Kept};
 use super::scanner::{Cap, Res, Scanner};
 use super::sizes::Sizes;
 use crate::progress::{CountingReader, Phase, Progress};
@@ -80,28 +86,35 @@ const STRINGS_SLACK: u64 = 1 << 20;
 const STRING_BYTES_PER_NAME: u64 = 4 << 10;
 const STRING_BYTES_FLOOR: u64 = 64 << 20;
 
-fn type_names(v: &[serde_json::Value], what: &str) -> Res<Vec<String>> {
+/// `meta.{what}` (at offset `at`): its first element, the list of type names.
+fn type_names(v: &[serde_json::Value], what: &str, at: u64) -> Res<Vec<String>> {
   let list = v.first().and_then(|t| t.as_array()).ok_or_else(|| {
-    SnapshotError::general(format!("snapshot.meta.{what}[0] must be the list of type names"))
+    SnapshotError::at(
+      at,
+      format!("snapshot.meta.{what}[0] must be the list of type names"),
+    )
   })?;
   let names: Vec<String> = list
     .iter()
     .filter_map(|s| s.as_str().map(str::to_owned))
     .collect();
   if names.len() != list.len() || names.len() > 256 {
-    return Err(SnapshotError::general(format!(
-      "snapshot.meta.{what}[0] must hold at most 256 type names, all strings"
-    )));
+    return Err(SnapshotError::at(
+      at,
+      format!("snapshot.meta.{what}[0] must hold at most 256 type names, all strings"),
+    ));
   }
   Ok(names)
 }
 
-fn roles(fields: &[String], wanted: &[(&str, Role)], what: &str) -> Res<Vec<Role>> {
+/// What each of `meta.{what}` (at offset `at`) holds; all of `wanted` must be there.
+fn roles(fields: &[String], wanted: &[(&str, Role)], what: &str, at: u64) -> Res<Vec<Role>> {
   for (name, _) in wanted.iter().filter(|(n, _)| *n != "detachedness") {
     if !fields.iter().any(|f| f == name) {
-      return Err(SnapshotError::general(format!(
-        "snapshot.meta.{what} has no \"{name}\" field"
-      )));
+      return Err(SnapshotError::at(
+        at,
+        format!("snapshot.meta.{what} has no \"{name}\" field"),
+      ));
     }
   }
   Ok(
@@ -258,7 +271,12 @@ fn read_snapshot_sized<R: Read>(mut input: R, size: Option<u64>) -> Result<HeapS
       Ok(0) => break,
       Ok(n) => got += n,
       Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-      Err(e) => return Err(SnapshotError::general(format!("cannot read the input: {e}"))),
+      Err(e) => {
+        return Err(SnapshotError::at(
+          got as u64,
+          format!("cannot read the input: {e}"),
+        ))
+      }
     }
   }
   if got == 0 {
@@ -303,8 +321,9 @@ pub fn read_snapshot_bytes(buf: &[u8]) -> Result<HeapSnapshot, SnapshotError> {
 fn read_from<R: Read>(mut sc: Scanner<R>) -> Result<HeapSnapshot, SnapshotError> {
   let mut snap = HeapSnapshot::default();
   let mut layout: Option<Layout> = None;
-  let (mut seen_nodes, mut seen_edges, mut seen_strings) = (false, false, false);
-  let mut largest = Largest::default();
+  let (mut seen_nodes, mut seen_edges, mut seen_strings, mut seen_locations) = (false, false, false, false);
+  // the nodes and edges with the largest string index, named once the strings are in
+  let (mut node_names, mut edge_names) = (Kept::default(), Kept::default());
   let mut packing: Option<std::thread::JoinHandle<Option<(Vec<u32>, Vec<u32>, EdgeNames)>>> = None;
   match sc.peek_ws()? {
     None => return sc.err("the input is empty; expected a heap snapshot (JSON)"),
@@ -350,18 +369,22 @@ fn read_from<R: Read>(mut sc: Scanner<R>) -> Result<HeapSnapshot, SnapshotError>
             ),
           ));
         }
+        let seen = match key.as_str() {
+          "nodes" => &mut seen_nodes,
+          "edges" => &mut seen_edges,
+          _ => &mut seen_locations,
+        };
+        if std::mem::replace(seen, true) {
+          return Err(SnapshotError::at(
+            key_at,
+            format!("a second \"{key}\" array; a snapshot has one"),
+          ));
+        }
         match key.as_str() {
-          "nodes" => {
-            largest.node_name = largest.node_name.max(read_nodes(&mut sc, l, &mut snap)?);
-            seen_nodes = true;
-          }
+          "nodes" => node_names = read_nodes(&mut sc, l, &mut snap)?,
           "edges" => {
-            if seen_edges {
-              return sc.err("a second \"edges\" array; a snapshot has one");
-            }
             let uses;
-            (largest.edge_string, largest.edge_target, uses) = read_edges(&mut sc, l, &mut snap)?;
-            seen_edges = true;
+            (edge_names, uses) = read_edges(&mut sc, l, &mut snap)?;
             edge_total = snap.edges.len();
             // pack the edge names on another thread while this one reads the strings; the
             // columns go with it and come back (the raw names stay for validation)
@@ -393,6 +416,12 @@ fn read_from<R: Read>(mut sc: Scanner<R>) -> Result<HeapSnapshot, SnapshotError>
         }
       }
       "strings" => {
+        if seen_strings {
+          return Err(SnapshotError::at(
+            key_at,
+            "a second \"strings\" array; a snapshot has one",
+          ));
+        }
         if !(seen_nodes && seen_edges) {
           return Err(SnapshotError::at(
             key_at,
@@ -431,9 +460,9 @@ fn read_from<R: Read>(mut sc: Scanner<R>) -> Result<HeapSnapshot, SnapshotError>
     (seen_strings, "strings"),
   ] {
     if !seen {
-      return Err(SnapshotError::general(format!(
-        "the snapshot has no \"{name}\"; is this a V8 heap snapshot?"
-      )));
+      return sc.err(format!(
+        "the snapshot has no \"{name}\" (the input ends here); is this a V8 heap snapshot?"
+      ));
     }
   }
   let packed = match packing.map(|h| h.join()) {
@@ -442,13 +471,14 @@ fn read_from<R: Read>(mut sc: Scanner<R>) -> Result<HeapSnapshot, SnapshotError>
       (snap.edges, snap.raw_edge_names) = (edges, raw);
       Some(names)
     }
-    Some(_) => {
-      return Err(SnapshotError::general(
-        "internal error while packing the edge names (a bug: please report it)",
-      ))
-    }
+    Some(_) => return sc.err("internal error while packing the edge names (a bug: please report it)"),
   };
-  validate(&snap, layout.as_ref().expect("checked above"), &largest)?;
+  validate(
+    &snap,
+    layout.as_ref().expect("checked above"),
+    &node_names,
+    &edge_names,
+  )?;
   match packed {
     Some(names) => {
       snap.raw_edge_names = Vec::new();
@@ -485,8 +515,16 @@ fn read_header<R: Read>(sc: &mut Scanner<R>, snap: &mut HeapSnapshot) -> Res<Lay
   // where a value of the header is, for messages
   let value_at = |path: &[&str]| at + value_offset(&bytes, path).unwrap_or(0) as u64;
   check_counts(&h, sc.offset(), sc.input_bound(), &value_at)?;
-  snap.node_type_names = type_names(&h.meta.node_types, "node_types")?;
-  snap.edge_type_names = type_names(&h.meta.edge_types, "edge_types")?;
+  let meta_at = |key: &str| value_at(&["meta", key]);
+  snap.node_type_names = type_names(&h.meta.node_types, "node_types", meta_at("node_types"))?;
+  snap.edge_type_names = type_names(&h.meta.edge_types, "edge_types", meta_at("edge_types"))?;
+  let types = snap.edge_type_names.len();
+  if types > MAX_EDGE_TYPES {
+    return Err(SnapshotError::at(
+      meta_at("edge_types"),
+      format!("meta.edge_types lists {types} edge types; leakprobe reads up to {MAX_EDGE_TYPES}"),
+    ));
+  }
   snap.extra_native_bytes = h
     .extra_native_bytes
     .filter(|v| v.is_finite() && *v > 0.0)
@@ -503,6 +541,7 @@ fn read_header<R: Read>(sc: &mut Scanner<R>, snap: &mut HeapSnapshot) -> Res<Lay
       ("detachedness", Role::Detachedness),
     ],
     "node_fields",
+    meta_at("node_fields"),
   )?;
   let edge_roles = roles(
     &h.meta.edge_fields,
@@ -512,6 +551,7 @@ fn read_header<R: Read>(sc: &mut Scanner<R>, snap: &mut HeapSnapshot) -> Res<Lay
       ("to_node", Role::ToNode),
     ],
     "edge_fields",
+    meta_at("edge_fields"),
   )?;
   Ok(Layout {
     node_roles,
@@ -630,6 +670,8 @@ impl Bound {
 struct NodeCols {
   /// the largest name among these nodes (checked against the string table once it is read)
   largest_name: u32,
+  /// their edge counts, summed
+  edge_sum: u64,
   /// sizes of 4 GiB and more: `(node, size)`, their slot holding the marker
   big_sizes: Vec<(u32, u64)>,
   // the columns, when the reading thread appends them (no count in the header)
@@ -652,7 +694,11 @@ impl Columns for NodeCols {
       self.det.clear(),
     );
     self.largest_name = 0;
+    self.edge_sum = 0;
     self.big_sizes.clear();
+  }
+  fn key(&self) -> u64 {
+    self.largest_name as u64 + 1
   }
 }
 
@@ -667,8 +713,9 @@ struct NodeSlots {
   det: Option<Slots<u8>>,
 }
 
-/// Returns the largest string index a node names (`validate` checks it once the strings are in).
-fn read_nodes<R: Read>(sc: &mut Scanner<R>, l: &Layout, s: &mut HeapSnapshot) -> Res<u32> {
+/// Returns the nodes with the largest string index they name (`validate` checks it once the
+/// strings are in).
+fn read_nodes<R: Read>(sc: &mut Scanner<R>, l: &Layout, s: &mut HeapSnapshot) -> Res<Kept> {
   let types = s.node_type_names.len() as u64;
   let roles = &l.node_roles;
   let width = roles.len();
@@ -681,7 +728,7 @@ fn read_nodes<R: Read>(sc: &mut Scanner<R>, l: &Layout, s: &mut HeapSnapshot) ->
     at_of(Role::EdgeCount).unwrap_or(0),
   );
   let di = at_of(Role::Detachedness);
-  let too_many_edges = "edge counts add up to more than 2^32 edges";
+  let too_many_edges = "edge count does not fit in 32 bits";
   let declared = in_place(l.node_count, 1).filter(|&n| n <= MAX_NODES);
   let bound = Bound::of(
     "node",
@@ -734,6 +781,7 @@ fn read_nodes<R: Read>(sc: &mut Scanner<R>, l: &Layout, s: &mut HeapSnapshot) ->
           return bad(ei, too_many_edges.into());
         }
         c.largest_name = c.largest_name.max(name as u32);
+        c.edge_sum += rec[ei];
         let Some(sl) = slots else {
           c.t.push(t as u8);
           c.name.push(name as u32);
@@ -768,32 +816,41 @@ fn read_nodes<R: Read>(sc: &mut Scanner<R>, l: &Layout, s: &mut HeapSnapshot) ->
     })
   };
   let mut edges_so_far: u64 = 0;
-  let mut largest_name = 0;
   let mut big_sizes: Vec<(u32, u64)> = Vec::new();
-  let (records, tail) = read_uint_columns(sc, "in \"nodes\"", width, &convert, |c: &NodeCols| {
-    largest_name = largest_name.max(c.largest_name);
+  sc.peek_ws()?;
+  let array_at = sc.offset();
+  let append = |c: &NodeCols, vals: &[u64], at: &dyn Fn(usize) -> u64| {
+    // the edges start at a 32-bit index: the edge counts must add up to 2^32 at most
+    if edges_so_far + c.edge_sum > u32::MAX as u64 {
+      let mut sum = edges_so_far;
+      for (r, rec) in vals.chunks_exact(width).enumerate() {
+        sum += rec[ei];
+        if sum > u32::MAX as u64 {
+          return Err(SnapshotError::at(
+            at(r * width + ei),
+            "the nodes' edge counts add up to more than 2^32 edges: more than leakprobe reads",
+          ));
+        }
+      }
+    }
+    edges_so_far += c.edge_sum;
     if slots.is_some() {
       big_sizes.extend_from_slice(&c.big_sizes);
       return Ok(());
     }
-    for &k in &c.edges {
-      edges_so_far += k as u64;
-      if edges_so_far > u32::MAX as u64 {
-        let node = s.first_edge.len() - 1;
-        return Err(SnapshotError::general(format!(
-          "in \"nodes\", node {node} (field {}): {too_many_edges}",
-          node * width + ei
-        )));
-      }
-      s.first_edge.push(edges_so_far as u32);
-    }
+    let mut sum = *s.first_edge.last().unwrap_or(&0);
+    s.first_edge.extend(c.edges.iter().map(|&k| {
+      sum += k; // within 2^32: checked above
+      sum
+    }));
     s.node_type.extend_from_slice(&c.t);
     s.node_name.extend_from_slice(&c.name);
     s.node_id.extend_from_slice(&c.id);
     s.node_self_size.extend_from_slice(&c.size);
     s.node_detachedness.extend_from_slice(&c.det);
     Ok(())
-  })?;
+  };
+  let (records, tail, names) = read_uint_columns(sc, "in \"nodes\"", width, &convert, append)?;
   if slots.is_some() {
     let n = records as usize;
     // SAFETY: read_uint_columns converted records 0..n, each writing all of its slots (the
@@ -809,18 +866,12 @@ fn read_nodes<R: Read>(sc: &mut Scanner<R>, l: &Layout, s: &mut HeapSnapshot) ->
       }
     }
     s.node_self_size = Sizes::from_parts(sizes_small, big_sizes);
-    // the edge counts, summed in place into where each node's edges start
-    let mut sum = 0u64;
-    for (node, slot) in s.first_edge.iter_mut().enumerate().skip(1) {
-      sum += *slot as u64;
-      if sum > u32::MAX as u64 {
-        let node = node - 1;
-        return Err(SnapshotError::general(format!(
-          "in \"nodes\", node {node} (field {}): {too_many_edges}",
-          node * width + ei
-        )));
-      }
-      *slot = sum as u32;
+    // the edge counts, summed in place into where each node's edges start (within 2^32:
+    // checked as the records came)
+    let mut sum = 0u32;
+    for slot in s.first_edge.iter_mut().skip(1) {
+      sum += *slot;
+      *slot = sum;
     }
   }
   if tail != 0 {
@@ -828,10 +879,24 @@ fn read_nodes<R: Read>(sc: &mut Scanner<R>, l: &Layout, s: &mut HeapSnapshot) ->
       "the \"nodes\" array ends mid-record: its length is not a multiple of {width} node fields"
     ));
   }
+  // at the array's closing ']'
+  let end = sc.offset() - 1;
+  if records == 0 {
+    return Err(SnapshotError::at(
+      array_at,
+      "the \"nodes\" array is empty; a snapshot has at least the root",
+    ));
+  }
+  if let Some(n) = l.node_count.filter(|&n| n != records) {
+    return Err(SnapshotError::at(
+      end,
+      format!("snapshot.node_count says {n} nodes but the \"nodes\" array holds {records}"),
+    ));
+  }
   if di.is_none() {
     s.node_detachedness.clear();
   }
-  Ok(largest_name)
+  Ok(names)
 }
 
 /// The edge fields of whole records, as the workers convert them.
@@ -841,17 +906,23 @@ struct EdgeCols {
   to_type: Vec<u32>,
   name: Vec<u32>,
   /// the largest string index among these edges' names (checked against the string table
-  /// once it is read)
+  /// once it is read), if any of them names a string
   largest_string: u32,
-  /// the largest target node (checked against the node count at the end)
-  largest_target: u32,
+  named: bool,
 }
 
 impl Columns for EdgeCols {
   fn clear(&mut self) {
     (self.to_type.clear(), self.name.clear());
     self.largest_string = 0;
-    self.largest_target = 0;
+    self.named = false;
+  }
+  fn key(&self) -> u64 {
+    if self.named {
+      self.largest_string as u64 + 1
+    } else {
+      0
+    }
   }
 }
 
@@ -882,23 +953,20 @@ impl UsesPool {
   }
 }
 
-/// Returns the largest string index an edge names, the largest target node (`validate` checks
-/// them once all is read) and, when the header gave the edge count, how often each name is used
-/// (for `compact_counted_edge_names`).
+/// Returns the edges with the largest string index they name (`validate` checks it once the
+/// strings are in) and, when the header gave the edge count, how often each name is used (for
+/// `compact_counted_edge_names`). The nodes are read: each edge's target is checked as it comes.
 fn read_edges<R: Read>(
   sc: &mut Scanner<R>,
   l: &Layout,
   s: &mut HeapSnapshot,
-) -> Res<(u32, u32, Option<NameUses>)> {
+) -> Res<(Kept, Option<NameUses>)> {
   let node_width = l.node_roles.len() as u64;
   let by_width = DivBy::new(node_width);
-  let past_nodes = MAX_NODES as u64 * node_width;
+  let nodes = s.node_count() as u64;
+  // (at most 2^28 nodes: the targets below are below 2^28 nodes, as DivBy needs)
+  let past_nodes = nodes * node_width;
   let types = s.edge_type_names.len() as u64;
-  if types as usize > MAX_EDGE_TYPES {
-    return Err(SnapshotError::general(format!(
-      "meta.edge_types lists {types} edge types; leakprobe reads up to {MAX_EDGE_TYPES}"
-    )));
-  }
   let roles = &l.edge_roles;
   let width = roles.len();
   let at_of = |role: Role| roles.iter().position(|r| *r == role).unwrap_or(0);
@@ -947,7 +1015,12 @@ fn read_edges<R: Read>(
       if to >= past_nodes {
         return bad(
           oi,
-          format!("edge to_node {to} points past node 2^28, more nodes than leakprobe reads"),
+          if to >= MAX_NODES as u64 * node_width {
+            format!("edge to_node {to} points past node 2^28, more nodes than leakprobe reads")
+          } else {
+            let (e, n) = (first + r as u64, to / node_width);
+            format!("edge {e} (to_node {to}) points to node {n}, past the {nodes} nodes")
+          },
         );
       }
       let (node, rest) = by_width.div_rem(to);
@@ -958,9 +1031,9 @@ fn read_edges<R: Read>(
         );
       }
       let packed = pack_edge(node as u32, t as u8);
-      c.largest_target = c.largest_target.max(node as u32);
       if named & (1 << t) != 0 {
         c.largest_string = c.largest_string.max(name as u32);
+        c.named = true;
         uses.add(name as u32);
       }
       match slots {
@@ -985,14 +1058,12 @@ fn read_edges<R: Read>(
       r
     })
   };
-  let (mut largest_string, mut largest_target) = (0, 0);
-  let (records, tail) = read_uint_columns(sc, "in \"edges\"", width, &convert, |c: &EdgeCols| {
+  let append = |c: &EdgeCols, _: &[u64], _: &dyn Fn(usize) -> u64| {
     s.edges.extend_from_slice(&c.to_type);
     s.raw_edge_names.extend_from_slice(&c.name);
-    largest_string = largest_string.max(c.largest_string);
-    largest_target = largest_target.max(c.largest_target);
     Ok(())
-  })?;
+  };
+  let (records, tail, names) = read_uint_columns(sc, "in \"edges\"", width, &convert, append)?;
   if slots.is_some() {
     // SAFETY: records 0..records were converted, each writing both of its slots (the converter
     // refuses records past the reserved count), and the columns were left alone (the appends
@@ -1007,11 +1078,23 @@ fn read_edges<R: Read>(
       "the \"edges\" array ends mid-record: its length is not a multiple of {width} edge fields"
     ));
   }
-  Ok((
-    largest_string,
-    largest_target,
-    declared.map(|n| uses_pool.total(n)),
-  ))
+  // fewer than said (more were refused as they came), at the array's closing ']'
+  let end = sc.offset() - 1;
+  if let Some(e) = l.edge_count.filter(|&e| e != records) {
+    return Err(SnapshotError::at(
+      end,
+      format!("snapshot.edge_count says {e} edges but the \"edges\" array holds {records}"),
+    ));
+  }
+  if records != counted as u64 {
+    return Err(SnapshotError::at(
+      end,
+      format!(
+        "the nodes' edge_count fields add up to {counted} edges but the \"edges\" array holds {records}"
+      ),
+    ));
+  }
+  Ok((names, declared.map(|n| uses_pool.total(n))))
 }
 
 /// Division by a number fixed for a whole array (the node width): a multiply and a shift instead
@@ -1044,14 +1127,6 @@ impl DivBy {
     let q = ((n as u128 * self.m as u128) >> 64) as u64;
     (q, n - q * self.d)
   }
-}
-
-/// The largest indices the parser threads saw, so `validate` need not scan the columns again.
-#[derive(Default)]
-struct Largest {
-  node_name: u32,
-  edge_string: u32,
-  edge_target: u32,
 }
 
 #[derive(Default)]
@@ -1089,10 +1164,20 @@ fn read_locations<R: Read>(sc: &mut Scanner<R>, l: &Layout, s: &mut HeapSnapshot
       ));
     }
     for (r, rec) in vals.chunks_exact(width).enumerate() {
-      if rec[oi] % node_width != 0 || rec[oi] / node_width > u32::MAX as u64 {
+      if rec[oi] % node_width != 0 {
         return Err(SnapshotError::at(
           at(r * width + oi),
           format!("location object_index {} is not a node offset", rec[oi]),
+        ));
+      }
+      if rec[oi] / node_width >= nodes {
+        return Err(SnapshotError::at(
+          at(r * width + oi),
+          format!(
+            "location object_index {} points to node {}, past the {nodes} nodes",
+            rec[oi],
+            rec[oi] / node_width
+          ),
         ));
       }
       let c32 = |x: u64| x.min(u32::MAX as u64) as u32;
@@ -1110,7 +1195,7 @@ fn read_locations<R: Read>(sc: &mut Scanner<R>, l: &Layout, s: &mut HeapSnapshot
   let (out, sites) = (&mut s.locations, &mut s.location_sites);
   let mut site_of: HashMap<Location, u32> = HashMap::new();
   let mut last: Option<(Location, u32)> = None;
-  let (_, tail) = read_uint_columns(sc, "in \"locations\"", width, &convert, |c: &LocationCols| {
+  let append = |c: &LocationCols, _: &[u64], _: &dyn Fn(usize) -> u64| {
     for &(node, at) in &c.rows {
       // neighbours often share a site: no hash for those
       let site = match last {
@@ -1124,7 +1209,8 @@ fn read_locations<R: Read>(sc: &mut Scanner<R>, l: &Layout, s: &mut HeapSnapshot
       out.push((node, site));
     }
     Ok(())
-  })?;
+  };
+  let (_, tail, _) = read_uint_columns(sc, "in \"locations\"", width, &convert, append)?;
   if tail != 0 {
     return sc.err(format!(
       "the \"locations\" array ends mid-record: its length is not a multiple of {width}"
@@ -1208,75 +1294,34 @@ fn read_strings<R: Read>(sc: &mut Scanner<R>, t: &mut StringTable, names: u64) -
   }
 }
 
-/// Cross-array checks, once everything is read.
-/// `largest`: the largest indices the parser threads saw (the culprit is looked for only when
-/// one is out of range).
-fn validate(s: &HeapSnapshot, l: &Layout, largest: &Largest) -> Res<()> {
-  let nodes = s.node_count();
-  let edges = s.edge_count();
-  let err = |m: String| Err(SnapshotError::general(m));
-  if nodes == 0 {
-    return err("the snapshot has no nodes (it needs at least the root)".into());
-  }
-  if let Some(n) = l.node_count {
-    if n != nodes as u64 {
-      return err(format!(
-        "snapshot.node_count says {n} nodes but the \"nodes\" array holds {nodes}"
+/// The checks that wait for the strings (which come last): the names of nodes and edges. What
+/// they are checked against is in the records kept with the largest name (`Kept`): the culprit
+/// is named with its offset, with no pass over the columns (and only when there is one).
+fn validate(s: &HeapSnapshot, l: &Layout, node_names: &Kept, edge_names: &Kept) -> Res<()> {
+  let strings = s.strings.len() as u64;
+  let field = |roles: &[Role], role: Role| roles.iter().position(|r| *r == role).unwrap_or(0);
+  // the key is the largest name + 1
+  let past = |key: u64| key > strings;
+  if past(node_names.key) {
+    let (ni, n) = (field(&l.node_roles, Role::Name), node_names.key - 1);
+    if let Some((i, at)) = node_names.find(l.node_roles.len(), ni, |rec| rec[ni] == n) {
+      return Err(SnapshotError::at(
+        at,
+        format!("node {i} has name string {n}, past the {strings} strings"),
       ));
     }
   }
-  if let Some(e) = l.edge_count {
-    if e != edges as u64 {
-      return err(format!(
-        "snapshot.edge_count says {e} edges but the \"edges\" array holds {edges}"
+  if past(edge_names.key) {
+    // element and hidden edges carry an index, the others a string
+    let index_types = index_edge_types(&s.edge_type_names);
+    let (ti, ni) = (field(&l.edge_roles, Role::Type), field(&l.edge_roles, Role::Name));
+    let n = edge_names.key - 1;
+    let named = |rec: &[u64]| index_types & (1 << rec[ti]) == 0;
+    if let Some((i, at)) = edge_names.find(l.edge_roles.len(), ni, |rec| named(rec) && rec[ni] == n) {
+      return Err(SnapshotError::at(
+        at,
+        format!("edge {i} has name string {n}, past the {strings} strings"),
       ));
-    }
-  }
-  let declared = *s.first_edge.last().unwrap_or(&0) as usize;
-  if declared != edges {
-    return err(format!(
-      "the nodes' edge_count fields add up to {declared} edges but the \"edges\" array holds {edges}"
-    ));
-  }
-  if largest.edge_target as usize >= nodes {
-    if let Some((i, t)) = s.edge_targets().enumerate().find(|(_, t)| *t as usize >= nodes) {
-      return err(format!("edge {i} points to node {t}, past the {nodes} nodes"));
-    }
-  }
-  let strings = s.strings.len();
-  if largest.node_name as usize >= strings {
-    if let Some((i, n)) = s
-      .node_name
-      .iter()
-      .enumerate()
-      .find(|(_, n)| **n as usize >= strings)
-    {
-      return err(format!(
-        "node {i} has name string {n}, past the {strings} strings"
-      ));
-    }
-  }
-  // element and hidden edges carry an index, the others a string: per type, the largest allowed
-  let index_types = index_edge_types(&s.edge_type_names);
-  let limit_of = |t: u8| {
-    if index_types & (1 << t) != 0 {
-      u32::MAX
-    } else {
-      strings.saturating_sub(1) as u32
-    }
-  };
-  if largest.edge_string as usize >= strings {
-    for (i, (t, n)) in s.edge_types().zip(&s.raw_edge_names).enumerate() {
-      if *n > limit_of(t) || (strings == 0 && limit_of(t) != u32::MAX) {
-        return err(format!(
-          "edge {i} has name string {n}, past the {strings} strings"
-        ));
-      }
-    }
-  }
-  if let Some((n, _)) = s.locations.last() {
-    if *n as usize >= nodes {
-      return err(format!("a location points to node {n}, past the {nodes} nodes"));
     }
   }
   Ok(())
@@ -1912,6 +1957,194 @@ mod tests {
     );
     assert_eq!(e.offset, Some(before.len() as u64 + 18));
     assert!(mib <= 8, "read {mib} MiB");
+  }
+
+  /// The offset in `t` of the `n`-th (0-based) match of `pat`, plus `plus`.
+  fn nth(t: &str, pat: &str, n: usize, plus: usize) -> Option<u64> {
+    t.match_indices(pat).nth(n).map(|(i, _)| (i + plus) as u64)
+  }
+
+  /// An error's offset and message.
+  fn where_what(t: &str) -> (Option<u64>, String) {
+    let e = err_of(t);
+    (e.offset, e.message)
+  }
+
+  #[test]
+  fn every_error_says_where() {
+    let end = |t: &str| Some(t.len() as u64);
+    // the header's meta: at the value concerned
+    let t = TINY.replace("\"id\",", "");
+    let (at, m) = where_what(&t);
+    assert_eq!(at, nth(&t, "[\"type\",\"name\"", 0, 0), "{m}");
+    assert!(m.contains("snapshot.meta.node_fields has no \"id\" field"), "{m}");
+    let t = TINY.replace("\"name_or_index\",", "");
+    assert_eq!(where_what(&t).0, nth(&t, "[\"type\",\"to_node\"]", 0, 0));
+    let t = TINY.replace("[[\"hidden\",", "[[1,");
+    let (at, m) = where_what(&t);
+    assert_eq!(at, nth(&t, "[[1,", 0, 0), "{m}");
+    assert!(
+      m.contains("node_types[0] must hold at most 256 type names"),
+      "{m}"
+    );
+    let t = TINY.replace("\"edge_types\":[[", "\"edge_types\":[1,[");
+    let (at, m) = where_what(&t);
+    assert_eq!(at, nth(&t, "[1,[", 0, 0), "{m}");
+    assert!(m.contains("edge_types[0] must be the list of type names"), "{m}");
+    let many = (0..17).map(|i| format!("\"t{i}\"")).collect::<Vec<_>>().join(",");
+    let t = TINY.replace(
+      r#""context","element","property","internal","hidden","shortcut","weak""#,
+      &many,
+    );
+    let (at, m) = where_what(&t);
+    assert_eq!(at, nth(&t, "[[\"t0\"", 0, 0), "{m}");
+    assert!(m.contains("meta.edge_types lists 17 edge types"), "{m}");
+    // a missing section: at the end of the input
+    let strings = &TINY[TINY.find(",\n\"strings\"").unwrap()..TINY.len() - 1];
+    for (t, what) in [
+      (TINY.replace(strings, ""), "strings"),
+      // (edges without strings: with strings, those come before the edges)
+      (
+        TINY
+          .replace(",\n\"edges\":[2,3,6,\n2,4,12,\n6,5,6]", "")
+          .replace(strings, ""),
+        "edges",
+      ),
+      (r#"{"x":1}"#.to_string(), "snapshot"),
+    ] {
+      let (at, m) = where_what(&t);
+      assert_eq!(at, end(&t), "{m}");
+      assert!(
+        m.contains(&format!("the snapshot has no \"{what}\" (the input ends here)")),
+        "{m}"
+      );
+    }
+    // a second array: at its key
+    for key in ["nodes", "edges", "locations", "strings"] {
+      let part = &TINY[TINY.find(&format!("\"{key}\"")).unwrap()..];
+      let part = &part[..part.find(']').unwrap() + 1];
+      let t = TINY.replace(strings, &format!(",{part}{strings}"));
+      let (at, m) = where_what(&t);
+      assert_eq!(at, nth(&t, &format!("\"{key}\""), 1, 0), "{m}");
+      assert!(
+        m.contains(&format!("a second \"{key}\" array; a snapshot has one")),
+        "{m}"
+      );
+    }
+    // no nodes: at the array; fewer nodes or edges than said: at the array's ']'
+    let t = TINY
+      .replace("0,0,1,0,1,0,\n3,1,3,16,1,0,\n2,2,5,24,1,0", "")
+      .replace("\"node_count\":3,", "");
+    let (at, m) = where_what(&t);
+    assert_eq!(at, nth(&t, "\"nodes\":[", 0, 8), "{m}");
+    assert!(m.contains("the \"nodes\" array is empty"), "{m}");
+    let t = TINY.replace("\"node_count\":3", "\"node_count\":4");
+    let (at, m) = where_what(&t);
+    assert_eq!(at, nth(&t, "24,1,0]", 0, 6), "{m}");
+    assert!(
+      m.contains("snapshot.node_count says 4 nodes but the \"nodes\" array holds 3"),
+      "{m}"
+    );
+    let t = TINY.replace("\"edge_count\":3", "\"edge_count\":4");
+    let (at, m) = where_what(&t);
+    assert_eq!(at, nth(&t, "6,5,6]", 0, 5), "{m}");
+    assert!(
+      m.contains("snapshot.edge_count says 4 edges but the \"edges\" array holds 3"),
+      "{m}"
+    );
+    let t = TINY
+      .replace("2,2,5,24,1,0]", "2,2,5,24,2,0]")
+      .replace("\"edge_count\":3", "\"edge_count\":4");
+    let (at, m) = where_what(&t);
+    assert_eq!(at, nth(&t, "6,5,6]", 0, 5), "{m}");
+    let t = TINY.replace("2,2,5,24,1,0]", "2,2,5,24,2,0]");
+    let (at, m) = where_what(&t);
+    assert_eq!(at, nth(&t, "6,5,6]", 0, 5), "{m}");
+    assert!(
+      m.contains("the nodes' edge_count fields add up to 4 edges but the \"edges\" array holds 3"),
+      "{m}"
+    );
+    // edge counts past 2^32: at the node's edge_count where the sum passes it
+    let t = TINY
+      .replace("0,0,1,0,1,0", "0,0,1,0,4294967295,0")
+      .replace("3,1,3,16,1,0", "3,1,3,16,2,0");
+    let (at, m) = where_what(&t);
+    assert_eq!(at, nth(&t, "16,2,0", 0, 3), "{m}");
+    assert!(
+      m.contains("the nodes' edge counts add up to more than 2^32 edges"),
+      "{m}"
+    );
+    // an edge past the nodes, a location past them: at the value
+    let t = TINY.replace("2,4,12", "2,4,18");
+    let (at, m) = where_what(&t);
+    assert_eq!(at, nth(&t, "18", 0, 0), "{m}");
+    assert!(
+      m.contains("edge 1 (to_node 18) points to node 3, past the 3 nodes"),
+      "{m}"
+    );
+    let t = TINY.replace("[6,7,8,9]", "[18,7,8,9]");
+    let (at, m) = where_what(&t);
+    assert_eq!(at, nth(&t, "18,7,8,9", 0, 0), "{m}");
+    assert!(
+      m.contains("location object_index 18 points to node 3, past the 3 nodes"),
+      "{m}"
+    );
+    // a name past the strings, known once they are read: at the name
+    let t = TINY.replace("2,2,5,24", "2,99,5,24");
+    let (at, m) = where_what(&t);
+    assert_eq!(at, nth(&t, "99", 0, 0), "{m}");
+    assert!(m.contains("node 2 has name string 99, past the 6 strings"), "{m}");
+    let t = TINY.replace("2,4,12", "2,99,12");
+    let (at, m) = where_what(&t);
+    assert_eq!(at, nth(&t, "99", 0, 0), "{m}");
+    assert!(m.contains("edge 1 has name string 99, past the 6 strings"), "{m}");
+    // no strings at all: the first named edge
+    let t = TINY.replace(
+      r#""strings":["","A","s\u00e9\ud83d\ude00","x","child","back"]"#,
+      "\"strings\":[]",
+    );
+    let (at, m) = where_what(&t);
+    assert!(m.contains("past the 0 strings"), "{m}");
+    assert!(at.is_some(), "{m}");
+    // the input fails: where it stood
+    struct Failing;
+    impl Read for Failing {
+      fn read(&mut self, _: &mut [u8]) -> std::io::Result<usize> {
+        Err(std::io::Error::other("disk on fire"))
+      }
+    }
+    let e = read_snapshot_auto(Failing).unwrap_err();
+    assert_eq!(e.offset, Some(0), "{e}");
+    assert!(e.message.contains("disk on fire"), "{e}");
+  }
+
+  #[test]
+  fn names_past_the_strings_are_found_wherever_the_chunks_cut() {
+    // 200 000 nodes (~5 chunks), one named past the strings: its value's offset, exactly, for
+    // each place (in a chunk, at its start or end, or across two)
+    let n = 200_000;
+    let rec = "3,1,3,16,0,0,\n";
+    for k in [3, 4, 5, 40_000, 43_690, 43_691, 87_381, 131_071, 174_762, 199_999] {
+      let mut nodes = String::from("0,0,1,0,0,0,\n");
+      for i in 1..n {
+        nodes.push_str(if i == k { "3,77,3,16,0,0,\n" } else { rec });
+      }
+      let t = TINY
+        .replace("\"node_count\":3", &format!("\"node_count\":{n}"))
+        .replace(",\"edge_count\":3", "")
+        .replace(
+          "0,0,1,0,1,0,\n3,1,3,16,1,0,\n2,2,5,24,1,0",
+          nodes.trim_end_matches(",\n"),
+        )
+        .replace("[2,3,6,\n2,4,12,\n6,5,6]", "[]")
+        .replace("[6,7,8,9]", "[]");
+      let (at, m) = where_what(&t);
+      assert_eq!(at, nth(&t, ",77,", 0, 1), "node {k}: {m}");
+      assert!(
+        m.contains(&format!("node {k} has name string 77, past the 6 strings")),
+        "{m}"
+      );
+    }
   }
 
   pub(crate) fn fixture_json() -> Vec<u8> {
