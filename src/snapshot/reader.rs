@@ -976,18 +976,16 @@ fn read_edges<R: Read>(
   // the nodes' edge counts say how many edges there are (the header's count, if any, too)
   let counted = s.first_edge.last().map_or(0, |&n| n as usize);
   let declared = in_place(l.edge_count, 4).map(|n| n.min(counted));
-  let bound = if l.edge_count.is_some_and(|n| n <= counted as u64) {
-    Bound::of("edge", l.edge_count, counted, "")
-  } else {
-    Bound {
-      max: counted,
-      says: format!("the nodes' edge_count fields add up to {counted} edges"),
-    }
-  };
+  let says = format!("the nodes' edge_count fields add up to {counted} edges");
+  let bound = Bound::of("edge", l.edge_count, counted, &says);
   let bound = &bound;
   let slots = declared.map(|n| (Slots::of(&mut s.edges, n), Slots::of(&mut s.raw_edge_names, n)));
   if slots.is_none() {
-    let n = l.edge_count.unwrap_or(0).min(MAX_PREALLOC * 4) as usize;
+    let n = l
+      .edge_count
+      .unwrap_or(0)
+      .min(MAX_PREALLOC * 4)
+      .min(counted as u64) as usize;
     s.edges.reserve(n);
     s.raw_edge_names.reserve(n);
   }
