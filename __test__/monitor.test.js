@@ -131,7 +131,7 @@ test('monitor(): a snapshot Node wrote near the heap limit before dying is compr
   assert.ok(s.top.retainedSize > 10 * MB, JSON.stringify(s.top))
 })
 
-test('monitor({ sampling }): the leak event names the line that allocates what piles up', () => {
+test('monitor({ sampling }): the leak event names the function that allocates what piles up', () => {
   const r = runChild(`
     const acks = new Map()
     let id = 0

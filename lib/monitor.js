@@ -195,7 +195,7 @@ class Monitor extends EventEmitter {
   // A due read of the sampling profile (its GC gives this interval an exact floor), or null.
   _readSites() {
     const s = this.sampler
-    if (!s || !s.due(Date.now(), this._lastMajorGcMs)) return null
+    if (!s || !s.due(Date.now(), this._lastMajorGcMs, this.intervalMs / 2)) return null
     let rec
     try {
       rec = s.read()

@@ -5,7 +5,8 @@
 // Sampling itself costs little: V8 records the stack of one allocation per ~intervalBytes and
 // forgets it when the object dies. A *read* is what costs: V8 runs a full GC before it builds
 // the profile (the inspector asks for it), a stop-the-world pause that grows with the heap
-// (~66 ms at 40 MB, 1.0–1.4 s at 950 MB on our CI machine). So reads are spaced: at least
+// (BENCHMARKS.md, Sampling: ~150 ms at 100 MB, 1.4–1.8 s at 1 GB), and the recompiling of hot
+// code that follows a full GC costs the app several times that pause. So reads are spaced: at least
 // `readIntervalMs` apart, and far enough apart that their pauses stay under `budget` of the
 // wall time, judged by the last read's pause or, before the first, by the last major GC's.
 const v8 = require('node:v8')
@@ -14,7 +15,7 @@ const { LeakprobeError, invalidArg } = require('./errors')
 const { fold, SiteHistory } = require('./sites')
 
 const DEFAULTS = {
-  // BENCHMARKS.md, Sampling: no throughput cost we could measure at this interval
+  // BENCHMARKS.md, Sampling: ~0.5% of the CPU per request (14.7 µs per sample), ~4% at 64 KiB
   intervalBytes: 512 * 1024,
   readIntervalMs: 60_000,
   budget: 0.01,
@@ -68,11 +69,10 @@ class Sampler {
     this.lastReadAt = Date.now()
   }
 
+  // Disconnecting disables the profiler, which stops sampling at once; stopSampling would first
+  // build and return a whole profile (a full GC: 1.4–1.7 s at 1 GB).
   stop() {
     if (!this.session) return
-    try {
-      this._post('HeapProfiler.stopSampling')
-    } catch { /* the session is going away anyway */ }
     this.session.disconnect()
     this.session = null
   }
@@ -94,10 +94,11 @@ class Sampler {
     return out
   }
 
-  // Due when readIntervalMs has passed since the last read (or the start) and the reads' pauses
-  // stay within budget: the last read's pause, or before the first read the last major GC's.
-  due(now, lastMajorGcMs = 0) {
-    return this.running && now >= this.nextReadAt(lastMajorGcMs)
+  // Due when readIntervalMs has passed since the last read began (or the start) and the reads'
+  // pauses stay within budget: the last read's pause, or before the first the last major GC's.
+  // `slack`: reads happen on the monitor's ticks, so one a little early beats one a tick late.
+  due(now, lastMajorGcMs = 0, slack = 0) {
+    return this.running && now + slack >= this.nextReadAt(lastMajorGcMs)
   }
 
   nextReadAt(lastMajorGcMs = 0) {
@@ -108,6 +109,7 @@ class Sampler {
 
   // Reads the profile (a full GC, then the profile) and folds it; returns the read's record.
   read() {
+    this.lastReadAt = Date.now()
     const t = performance.now()
     const { profile } = this._post('HeapProfiler.getSamplingProfile')
     const pauseMs = performance.now() - t
@@ -120,7 +122,6 @@ class Sampler {
     const rec = { time, pauseMs: Math.round(pauseMs * 10) / 10, heapUsed, sampledBytes, samples: (profile.samples || []).length }
     this.history.add(rec, folded)
     this.totalPauseMs += pauseMs
-    this.lastReadAt = time
     return rec
   }
 

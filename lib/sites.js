@@ -7,7 +7,9 @@
 // first frame that is not Node's own code or V8's (a listener array grown inside
 // `node:events` belongs to the code that called `.on()`), with the first frame of the app's own
 // code above it when that function is in an npm package (`emitWithAck` in socket.io, called
-// from `notify` in the app: one site per caller, so the caller can be fixed).
+// from `notify` in the app: one site per caller, so the caller can be fixed). V8 walks machine
+// frames only: a function inlined by the optimizing compiler is counted as its caller, and a
+// frame's position is where its function starts, not the allocating line.
 
 const path = require('node:path')
 
@@ -145,6 +147,9 @@ class SiteHistory {
     const floorRise = reads[reads.length - 1].heapUsed - reads[0].heapUsed
     const rising = []
     for (const s of this.sites.values()) {
+      // no script at all (`(V8 API)`: native code made it): nothing a developer can go and fix;
+      // it stays in `largest`
+      if (s.url === '') continue
       const v = s.series.slice(from)
       if (keptRising(v, this.intervalBytes)) rising.push({ s, v, rise: v[v.length - 1] - v[0] })
     }

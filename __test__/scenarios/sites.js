@@ -6,8 +6,6 @@
 const path = require('node:path')
 const leakprobe = require('../..')
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
-
 async function main() {
   const name = process.argv[2]
   const reads = Number(process.argv[3] || 10)
@@ -17,14 +15,14 @@ async function main() {
   const s = await scenario.setup()
   try {
     for (let i = 0; i < 2; i++) await s.round()
-    // every read is in the window; the profile is read at the first tick after each round
-    const m = leakprobe.monitor({ intervalMs: 20, window: 10_000, sampling: { intervalBytes, readIntervalMs: 10, budget: 0.5 } })
+    // every read is in the window; the profile is read after each batch of rounds (the same
+    // read the monitor's schedule makes), never during one
+    const m = leakprobe.monitor({ intervalMs: 60_000, window: 10_000, sampling: { intervalBytes, readIntervalMs: 2 ** 31 - 1 } })
     m.on('error', (e) => { throw e })
     try {
-      while (m.sites().reads.length < reads) {
-        const before = m.sites().reads.length
+      for (let r = 0; r < reads; r++) {
         for (let i = 0; i < roundsPerRead; i++) await s.round()
-        while (m.sites().reads.length === before) await sleep(5)
+        m.sampler.read()
       }
       process.stdout.write(JSON.stringify(m.sites({ limit: 5 })))
     } finally {
