@@ -1,28 +1,16 @@
 'use strict'
 // Who may call the route: `allow`, `trustProxy` and X-Forwarded-For, the token's form (issue 21,
 // items 5 and 6). Bad forms fail at setup, naming the entry; a bad forwarded address fails closed.
-const { test, after } = require('node:test')
+const { test } = require('node:test')
 const assert = require('node:assert/strict')
 const fs = require('node:fs')
-const os = require('node:os')
 const path = require('node:path')
 const http = require('node:http')
 const leakprobe = require('..')
+const { inProcessRoutes } = require('./helpers/serve-route')
 const { request, TOKEN, auth } = require('./helpers/spawn-route')
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'leakprobe-callers-'))
-const servers = []
-after(async () => {
-  await Promise.all(servers.map((s) => new Promise((r) => { s.closeAllConnections(); s.close(r) })))
-  fs.rmSync(tmp, { recursive: true, force: true })
-})
-
-async function serve(opts) {
-  const server = http.createServer(leakprobe.handler({ token: TOKEN, dir: path.join(tmp, String(servers.length)), minIntervalMs: 0, ...opts }))
-  servers.push(server)
-  await new Promise((r) => server.listen(0, '127.0.0.1', r))
-  return `http://127.0.0.1:${server.address().port}`
-}
+const { tmp, serve } = inProcessRoutes('leakprobe-callers-')
 
 // GET /stats from a given loopback source address (all of 127.0.0.0/8 is this host on Linux)
 function statsFrom(base, localAddress, headers = {}) {

@@ -1,27 +1,15 @@
 'use strict'
 // The admin route's guards, one attack at a time, against a real server on 127.0.0.1.
-const { test, before, after } = require('node:test')
+const { test, before } = require('node:test')
 const assert = require('node:assert/strict')
 const fs = require('node:fs')
-const os = require('node:os')
 const path = require('node:path')
 const http = require('node:http')
 const leakprobe = require('..')
+const { inProcessRoutes } = require('./helpers/serve-route')
 
-const TOKEN = 'tok-0123456789abcdef-secret'
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'leakprobe-admin-'))
-const servers = []
-after(async () => {
-  await Promise.all(servers.map((s) => new Promise((r) => { s.closeAllConnections(); s.close(r) })))
-  fs.rmSync(tmp, { recursive: true, force: true })
-})
-
-async function serve(opts) {
-  const server = http.createServer(leakprobe.handler({ token: TOKEN, dir: path.join(tmp, String(servers.length)), minIntervalMs: 0, ...opts }))
-  servers.push(server)
-  await new Promise((r) => server.listen(0, '127.0.0.1', r))
-  return `http://127.0.0.1:${server.address().port}`
-}
+const { TOKEN } = require('./helpers/spawn-route')
+const { tmp, serve, servers } = inProcessRoutes('leakprobe-admin-')
 
 // raw requests: fetch would normalize the paths and headers the attacks need
 function request(base, method, p, headers = {}) {
