@@ -206,6 +206,12 @@ impl Capture {
             let why = reason.lock().ok().and_then(|g| g.clone()).unwrap_or_default();
             return Err(CaptureError::Aborted(why)); // `pending` drops: temp file removed
           }
+          if stats.bytes == 0 {
+            // an empty file reported as a capture would be a silent loss of the evidence
+            return Err(CaptureError::Aborted(
+              "V8 wrote no heap snapshot (0 bytes); nothing was saved".into(),
+            ));
+          }
           let file = writer
             .into_inner()
             .map_err(|e| CaptureError::Write(e.error().to_string()))?;
@@ -397,6 +403,26 @@ mod tests {
       rx.recv().unwrap().err(),
       Some(CaptureError::Aborted("V8 failed".into()))
     );
+    let names: Vec<_> = std::fs::read_dir(&d)
+      .unwrap()
+      .map(|e| e.unwrap().file_name())
+      .collect();
+    assert_eq!(names.len(), 1, "{names:?}");
+
+    // V8 wrote nothing: an error, and no file
+    let (tx, rx) = mpsc::channel();
+    let mut c = Capture::start(
+      CaptureOptions {
+        id: "t-empty".into(),
+        ..opts.clone()
+      },
+      Box::new(move |r| tx.send(r).unwrap()),
+    )
+    .unwrap();
+    c.finish();
+    let err = rx.recv().unwrap().err().expect("an empty capture fails");
+    assert_eq!(err.code(), "ERR_LEAKPROBE_CAPTURE");
+    assert!(err.to_string().contains("0 bytes"), "{err}");
     let names: Vec<_> = std::fs::read_dir(&d)
       .unwrap()
       .map(|e| e.unwrap().file_name())
