@@ -69,6 +69,29 @@ test('capture({ gzip: false }) and the inspector feeder write a plain, parseable
   assert.ok(findNodeNamed(raw, 'LeakprobeMarkerClass').found)
 })
 
+test("capture({ method: 'stream' }) finishes with this heap's snapshot (Node 18's stream stalls when pulled)", () => {
+  const dir = tmpDir()
+  const { result } = runChild({ dir, method: 'stream' })
+  assert.equal(result.method, 'stream')
+  assert.ok(result.nodes > 0 && result.bytes > 0)
+  const raw = zlib.gunzipSync(fs.readFileSync(result.file)).toString('utf8')
+  assert.equal(Buffer.byteLength(raw), result.bytes)
+  assert.ok(findNodeNamed(raw, 'LeakprobeMarkerClass').found)
+})
+
+test('a capture that received no snapshot is ERR_LEAKPROBE_CAPTURE and leaves no file', async () => {
+  const native = require('../lib/native')
+  const dir = tmpDir()
+  const cap = new native.NativeCapture({ dir, id: 'empty-capture' })
+  await assert.rejects(cap.finish(), (e) => {
+    const err = require('../lib/errors').fromNative(e)
+    assert.equal(err.code, 'ERR_LEAKPROBE_CAPTURE', err.message)
+    assert.match(err.message, /no heap snapshot \(0 bytes\)/)
+    return true
+  })
+  assert.deepEqual(fs.readdirSync(dir), [])
+})
+
 test('a second concurrent capture gets ERR_LEAKPROBE_BUSY; the slot frees afterwards', () => {
   const dir = tmpDir()
   const { second, first, third } = runChild({ dir, scenario: 'busy' })

@@ -1,6 +1,7 @@
 'use strict'
 // capture(): the snapshot leaves V8 as a stream into our Rust threads, which gzip it to disk.
 const v8 = require('node:v8')
+const fs = require('node:fs')
 const path = require('node:path')
 const crypto = require('node:crypto')
 const { performance } = require('node:perf_hooks')
@@ -53,26 +54,33 @@ const feeders = {
     v8.writeHeapSnapshot(fifo)
     return performance.now() - t
   },
-  inspector(cap) {
+  async inspector(cap) {
     const inspector = require('node:inspector')
     const session = new inspector.Session()
     session.connect()
-    let failed = null
-    const t = performance.now()
+    const elu = performance.eventLoopUtilization()
     try {
       session.on('HeapProfiler.addHeapSnapshotChunk', (m) => { cap.push(m.params.chunk) })
-      // An in-process session dispatches synchronously: every chunk arrives before post() returns.
-      session.post('HeapProfiler.takeHeapSnapshot', { reportProgress: false }, (err) => { failed = err })
+      // Node ≤ 20 dispatches an in-process session synchronously (every chunk arrives before
+      // post() returns); Node 22+ dispatches on later ticks: wait for the reply either way.
+      await new Promise((resolve, reject) => {
+        session.post('HeapProfiler.takeHeapSnapshot', { reportProgress: false }, (err) => err ? reject(err) : resolve())
+      })
     } finally {
       session.disconnect()
     }
-    if (failed) throw failed
-    return performance.now() - t
+    return performance.eventLoopUtilization(elu).active
   },
   async stream(cap) {
     const elu = performance.eventLoopUtilization()
-    const stream = v8.getHeapSnapshot()
-    for await (const chunk of stream) cap.push(chunk)
+    // flowing mode: Node 18's snapshot stream stalls after its first chunk when pulled
+    // (`for await`, read()), and the process then exits with the capture unfinished
+    await new Promise((resolve, reject) => {
+      const stream = v8.getHeapSnapshot()
+      stream.on('data', (chunk) => cap.push(chunk))
+      stream.once('end', resolve)
+      stream.once('error', reject)
+    })
     return performance.eventLoopUtilization(elu).active
   },
 }
@@ -110,6 +118,12 @@ async function capture(options) {
   } catch (e) {
     await released
     throw fromNative(e)
+  }
+  if (out.nodes == null) {
+    // bytes, but not a heap snapshot's: never report that as a capture
+    await fs.promises.rm(out.file, { force: true })
+    await released
+    throw new LeakprobeError('ERR_LEAKPROBE_CAPTURE', `V8's output (${out.bytes} bytes, ${method}) has no heap snapshot header; nothing was saved`)
   }
   const result = {
     id,
