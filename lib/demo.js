@@ -5,7 +5,8 @@ const os = require('node:os')
 const fs = require('node:fs')
 const path = require('node:path')
 const { capture } = require('./capture')
-const { formatReport } = require('./format')
+const { check } = require('./check')
+const { formatReport, formatComparison } = require('./format')
 
 // The planted leak: every response is cached under a key that never repeats, and never evicted.
 function leakyServer() {
@@ -26,9 +27,11 @@ function get(port, p) {
   })
 }
 
-async function drive(port, total, concurrency) {
-  let next = 0
-  const worker = async () => { while (next < total) await get(port, `/item/${next++}`) }
+// `first`: the first item number, so that later batches ask for new URLs (new cache keys)
+async function drive(port, total, concurrency, first = 0) {
+  let next = first
+  const end = first + total
+  const worker = async () => { while (next < end) await get(port, `/item/${next++}`) }
   await Promise.all(Array.from({ length: concurrency }, worker))
 }
 
@@ -49,8 +52,16 @@ async function demo({ requests = 3000, keep = false, log = console.log } = {}) {
     log('')
     log(formatReport(r.report, { classes: 8 }))
     log('')
+    // What is big is not always what leaks (on a bigger heap the cache can sit below V8's own
+    // classes): three snapshots around more traffic show what grows and who holds it.
+    const batch = Math.max(50, Math.ceil(requests / 4))
+    log(`Then what grows: baseline, ${batch * 2} more requests, target, ${batch * 2} more, final; compared`)
+    let sent = requests
+    const c = await check(() => drive(port, batch, 16, (sent += batch) - batch), { rounds: 2, warmup: 0, dir, classes: 5 })
+    log(formatComparison(c, { classes: 5 }))
+    log('')
     log(keep ? `snapshot kept: ${r.file}` : `snapshot: ${r.file} (removed; pass --keep to keep it)`)
-    return r
+    return { ...r, comparison: c }
   } finally {
     server.close()
     if (!keep) fs.rmSync(dir, { recursive: true, force: true })
