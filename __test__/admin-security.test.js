@@ -120,6 +120,23 @@ test('two captures at once: one 201, the other 409 with Retry-After; then the mi
   assert.equal(snapshotsIn(path.join(tmp, String(servers.length - 1))).filter((f) => f.endsWith('.gz')).length, 1)
 })
 
+test('a series (one check: baseline, target, final) passes the minimum interval, three captures at most', async () => {
+  const spaced = await serve({ minIntervalMs: 60_000 })
+  const post = (q) => request(spaced, 'POST', `/snapshots${q}`, auth)
+  assert.equal((await post('?series=check-0001')).status, 201)
+  assert.equal((await post('?series=check-0001')).status, 201)
+  assert.equal((await post('?series=check-0001')).status, 201)
+  const fourth = await post('?series=check-0001')
+  assert.equal(fourth.status, 429, 'a series holds three captures')
+  assert.ok(Number(fourth.headers['retry-after']) > 0)
+  assert.equal((await post('')).status, 429, 'a capture outside the series waits')
+  assert.equal((await post('?series=check-0002')).status, 429, 'a new series waits for the interval too')
+  const bad = await post('?series=../x')
+  assert.equal(bad.status, 400)
+  assert.equal(bad.json.error.code, 'ERR_LEAKPROBE_INVALID_ARG')
+  assert.equal(snapshotsIn(path.join(tmp, String(servers.length - 1))).filter((f) => f.endsWith('.gz')).length, 3)
+})
+
 test('a snapshot that needs more memory than there is gets 503 and writes nothing', async () => {
   const greedy = await serve({ memoryFactor: 1e9 })
   const r = await request(greedy, 'POST', '/snapshots', auth)

@@ -175,9 +175,21 @@ test('capture --url downloads the report and, when allowed, the snapshot', async
   assert.match(r2.stderr, /allowDownload: true/)
 })
 
-test('check waits out the route\'s minimum interval between captures (429 + Retry-After)', async (t) => {
+test('check: its three captures are one series, never waiting on each other (the route\'s default interval)', async (t) => {
+  const app = await startRouteApp({ minIntervalMs: undefined }) // the route's default: a capture a minute
+  t.after(app.stop)
+  const r = await cli(['check', '--url', app.url, '--token', TOKEN, '--', process.execPath, '-e', '0'])
+  assert.equal(r.code, 0, r.stderr)
+  assert.match(r.stdout, /compared 3 snapshots/)
+  assert.doesNotMatch(r.stderr, /retrying in/)
+})
+
+test('check waits out the route\'s minimum interval after another capture (429 + Retry-After)', async (t) => {
   const app = await startRouteApp({ minIntervalMs: 1200 })
   t.after(app.stop)
+  // a capture outside the check: the check's baseline waits for the interval, the rest do not
+  const first = await fetch(`${app.url}snapshots`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` } })
+  assert.equal(first.status, 201)
   // the warm-up runs once before the baseline, the load --rounds times before each later snapshot;
   // both get PORT and LEAKPROBE_URL
   const log = path.join(work, 'runs.log')
@@ -186,13 +198,13 @@ test('check waits out the route\'s minimum interval between captures (429 + Retr
   const r = await cli(['check', '--url', app.url, '--token', TOKEN, '--warmup', warmup, '--rounds', '2', '--', process.execPath, '-e', append('load')])
   assert.equal(r.code, 0, r.stderr)
   assert.match(r.stdout, /compared 3 snapshots/)
-  assert.match(r.stderr, /retrying in \d+ s/)
+  assert.equal((r.stderr.match(/retrying in \d+ s/g) || []).length, 1, r.stderr)
   const port = new URL(app.url).port
   const runs = fs.readFileSync(log, 'utf8').trim().split('\n')
   assert.deepEqual(runs.map((l) => l.split(' ')[0]), ['warmup', 'load', 'load', 'load', 'load'])
   for (const l of runs) assert.equal(l.split(' ').slice(1).join(' '), `${port} ${app.url}`)
   assert.match(r.stderr, /load before the target snapshot \(round 2 of 2\)/)
-  assert.deepEqual(storedSnapshots(app.dir), [], 'the snapshots were deleted after the comparison')
+  assert.deepEqual(storedSnapshots(app.dir).length, 1, 'the check\'s snapshots were deleted after the comparison')
 })
 
 test('errors exit 2 with a message that says what to do, and leave nothing behind', async (t) => {

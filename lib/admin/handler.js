@@ -162,7 +162,7 @@ const ROUTES = [
 
 function createHandler(options) {
   const opts = checkOptions(options)
-  const state = { capturing: false, lastCaptureAt: 0 }
+  const state = { capturing: false, lastCaptureAt: 0, series: null }
 
   async function handle(req, res, rel) {
     const client = clientAddress(req, opts)
@@ -292,10 +292,18 @@ async function ifStillThere(opts, entries, work) {
   }
 }
 
+const SERIES_ID = /^[A-Za-z0-9_-]{8,64}$/
+const SERIES_CAPTURES = 3
+
 async function takeSnapshot(res, url, opts, state) {
   if (state.capturing) return fail(res, 409, 'ERR_LEAKPROBE_BUSY', 'a capture is already running; retry later', { 'retry-after': '30' })
+  // A series (`?series=ID`, e.g. one `leakprobe check`: baseline, target, final) is let through
+  // back to back, up to SERIES_CAPTURES; the minimum interval holds between series.
+  const series = url.searchParams.get('series')
+  if (series !== null && !SERIES_ID.test(series)) return fail(res, 400, 'ERR_LEAKPROBE_INVALID_ARG', 'series must be 8-64 characters of A-Z a-z 0-9 _ -')
+  const inSeries = series !== null && state.series !== null && state.series.id === series && state.series.count < SERIES_CAPTURES
   const wait = state.lastCaptureAt + opts.minIntervalMs - Date.now()
-  if (wait > 0) {
+  if (wait > 0 && !inSeries) {
     return fail(res, 429, 'ERR_LEAKPROBE_TOO_SOON', `captures are at least ${opts.minIntervalMs} ms apart`, { 'retry-after': String(Math.ceil(wait / 1000)) })
   }
   const r = room(opts, v8.getHeapStatistics().used_heap_size)
@@ -312,6 +320,7 @@ async function takeSnapshot(res, url, opts, state) {
   } finally {
     state.capturing = false
     state.lastCaptureAt = Date.now()
+    state.series = series === null ? null : { id: series, count: inSeries ? state.series.count + 1 : 1 }
   }
   const entry = opts.store.find(c.id)
   if (withReport && entry) opts.store.saveReport(entry, c.report)

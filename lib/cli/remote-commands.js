@@ -108,8 +108,10 @@ async function checkCommand(f, load, { writeHtml, formatComparison }) {
       throw new LeakprobeError('ERR_LEAKPROBE_REMOTE', `no leakprobe route answers at ${client.where('')}: is the app running, with leakprobe.express() mounted there?`)
     }
     if (f.warmup) await progress.run(`warm-up: ${f.warmup}`, () => runToEnd([f.warmup], env, 'warm-up command'))
+    // one series: the route lets its three captures through without its minimum interval
+    const series = crypto.randomBytes(12).toString('hex')
     const shot = async (role) => {
-      const c = await progress.run(`${role} snapshot`, (s) => client.capture({ onWait: (m) => s.update(m) }), describeCapture)
+      const c = await progress.run(`${role} snapshot`, (s) => client.capture({ series, onWait: (m) => s.update(m) }), describeCapture)
       ids.push(c.id)
     }
     const runLoad = async (before) => {

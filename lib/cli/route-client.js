@@ -98,11 +98,16 @@ class RouteClient {
 
   // POST snapshots: a capture in the app's process. While the route is busy (409) or its
   // minimum interval has not passed (429), wait as it says, up to `maxWaitMs` in all.
-  async capture({ analyze = false, maxWaitMs = 5 * 60_000, onWait = () => {} } = {}) {
+  // `series`: captures that belong together (one check's three) pass the interval between them.
+  async capture({ analyze = false, series, maxWaitMs = 5 * 60_000, onWait = () => {} } = {}) {
     const until = Date.now() + maxWaitMs
+    const query = new URLSearchParams()
+    if (analyze) query.set('analyze', '1')
+    if (series) query.set('series', series)
+    const q = query.size ? `?${query}` : ''
     for (;;) {
       try {
-        const { body } = await this.json('POST', `/snapshots${analyze ? '?analyze=1' : ''}`, 201)
+        const { body } = await this.json('POST', `/snapshots${q}`, 201)
         return body
       } catch (e) {
         const waitable = (e.status === 409 || e.status === 429) && Number.isFinite(e.retryAfter)
