@@ -178,10 +178,15 @@ test('capture --url downloads the report and, when allowed, the snapshot', async
 test('check: its three captures are one series, never waiting on each other (the route\'s default interval)', async (t) => {
   const app = await startRouteApp({ minIntervalMs: undefined }) // the route's default: a capture a minute
   t.after(app.stop)
-  const r = await cli(['check', '--url', app.url, '--token', TOKEN, '--', process.execPath, '-e', '0'])
+  // a quoted $PORT in a load command of several words (no shell) means what the shell would make of it
+  const log = path.join(work, 'series-load.log')
+  const record = `require('fs').appendFileSync(${JSON.stringify(log)}, process.argv[1] + '\\n')`
+  const r = await cli(['check', '--url', app.url, '--token', TOKEN, '--', process.execPath, '-e', record, 'http://127.0.0.1:$PORT/x?u=${LEAKPROBE_URL}'])
   assert.equal(r.code, 0, r.stderr)
   assert.match(r.stdout, /compared 3 snapshots/)
   assert.doesNotMatch(r.stderr, /retrying in/)
+  const port = new URL(app.url).port
+  assert.deepEqual(fs.readFileSync(log, 'utf8').trim().split('\n'), Array(2).fill(`http://127.0.0.1:${port}/x?u=${app.url}`))
 })
 
 test('check waits out the route\'s minimum interval after another capture (429 + Retry-After)', async (t) => {
@@ -222,6 +227,7 @@ test('errors exit 2 with a message that says what to do, and leave nothing behin
     [['check', '--url', app.url, '--token', TOKEN, '--threshold', 'lots', ...load], /--threshold takes BYTES\[,COUNT\]/],
     [['check', '--url', app.url, '--token', TOKEN, '--', process.execPath, '-e', 'process.exit(3)'], /the load command .* exited with code 3/],
     [['check', '--url', app.url, '--token', TOKEN, '--', 'no-such-command-leakprobe'], /the load command .* could not be started \(command not found\)/],
+    [['check', '--url', app.url, '--token', TOKEN, '--', 'npx', 'autocannon', 'http://127.0.0.1:/'], /URL http:\/\/127\.0\.0\.1:\/ has no port: your shell expanded \$PORT .* 'http:\/\/127\.0\.0\.1:\$PORT\/'/],
     [['check', '--start', `${JSON.stringify(process.execPath)} -e "process.exit(4)"`, ...load], /the app .* exited with code 4 before its leakprobe route answered/],
   ]
   for (const [args, message] of cases) {

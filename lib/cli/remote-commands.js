@@ -64,11 +64,28 @@ async function routeAnswers(client) {
   }
 }
 
+// `http://127.0.0.1:/`: the user's shell expanded an unquoted $PORT to nothing before we ran
+function emptyPortUrl(load) {
+  return load.find((a) => /^[a-z][a-z0-9+.-]*:\/\/[^/\s:@]+:(\/|$)/i.test(a))
+}
+
+// A load command of several words runs without a shell: a quoted `$PORT` or `${LEAKPROBE_URL}`
+// reaches us as written, and means what it would have meant to the shell.
+function expandEnv(load, env) {
+  if (load.length === 1) return load // one string: the shell expands it
+  return load.map((a) => a.replace(/\$(?:\{(PORT|LEAKPROBE_URL)\}|(PORT|LEAKPROBE_URL)\b)/g, (m, braced, bare) => env[braced || bare] ?? m))
+}
+
 // leakprobe check (--url URL | --start CMD [--port P]) [options] -- LOAD COMMAND
 async function checkCommand(f, load, { writeHtml, formatComparison }) {
   if (!load.length) throw new LeakprobeError('ERR_LEAKPROBE_USAGE', 'check needs the load command after --, e.g. leakprobe check --url … -- npx autocannon -d 10 http://127.0.0.1:3000/')
   if (!f.url === !f.start) throw new LeakprobeError('ERR_LEAKPROBE_USAGE', 'check needs either --url (a running app) or --start "<command>" (leakprobe starts the app)')
   if (f.port && !f.start) throw new LeakprobeError('ERR_LEAKPROBE_USAGE', '--port goes with --start (with --url, the port is in the URL)')
+  const noPort = emptyPortUrl(load)
+  if (noPort) {
+    throw new LeakprobeError('ERR_LEAKPROBE_USAGE', `the load command's URL ${noPort} has no port: your shell expanded $PORT to nothing before leakprobe ran. ` +
+      "Quote it so that leakprobe sets it (it gives the load command PORT and LEAKPROBE_URL): -- npx autocannon -d 5 'http://127.0.0.1:$PORT/'")
+  }
   const progress = createProgress()
   const rounds = f.rounds || 1
   let token = f.token || process.env.LEAKPROBE_TOKEN
@@ -116,7 +133,7 @@ async function checkCommand(f, load, { writeHtml, formatComparison }) {
     }
     const runLoad = async (before) => {
       for (let i = 1; i <= rounds; i++) {
-        await progress.run(`load before the ${before} snapshot${rounds > 1 ? ` (round ${i} of ${rounds})` : ''}: ${load.join(' ')}`, () => runToEnd(load, env, 'load command'))
+        await progress.run(`load before the ${before} snapshot${rounds > 1 ? ` (round ${i} of ${rounds})` : ''}: ${load.join(' ')}`, () => runToEnd(expandEnv(load, env), env, 'load command'))
       }
     }
     await shot('baseline')
