@@ -156,7 +156,11 @@ export interface ClassRow {
 export interface Report {
   format: 'leakprobe-report/1'
   snapshot: { nodes: number; edges: number; totalSize: number; unreachableSize: number }
-  timings: { parseMs: number; analyzeMs: number }
+  /**
+   * `duringCapture`: made in the capture's own pass (`capture({ analyze })`), so `parseMs` is the
+   * time the snapshot was read while V8 wrote it, not a parse of a file
+   */
+  timings: { parseMs: number; analyzeMs: number; duringCapture?: true }
   top: TopNode[]
   classes: ClassRow[]
 }

@@ -148,6 +148,7 @@ async function capture(options) {
       throw new LeakprobeError('ERR_LEAKPROBE_SNAPSHOT', `the snapshot was captured to ${out.file} but could not be analyzed: ${out.reportError}`, { capture: result })
     }
     result.report = JSON.parse(out.report)
+    result.report.timings.duringCapture = true
   }
   return result
 }

@@ -55,7 +55,7 @@ function summarySection(r) {
   return `<section id="summary"><h2>Heap</h2><dl>
 <dt>objects</dt><dd>${esc(int(s.nodes))}</dd><dt>references</dt><dd>${esc(int(s.edges))}</dd>
 <dt>total size</dt><dd>${esc(bytes(s.totalSize))}</dd><dt>unreachable</dt><dd>${esc(bytes(s.unreachableSize))}</dd>
-<dt>parse / analyze</dt><dd>${esc(Math.round(r.timings.parseMs))} ms / ${esc(Math.round(r.timings.analyzeMs))} ms</dd></dl></section>`
+<dt>${r.timings.duringCapture ? 'read while V8 wrote it / analyze' : 'parse / analyze'}</dt><dd>${esc(Math.round(r.timings.parseMs))} ms / ${esc(Math.round(r.timings.analyzeMs))} ms</dd></dl></section>`
 }
 
 // ` at lib/jobs.js:15:28` beside a suspect's or a top node's name (the full URL on hover); '' without one
