@@ -214,6 +214,43 @@ test('check waits out the route\'s minimum interval after another capture (429 +
   assert.deepEqual(storedSnapshots(app.dir).length, 1, 'the check\'s snapshots were deleted after the comparison')
 })
 
+test('open: the latest report or a comparison, fetched with the token into a private page, opened in the browser', async (t) => {
+  const app = await startRouteApp()
+  t.after(app.stop)
+  const env = { ...exampleEnv, LEAKPROBE_TOKEN: TOKEN }
+  const none = await cli(['open', '--url', app.url, '--no-browser'], { env })
+  assert.equal(none.code, 2)
+  assert.match(none.stderr, /holds no snapshot yet/)
+  const ids = []
+  for (let i = 0; i < 3; i++) {
+    const r = await fetch(`${app.url}snapshots`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` } })
+    assert.equal(r.status, 201)
+    ids.push((await r.json()).id)
+  }
+  // a stand-in for the desktop's opener, first on PATH: it records what it was asked to open
+  const bin = fs.mkdtempSync(path.join(work, 'opener-'))
+  const opened = path.join(bin, 'opened.log')
+  fs.writeFileSync(path.join(bin, 'xdg-open'), `#!/bin/sh\necho "$1" >> ${JSON.stringify(opened)}\n`, { mode: 0o755 })
+  const latest = await cli(['open', '--url', app.url], { env: { ...env, PATH: `${bin}${path.delimiter}${process.env.PATH}` } })
+  assert.equal(latest.code, 0, latest.stderr)
+  const file = latest.stdout.trim()
+  assert.ok(file.endsWith(`leakprobe-${ids[2]}.html`), file)
+  assert.equal(fs.statSync(file).mode & 0o777, 0o600)
+  assert.match(fs.readFileSync(file, 'utf8'), new RegExp(`<title>leakprobe: snapshot ${ids[2]}</title>`))
+  if (process.platform === 'linux') {
+    for (let i = 0; i < 100 && !fs.existsSync(opened); i++) await new Promise((r) => setTimeout(r, 50))
+    assert.equal(fs.readFileSync(opened, 'utf8').trim(), file)
+  }
+  const out = path.join(work, 'open-compare.html')
+  const cmp = await cli(['open', '--url', app.url, '--no-browser', '--out', out, ...ids], { env })
+  assert.equal(cmp.code, 0, cmp.stderr)
+  assert.equal(cmp.stdout.trim(), out)
+  assert.match(fs.readFileSync(out, 'utf8'), /What grew, and who holds it/)
+  const two = await cli(['open', '--url', app.url, '--no-browser', ids[0], ids[1]], { env })
+  assert.equal(two.code, 2)
+  assert.match(two.stderr, /one snapshot id .* or three/)
+})
+
 test('errors exit 2 with a message that says what to do, and leave nothing behind', async (t) => {
   const app = await startRouteApp()
   t.after(app.stop)

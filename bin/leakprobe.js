@@ -30,6 +30,11 @@ commands:
                                  exit 1 with the sites, their stacks and callers as soon as the
                                  app's monitor reports a leak, 0 when --duration (600 s) ends
                                  without one. --json: one JSON object per line
+  open --url URL [--token T] [ID | BASELINE TARGET FINAL] [--out FILE] [--no-browser]
+                                 read a running app's report (the latest snapshot's, or ID's)
+                                 or comparison in a browser: fetched with the token, which a
+                                 browser cannot send, written to a private local page (its path
+                                 on stdout) and opened
   demo [--keep] [--requests N]   run a small leaky server on loopback, capture its heap, print the figures
   help                           this text
   --version                      the version
@@ -92,6 +97,7 @@ function usageError(msg) {
 
 async function main(argv) {
   const [cmd, ...rest] = argv
+  require('../lib/node-version').checkNodeVersion()
   switch (cmd) {
     case 'analyze': {
       const f = parseFlags(rest, { _: 1, json: 'boolean', html: 'string', top: 'number', paths: 'number', classes: 'number' })
@@ -157,6 +163,16 @@ async function main(argv) {
       const f = parseFlags(rest, { url: 'string', token: 'string', interval: 'seconds', duration: 'seconds', json: 'boolean' })
       if (!f.url) throw usageError('watch needs --url, the address of a running app\'s leakprobe route (e.g. http://127.0.0.1:3000/_leakprobe) whose monitor samples')
       return require('../lib/cli/watch').watchCommand(f)
+    }
+    case 'open': {
+      const f = parseFlags(rest, { _: 3, url: 'string', token: 'string', out: 'string', 'no-browser': 'boolean', timeout: 'number' })
+      if (!f.url) throw usageError('open needs --url, the address of a running app\'s leakprobe route (e.g. http://127.0.0.1:3000/_leakprobe)')
+      try {
+        return await require('../lib/cli/open-report').openCommand(f)
+      } catch (e) {
+        if (e.code === 'ERR_LEAKPROBE_USAGE') throw usageError(e.message)
+        throw e
+      }
     }
     case 'demo': {
       const f = parseFlags(rest, { keep: 'boolean', requests: 'number' })

@@ -388,7 +388,8 @@ function sendPage(res, opts) {
   const html = `<!doctype html><html><head><meta charset="utf-8"><title>leakprobe</title>
 <style>body{font:14px system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse}td,th{padding:.3em .8em;border-bottom:1px solid #ddd;text-align:left}code{background:#f3f3f3;padding:0 .3em}</style></head>
 <body><h1>leakprobe</h1><p>Endpoints (all need <code>Authorization: Bearer &lt;token&gt;</code>): <code>POST snapshots[?analyze=1]</code>, <code>GET snapshots</code>,
-<code>GET snapshots/:id/report</code>, <code>GET compare?baseline=&amp;target=&amp;final=</code>, <code>GET stats</code>, <code>GET sites[?limit=N]</code> (allocation sites, with a sampling monitor), <code>DELETE snapshots/:id</code>.</p>
+<code>GET snapshots/:id/report</code>, <code>GET compare?baseline=&amp;target=&amp;final=</code>, <code>GET stats</code>, <code>GET sites[?limit=N]</code> (allocation sites, with a sampling monitor), <code>DELETE snapshots/:id</code>.
+A browser cannot send the token: to read a report here, run <code>npx leakprobe open --url &lt;this page's address&gt; [ID]</code>, which fetches it with the token and opens a local copy.</p>
 <table><thead><tr><th>snapshot</th><th>bytes</th><th>taken</th></tr></thead><tbody>${rows || '<tr><td colspan="3">none yet</td></tr>'}</tbody></table></body></html>`
   res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'" })
   res.end(html)
