@@ -6,8 +6,10 @@
 // capture, admin-route or report code (node:crypto, node:http, …), which is ~4 MB of RSS and
 // ~15 ms of start-up in the process being measured. The addon itself loads now, so a missing
 // build still fails `require('leakprobe')` with ERR_LEAKPROBE_NATIVE.
-require('./lib/native')
 const { LeakprobeError } = require('./lib/errors')
+
+require('./lib/node-version').checkNodeVersion()
+require('./lib/native')
 
 const lazy = {
   capture: () => require('./lib/capture').capture,

@@ -146,16 +146,22 @@ const SITE_CASES = [
   { name: 'listener-per-request', at: 'http.createServer' },
   { name: 'timer-per-connection', at: "server.on('connection'" },
   { name: 'socketio-acks', at: 'async round()' },
-  { name: 'slow-leak-churn', at: 'http.createServer', reads: 30, intervalBytes: 256, roundsPerRead: 4 },
+  // the slow leak's array backing store is re-allocated as it grows (the old one freed): its
+  // samples come and go, so one window in a few misses it; a monitor reads on, so two windows
+  { name: 'slow-leak-churn', at: 'http.createServer', reads: 30, intervalBytes: 256, roundsPerRead: 4, windows: 2 },
 ]
 
 for (const c of SITE_CASES) {
   test(`sites: the leak's line is named among the top 2: ${c.name}`, async () => {
-    const s = await sites(c.name, c.reads || 16, c.intervalBytes || 4096, c.roundsPerRead || 1)
     const file = path.join(__dirname, 'scenarios', `${c.name}.js`)
     const line = lineOf(c.name, c.at)
     const at = (f) => f && f.url === file && f.line === line
-    const hit = s.growing.slice(0, 2).find((x) => at(x) || at(x.caller))
+    let s
+    let hit
+    for (let w = 0; w < (c.windows || 1) && !hit; w++) {
+      s = await sites(c.name, c.reads || 16, c.intervalBytes || 4096, c.roundsPerRead || 1)
+      hit = s.growing.slice(0, 2).find((x) => at(x) || at(x.caller))
+    }
     assert.ok(hit, `${c.name}.js:${line} in ${showSites(s)}`)
     assert.ok(hit.growth.length >= 3 && hit.growth[hit.growth.length - 1] > hit.growth[0])
     assert.ok(s.reads.every((r) => r.pauseMs >= 0 && r.heapUsed > 0))
