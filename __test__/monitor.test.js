@@ -72,7 +72,7 @@ test('monitor(): a leaking process gets growth, then leak with a comparison atta
       seen.push('leak')
       m.stop()
       const top = e.comparison && e.comparison.suspects[0]
-      process.stdout.write(JSON.stringify({ seen, floors: e.floors.length, top: top && [top.name, top.holder.edge], files: (e.snapshots || []).length }))
+      process.stdout.write(JSON.stringify({ seen, floors: e.floors.length, top: top && [top.name, top.holder.edge], files: (e.snapshots || []).length, captures: m.captures, lastCapture: m.lastCapture, lastComparison: m.lastComparison }))
     })
     setTimeout(() => { console.error('no leak event', seen); process.exit(5) }, 30000).unref()
     const keep = setInterval(() => { if (!m.running) clearInterval(keep) }, 20)
@@ -84,6 +84,17 @@ test('monitor(): a leaking process gets growth, then leak with a comparison atta
   assert.ok(out.floors >= 3 && out.floors <= 6, String(out.floors))
   assert.equal(out.files, 2)
   assert.deepEqual(out.top, ['{payload}', 'hoard'])
+  // what the metrics read: the captures by outcome and reason, the last one's timings, the suspect
+  assert.deepEqual(out.captures, {
+    taken: { growth: 1, leak: 1, near_heap_limit: 0 },
+    skipped: { no_memory: 0, in_progress: 0, no_baseline: 0 },
+    failed: { busy: 0, dir: 0, write: 0, capture: 0, other: 0 },
+  })
+  assert.equal(out.lastCapture.reason, 'leak')
+  assert.ok(out.lastCapture.durationMs > 0 && out.lastCapture.blockedMs > 0 && out.lastCapture.blockedMs <= out.lastCapture.durationMs, JSON.stringify(out.lastCapture))
+  assert.equal(out.lastComparison.leak, true)
+  assert.deepEqual([out.lastComparison.suspect.name, out.lastComparison.suspect.holder.edge], ['{payload}', 'hoard'])
+  assert.ok(out.lastComparison.suspect.retainedSize > 0 && out.lastComparison.suspect.count > 0)
 })
 
 test('monitor(): a steady process gets stats and no growth', () => {
