@@ -256,3 +256,31 @@ test('monitor({ sampling }): a read that fails stops sampling once, and the floo
   assert.equal(out.sites.running, false)
   assert.equal(out.sites.error.code, 'ERR_LEAKPROBE_SAMPLING')
 })
+
+test('monitor({ sampling }): a profile read\'s own GC does not set the next interval\'s floor', () => {
+  // the observer hears of the read's GC only after the tick, when the profile's garbage is in the
+  // heap: taken then, the next interval's floor would sit above the read's exact one
+  const r = runChild(`
+    // ticks by hand: a read is due 1 s in (6 s apart, less the half interval of slack), not again
+    const m = lp.monitor({ intervalMs: 10000, sampling: { intervalBytes: 1024, readIntervalMs: 6000, budget: 0.5 } })
+    const keep = []
+    for (let i = 0; i < 2e5; i++) keep.push({ i })
+    setTimeout(() => {
+      m._tick()
+      const read = m.samples[0]
+      setTimeout(() => {
+        m._tick()
+        const next = m.samples[1]
+        m.stop()
+        process.stdout.write(JSON.stringify({ read: read.sampling.read && read.postGcHeapUsed, gcs: [read.majorGcs, next.majorGcs], next: next.postGcHeapUsed, nextRead: next.sampling.read }))
+      }, 20)
+    }, 1100)
+  `)
+  assert.equal(r.status, 0, r.stderr)
+  const out = JSON.parse(r.stdout)
+  assert.ok(out.read > 0, 'the first tick read the profile')
+  assert.equal(out.nextRead, null, 'no read in the second tick')
+  // the read's GC reaches the observer after the first tick: the one major GC the second sees
+  assert.deepEqual(out.gcs, [out.gcs[0], out.gcs[0] + 1])
+  assert.equal(out.next, null, `only the read's GC since: no floor, got ${out.next} after ${out.read}`)
+})

@@ -5,7 +5,7 @@ const { EventEmitter } = require('node:events')
 const fs = require('node:fs')
 const path = require('node:path')
 const v8 = require('node:v8')
-const { PerformanceObserver, constants } = require('node:perf_hooks')
+const { PerformanceObserver, constants, performance } = require('node:perf_hooks')
 const native = require('./native')
 const { Trend } = require('./trend')
 const { capture, newId, DEFAULT_DIR } = require('./capture')
@@ -102,6 +102,10 @@ class Monitor extends EventEmitter {
     this._postGc = null
     this._majorGcs = 0
     this._lastMajorGcMs = 0
+    // GC entries that started before this (performance.now()) are a profile read's own, whose
+    // exact floor the read took; the observer hears of them only later, with the profile's
+    // garbage still in the heap
+    this._readGcBefore = 0
     this.sampler = null
     if (options.sampling !== undefined && options.sampling !== false) {
       this.sampler = new Sampler(samplingOptions(options.sampling))
@@ -127,6 +131,7 @@ class Monitor extends EventEmitter {
         if (kind !== constants.NODE_PERFORMANCE_GC_MAJOR) continue
         this._majorGcs++
         this._lastMajorGcMs = e.duration
+        if (e.startTime < this._readGcBefore) continue
         const used = v8.getHeapStatistics().used_heap_size
         if (this._postGc === null || used < this._postGc) this._postGc = used
       }
@@ -238,6 +243,7 @@ class Monitor extends EventEmitter {
       this._fail(new LeakprobeError('ERR_LEAKPROBE_SAMPLING', `monitor(): reading the sampling heap profile failed, sampling stopped (the heap floor is still watched): ${e.message}`, { cause: e }))
       return null
     }
+    this._readGcBefore = performance.now()
     if (this._postGc === null || rec.heapUsed < this._postGc) this._postGc = rec.heapUsed
     return rec
   }
