@@ -250,6 +250,31 @@ test('metrics: the captures by outcome and reason, the last capture\'s timings a
   assert.equal(value(prom, 'leakprobe_leak'), 1)
 })
 
+test('metrics: the monitor is read at scrape time only, once per scrape of a whole registry', () => {
+  const r = runChild(`
+    const prom = require(${JSON.stringify(require.resolve('prom-client'))})
+    const m = lp.monitor({ intervalMs: 60000, sampling: true })
+    let reads = 0
+    const sites = m.sites.bind(m)
+    m.sites = (o) => { reads++; return sites(o) }
+    const registry = new prom.Registry()
+    prom.collectDefaultMetrics({ register: registry })
+    lp.metrics(m, { prometheus: registry })
+    const out = {}
+    setTimeout(async () => {
+      out.idle = reads
+      await registry.metrics()
+      out.one = reads
+      await Promise.all([registry.metrics(), registry.getMetricsAsJSON()])
+      out.two = reads
+      m.stop()
+      process.stdout.write(JSON.stringify(out))
+    }, 200)
+  `)
+  assert.equal(r.status, 0, r.stderr)
+  assert.deepEqual(JSON.parse(r.stdout), { idle: 0, one: 1, two: 2 })
+})
+
 test('metrics: arguments are checked; a second metrics() on one registry is refused; stop() unregisters', () => {
   const r = runChild(`
     const prom = require(${JSON.stringify(require.resolve('prom-client'))})
