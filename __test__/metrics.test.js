@@ -279,6 +279,7 @@ test('metrics: arguments are checked; a second metrics() on one registry is refu
   const r = runChild(`
     const prom = require(${JSON.stringify(require.resolve('prom-client'))})
     const { MeterProvider } = require(${JSON.stringify(require.resolve('@opentelemetry/sdk-metrics'))})
+    ;(async () => {
     const m = lp.monitor({ intervalMs: 60000 })
     const codes = []
     const t = (f) => { try { f(); codes.push('ok') } catch (e) { codes.push(e.code + ': ' + e.message) } }
@@ -297,6 +298,12 @@ test('metrics: arguments are checked; a second metrics() on one registry is refu
     const after = reg.getMetricsAsArray().length
     const again = lp.metrics(m, { prometheus: reg })
     again.close()
+    // an OpenMetrics registry renames the counter when scraped; stop() still removes it
+    const om = new prom.Registry(prom.openMetricsContentType)
+    const h2 = lp.metrics(m, { prometheus: om })
+    const omText = await om.metrics()
+    h2.stop()
+    const omAfter = om.getMetricsAsArray().length
     // the default registry
     const d = lp.metrics(m, { prometheus: true })
     const inDefault = prom.register.getSingleMetric('leakprobe_leak') !== undefined
@@ -314,7 +321,8 @@ test('metrics: arguments are checked; a second metrics() on one registry is refu
     o.stop()
     o.stop()
     m.stop()
-    process.stdout.write(JSON.stringify({ codes, names, after, inDefault, stillDefault: prom.register.getSingleMetric('leakprobe_leak') !== undefined, adds, removes, otelNames: o.names }))
+    process.stdout.write(JSON.stringify({ codes, names, after, omText, omAfter, inDefault, stillDefault: prom.register.getSingleMetric('leakprobe_leak') !== undefined, adds, removes, otelNames: o.names }))
+    })().catch((e) => { console.error(e); process.exit(3) })
   `)
   assert.equal(r.status, 0, r.stderr)
   const out = JSON.parse(r.stdout)
@@ -329,6 +337,9 @@ test('metrics: arguments are checked; a second metrics() on one registry is refu
   assert.match(twice, /^ERR_LEAKPROBE_INVALID_ARG: .*already has a metric named leakprobe_heap_floor_bytes/)
   assert.deepEqual(out.names, DEFINITIONS.map((d) => d.name))
   assert.equal(out.after, 0, 'stop() removed every metric')
+  assert.match(out.omText, /^leakprobe_captures_total\{outcome="taken",reason="growth"\} 0$/m)
+  assert.match(out.omText, /^# TYPE leakprobe_captures counter$/m)
+  assert.equal(out.omAfter, 0, 'stop() removed every metric of an OpenMetrics registry')
   assert.equal(out.inDefault, true)
   assert.equal(out.stillDefault, false)
   assert.equal(out.adds, DEFINITIONS.length)

@@ -45,7 +45,7 @@ function prometheus(monitor, registry, opts) {
           return out
         }
       }
-      made.push(new LeakprobeMetric({ name: def.name, help: def.help, labelNames: def.labels.map((l) => l.name), registers: [registry] }))
+      made.push([def.name, new LeakprobeMetric({ name: def.name, help: def.help, labelNames: def.labels.map((l) => l.name), registers: [registry] })])
     }
   } catch (e) {
     remove(registry, made)
@@ -57,9 +57,10 @@ function prometheus(monitor, registry, opts) {
   }
 }
 
-// only our own: a metric registered since under the same name is someone else's
+// only our own: a metric registered since under the same name is someone else's. By the name
+// it was registered under: an OpenMetrics registry renames a counter (drops `_total`) on scrape.
 function remove(registry, made) {
-  for (const m of made) if (registry.getSingleMetric(m.name) === m) registry.removeSingleMetric(m.name)
+  for (const [name, m] of made) if (registry.getSingleMetric(name) === m) registry.removeSingleMetric(name)
   made.length = 0
 }
 
