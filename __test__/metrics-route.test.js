@@ -36,6 +36,13 @@ test('metrics text: the format escapes label values and help, and labels are cut
     if (d.unit === 'By') assert.match(d.name, /_bytes$/)
     if (d.unit === 's') assert.match(d.name, /_seconds$/)
     assert.ok(d.help.length > 20 && d.help.endsWith('.'), d.name)
+    // the OpenTelemetry name, as the Collector's Prometheus translation names it (dots to
+    // underscores, the unit as a suffix, annotations in braces dropped, _total for a counter), is
+    // the Prometheus name
+    const UNIT = { By: 'bytes', s: 'seconds', 'By/h': 'bytes_per_hour', '': '', '{capture}': '' }
+    assert.ok(d.unit in UNIT, `${d.name}: unit ${d.unit}`)
+    const translated = [d.otel.replace(/\./g, '_'), UNIT[d.unit], d.type === 'counter' ? 'total' : ''].filter(Boolean).join('_')
+    assert.equal(translated, d.name)
   }
 })
 

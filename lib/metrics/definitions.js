@@ -111,8 +111,8 @@ const SITE_LABELS = [
 ]
 
 // name: Prometheus (units in the name, `_total` for counters); otel: OpenTelemetry (semantic-
-// convention style, the unit apart: its Prometheus exporter turns `leakprobe.heap.floor` + `By`
-// into `leakprobe_heap_floor_bytes`, the same name).
+// convention style, the unit apart: the Collector's Prometheus exporters turn
+// `leakprobe.heap.floor` + `By` into `leakprobe_heap_floor_bytes`, the same name).
 const DEFINITIONS = [
   {
     name: 'leakprobe_heap_floor_bytes',
