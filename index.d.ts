@@ -12,6 +12,7 @@ export type LeakprobeErrorCode =
   | 'ERR_LEAKPROBE_NODE_VERSION'
   | 'ERR_LEAKPROBE_SPILL'
   | 'ERR_LEAKPROBE_SAMPLING'
+  | 'ERR_LEAKPROBE_MISSING_PEER'
   | 'ERR_LEAKPROBE_INTERNAL'
 
 /** Every leakprobe function rejects with this: `code` says what failed, `message` what to do. */
@@ -431,6 +432,16 @@ export declare class Monitor extends EventEmitter {
   readonly leak: { time: number; sites: Site[] | null } | null
   /** the post-GC floor is rising now (an episode of growth has started and not ended) */
   readonly growing: boolean
+  /** the monitor's captures (`capture: { dir }`, `nearHeapLimit`) by outcome and reason, since it started */
+  readonly captures: MonitorCaptureCounts
+  /** the last capture the monitor took itself (at `growth` or `leak`); null before one */
+  readonly lastCapture: { time: number; reason: 'growth' | 'leak'; durationMs: number; blockedMs: number } | null
+  /** the comparison attached to the last `leak` event, reduced to its top suspect; null before one */
+  readonly lastComparison: {
+    time: number
+    leak: boolean
+    suspect: { name: string; holder: { name: string; edge: string } | null; retainedSize: number; count: number } | null
+  } | null
   stop(): void
   on(event: 'stats', listener: (s: MonitorStats) => void): this
   on(event: 'growth' | 'leak', listener: (e: MonitorEvent) => void): this
@@ -441,6 +452,67 @@ export declare class Monitor extends EventEmitter {
 
 /** Post-GC heap samples with `growth` / `leak` events; one observer and one unref'd timer. */
 export function monitor(options?: MonitorOptions): Monitor
+
+/**
+ * taken: `growth` (the baseline), `leak` (the target), `near_heap_limit` (Node's own snapshot,
+ * gzipped); skipped: `no_memory` (it would not fit), `in_progress` (the last one had not
+ * finished), `no_baseline` (a leak with no baseline to compare with); failed, by the error:
+ * `busy` (another capture in this process), `dir`, `write`, `capture`, `other`
+ */
+export interface MonitorCaptureCounts {
+  taken: { growth: number; leak: number; near_heap_limit: number }
+  skipped: { no_memory: number; in_progress: number; no_baseline: number }
+  failed: { busy: number; dir: number; write: number; capture: number; other: number }
+}
+
+/** The parts of a prom-client `Registry` leakprobe uses. */
+export interface PromRegistryLike {
+  registerMetric(metric: unknown): void
+  removeSingleMetric(name: string): void
+  getSingleMetric(name: string): unknown
+  metrics(): Promise<string>
+}
+
+/** The parts of an @opentelemetry/api `Meter` leakprobe uses (observable instruments only). */
+export interface OtelMeterLike {
+  createObservableGauge(name: string, options?: { description?: string; unit?: string }): unknown
+  createObservableCounter(name: string, options?: { description?: string; unit?: string }): unknown
+  addBatchObservableCallback(callback: (observer: any) => void, observables: unknown[]): void
+  removeBatchObservableCallback(callback: (observer: any) => void, observables: unknown[]): void
+}
+
+interface MetricsCommonOptions {
+  /**
+   * the most allocation sites exposed (`leakprobe_site_*`, with `sampling`): the growing ones
+   * first, then the largest. 0 to 100, default 10
+   */
+  sites?: number
+}
+
+export type MetricsOptions = MetricsCommonOptions & (
+  /** a prom-client Registry, or `true` for prom-client's default `register` */
+  | { prometheus: PromRegistryLike | true; openTelemetry?: undefined }
+  /** an @opentelemetry/api Meter, or `true` for the global meter provider's meter `leakprobe` */
+  | { openTelemetry: OtelMeterLike | true; prometheus?: undefined }
+)
+
+export interface MetricsHandle {
+  /** the metric names registered (Prometheus names, or the OpenTelemetry instruments' names) */
+  readonly names: string[]
+  /** unregisters: prom-client `removeSingleMetric`, OpenTelemetry `removeBatchObservableCallback` */
+  stop(): void
+  /** the same as stop() */
+  close(): void
+}
+
+/**
+ * The monitor's leak signals as metrics in the application's own registry or meter, read from
+ * the monitor when it is scraped (nothing runs between scrapes): `leakprobe_heap_floor_bytes`,
+ * `leakprobe_heap_floor_growth_bytes_per_hour`, `leakprobe_leak`, `leakprobe_site_live_bytes`,
+ * `leakprobe_captures_total`, … (README, Metrics). `prom-client` and `@opentelemetry/api` are
+ * optional peers: asking for one that is not installed throws ERR_LEAKPROBE_MISSING_PEER.
+ */
+export function metrics(monitor: Monitor, options: MetricsOptions): MetricsHandle
 
 export interface RouteOptions {
   /**
@@ -482,7 +554,7 @@ export interface RouteOptions {
   maxBytes?: number
   /**
    * a running monitor: its samples, state and (with `sampling`) allocation sites feed GET /stats,
-   * GET /sites and the report's chart and sites
+   * GET /sites, GET /metrics (Prometheus text) and the report's chart and sites
    */
   monitor?: Monitor
   /** entries in a report's `top`. Default 20 */

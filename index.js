@@ -22,6 +22,8 @@ const lazy = {
   express: () => require('./lib/admin/express').expressRoute,
   renderHtml: () => require('./lib/html-report').renderHtml,
   snapshotRoom: () => require('./lib/admin/memory').snapshotRoom,
+  // prom-client and @opentelemetry/api are optional peers: loaded only when metrics() asks for them
+  metrics: () => require('./lib/metrics').metrics,
 }
 
 // the text the CLI prints, for a report or a comparison (test failure messages, logs)
@@ -60,4 +62,4 @@ module.exports.LeakprobeError = LeakprobeError
 // Never runs: it names the exports for Node's ESM loader, which finds a CommonJS module's named
 // exports by reading its source (`import { analyze } from 'leakprobe'`).
 // eslint-disable-next-line no-constant-condition, no-undef
-0 && (module.exports = { capture, analyze, compare, check, monitor, Monitor, handler, express, renderHtml, snapshotRoom, format, LeakprobeError })
+0 && (module.exports = { capture, analyze, compare, check, monitor, Monitor, handler, express, renderHtml, snapshotRoom, metrics, format, LeakprobeError })

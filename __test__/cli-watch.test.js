@@ -142,8 +142,56 @@ test('watch: bad URL, token or route exit 2 with a message on stderr', async (t)
   }
 })
 
+test('watch --metrics: the route\'s Prometheus text at each poll; the last one before the verdict has the leak', async (t) => {
+  const { parse, value, find } = require('./helpers/prom-text')
+  const blocks = (out) => out.split(/^(?=# leakprobe watch: )/m).filter((b) => b.startsWith('# leakprobe watch: '))
+  const steady = await startApp('steady')
+  t.after(steady.stop)
+  const r = await cli(['watch', '--url', steady.url, '--token', TOKEN, '--duration', '1.2', '--interval', '0.5', '--metrics'])
+  assert.equal(r.code, 0, r.stdout + r.stderr)
+  const polls = blocks(r.stdout.slice(0, r.stdout.indexOf('\nno leak:')))
+  assert.ok(polls.length >= 2 && polls.length <= 4, r.stdout)
+  for (const b of polls) {
+    assert.match(b, /^# leakprobe watch: http:\/\/127\.0\.0\.1:\d+\/_leakprobe\/metrics at \d{4}-\d\d-\d\dT/)
+    const p = parse(b)
+    assert.equal(value(p, 'leakprobe_leak'), 0)
+    assert.ok(value(p, 'leakprobe_heap_limit_bytes') > 0)
+    assert.equal(find(p, 'leakprobe_captures_total').length, 11)
+  }
+  assert.doesNotMatch(r.stdout, /^\d\d:\d\d:\d\d {2}floor /m, 'the text instead of the poll lines')
+  assert.match(r.stdout, /no leak: the app's monitor reported none/)
+
+  const leak = await startApp('leak')
+  t.after(leak.stop)
+  const l = await cli(['watch', '--url', leak.url, '--token', TOKEN, '--duration', '40', '--interval', '0.3', '--metrics'])
+  assert.equal(l.code, 1, l.stdout + l.stderr)
+  const last = blocks(l.stdout.slice(0, l.stdout.indexOf('\nLEAK:'))).pop()
+  const p = parse(last)
+  assert.equal(value(p, 'leakprobe_leak'), 1, last)
+  assert.ok(value(p, 'leakprobe_leak_start_time_seconds') > 0)
+  assert.ok(find(p, 'leakprobe_site_live_bytes', { function: 'remember' }).length === 1, last)
+  assert.match(l.stdout, /LEAK: the app's monitor reported a leak/)
+
+  // --json: the text in each poll's object
+  const j = await cli(['watch', '--url', steady.url, '--token', TOKEN, '--duration', '0.6', '--interval', '0.5', '--metrics', '--json'])
+  assert.equal(j.code, 0, j.stdout + j.stderr)
+  const events = j.stdout.trim().split('\n').map((x) => JSON.parse(x))
+  assert.ok(events.filter((e) => e.event === 'poll').every((e) => value(parse(e.metrics), 'leakprobe_leak') === 0))
+
+  // a route from before GET /metrics: the error says so
+  const old = http.createServer((req, res) => {
+    if (req.url.startsWith('/stats')) return res.end(JSON.stringify({ monitor: { running: true, intervalMs: 1000, sampling: false }, samples: [], leak: null, growing: false }))
+    res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'ERR_LEAKPROBE_NOT_FOUND', message: 'no such endpoint' } }))
+  })
+  servers.push(old)
+  await new Promise((res) => old.listen(0, '127.0.0.1', res))
+  const o = await cli(['watch', '--url', `http://127.0.0.1:${old.address().port}`, '--token', TOKEN, '--metrics'])
+  assert.equal(o.code, 2, o.stderr)
+  assert.match(o.stderr, /this route has no GET \/metrics: it comes from an older leakprobe/)
+})
+
 test('help lists watch', async () => {
   const r = await cli(['help'])
   assert.equal(r.code, 0)
-  assert.match(r.stdout, /watch --url URL \[--token T\] \[--interval S\] \[--duration S\] \[--json\]/)
+  assert.match(r.stdout, /watch --url URL \[--token T\] \[--interval S\] \[--duration S\] \[--json\] \[--metrics\]/)
 })

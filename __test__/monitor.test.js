@@ -72,7 +72,7 @@ test('monitor(): a leaking process gets growth, then leak with a comparison atta
       seen.push('leak')
       m.stop()
       const top = e.comparison && e.comparison.suspects[0]
-      process.stdout.write(JSON.stringify({ seen, floors: e.floors.length, top: top && [top.name, top.holder.edge], files: (e.snapshots || []).length }))
+      process.stdout.write(JSON.stringify({ seen, floors: e.floors.length, top: top && [top.name, top.holder.edge], files: (e.snapshots || []).length, captures: m.captures, lastCapture: m.lastCapture, lastComparison: m.lastComparison }))
     })
     setTimeout(() => { console.error('no leak event', seen); process.exit(5) }, 30000).unref()
     const keep = setInterval(() => { if (!m.running) clearInterval(keep) }, 20)
@@ -84,6 +84,17 @@ test('monitor(): a leaking process gets growth, then leak with a comparison atta
   assert.ok(out.floors >= 3 && out.floors <= 6, String(out.floors))
   assert.equal(out.files, 2)
   assert.deepEqual(out.top, ['{payload}', 'hoard'])
+  // what the metrics read: the captures by outcome and reason, the last one's timings, the suspect
+  assert.deepEqual(out.captures, {
+    taken: { growth: 1, leak: 1, near_heap_limit: 0 },
+    skipped: { no_memory: 0, in_progress: 0, no_baseline: 0 },
+    failed: { busy: 0, dir: 0, write: 0, capture: 0, other: 0 },
+  })
+  assert.equal(out.lastCapture.reason, 'leak')
+  assert.ok(out.lastCapture.durationMs > 0 && out.lastCapture.blockedMs > 0 && out.lastCapture.blockedMs <= out.lastCapture.durationMs, JSON.stringify(out.lastCapture))
+  assert.equal(out.lastComparison.leak, true)
+  assert.deepEqual([out.lastComparison.suspect.name, out.lastComparison.suspect.holder.edge], ['{payload}', 'hoard'])
+  assert.ok(out.lastComparison.suspect.retainedSize > 0 && out.lastComparison.suspect.count > 0)
 })
 
 test('monitor(): a steady process gets stats and no growth', () => {
@@ -244,4 +255,32 @@ test('monitor({ sampling }): a read that fails stops sampling once, and the floo
   assert.equal(out.stats, 8)
   assert.equal(out.sites.running, false)
   assert.equal(out.sites.error.code, 'ERR_LEAKPROBE_SAMPLING')
+})
+
+test('monitor({ sampling }): a profile read\'s own GC does not set the next interval\'s floor', () => {
+  // the observer hears of the read's GC only after the tick, when the profile's garbage is in the
+  // heap: taken then, the next interval's floor would sit above the read's exact one
+  const r = runChild(`
+    // ticks by hand: a read is due 1 s in (6 s apart, less the half interval of slack), not again
+    const m = lp.monitor({ intervalMs: 10000, sampling: { intervalBytes: 1024, readIntervalMs: 6000, budget: 0.5 } })
+    const keep = []
+    for (let i = 0; i < 2e5; i++) keep.push({ i })
+    setTimeout(() => {
+      m._tick()
+      const read = m.samples[0]
+      setTimeout(() => {
+        m._tick()
+        const next = m.samples[1]
+        m.stop()
+        process.stdout.write(JSON.stringify({ read: read.sampling.read && read.postGcHeapUsed, gcs: [read.majorGcs, next.majorGcs], next: next.postGcHeapUsed, nextRead: next.sampling.read }))
+      }, 20)
+    }, 1100)
+  `)
+  assert.equal(r.status, 0, r.stderr)
+  const out = JSON.parse(r.stdout)
+  assert.ok(out.read > 0, 'the first tick read the profile')
+  assert.equal(out.nextRead, null, 'no read in the second tick')
+  // the read's GC reaches the observer after the first tick: the one major GC the second sees
+  assert.deepEqual(out.gcs, [out.gcs[0], out.gcs[0] + 1])
+  assert.equal(out.next, null, `only the read's GC since: no floor, got ${out.next} after ${out.read}`)
 })

@@ -23,13 +23,14 @@ commands:
                                  target, LOAD COMMAND, final, compared in the app; exit 1 on a
                                  leak, 0 when clean. --start runs the app with $PORT and
                                  $LEAKPROBE_TOKEN set and stops it at the end
-  watch --url URL [--token T] [--interval S] [--duration S] [--json]
+  watch --url URL [--token T] [--interval S] [--duration S] [--json] [--metrics]
                                  poll a running app's route (GET /stats) every S seconds (10): a
                                  line per poll with the heap floor after GC, its slope and the top
                                  growing allocation sites (the route's monitor({ sampling: true }));
                                  exit 1 with the sites, their stacks and callers as soon as the
                                  app's monitor reports a leak, 0 when --duration (600 s) ends
-                                 without one. --json: one JSON object per line
+                                 without one. --json: one JSON object per line. --metrics: print
+                                 the route's GET /metrics (Prometheus text) at each poll instead
   open --url URL [--token T] [ID | BASELINE TARGET FINAL] [--out FILE] [--no-browser]
                                  read a running app's report (the latest snapshot's, or ID's)
                                  or comparison in a browser: fetched with the token, which a
@@ -160,7 +161,7 @@ async function main(argv) {
       }
     }
     case 'watch': {
-      const f = parseFlags(rest, { url: 'string', token: 'string', interval: 'seconds', duration: 'seconds', json: 'boolean' })
+      const f = parseFlags(rest, { url: 'string', token: 'string', interval: 'seconds', duration: 'seconds', json: 'boolean', metrics: 'boolean' })
       if (!f.url) throw usageError('watch needs --url, the address of a running app\'s leakprobe route (e.g. http://127.0.0.1:3000/_leakprobe) whose monitor samples')
       return require('../lib/cli/watch').watchCommand(f)
     }

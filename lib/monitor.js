@@ -5,7 +5,7 @@ const { EventEmitter } = require('node:events')
 const fs = require('node:fs')
 const path = require('node:path')
 const v8 = require('node:v8')
-const { PerformanceObserver, constants } = require('node:perf_hooks')
+const { PerformanceObserver, constants, performance } = require('node:perf_hooks')
 const native = require('./native')
 const { Trend } = require('./trend')
 const { capture, newId, DEFAULT_DIR } = require('./capture')
@@ -17,6 +17,33 @@ const { Sampler, samplingOptions } = require('./sampling')
 const memory = require('./admin/memory')
 
 const NEAR_LIMIT_FILE = /^Heap\.\d{8}\.\d{6}\.(\d+)\.\d+\.\d+\.heapsnapshot$/
+
+// The monitor's captures by outcome and reason, a fixed set (metrics label them; lib/metrics/):
+// taken — `growth` (the baseline), `leak` (the target), `near_heap_limit` (Node's own, gzipped);
+// skipped — `no_memory` (snapshotRoom() said no), `in_progress` (the monitor's last capture had
+// not finished), `no_baseline` (a leak without a baseline to compare with);
+// failed — by the error's code: `busy` (another capture in this process), `dir`, `write`,
+// `capture`, else `other`.
+const CAPTURE_REASONS = {
+  taken: ['growth', 'leak', 'near_heap_limit'],
+  skipped: ['no_memory', 'in_progress', 'no_baseline'],
+  failed: ['busy', 'dir', 'write', 'capture', 'other'],
+}
+const FAILED_BY_CODE = {
+  ERR_LEAKPROBE_BUSY: 'busy',
+  ERR_LEAKPROBE_DIR: 'dir',
+  ERR_LEAKPROBE_WRITE: 'write',
+  ERR_LEAKPROBE_CAPTURE: 'capture',
+}
+
+function captureCounts() {
+  const out = {}
+  for (const [outcome, reasons] of Object.entries(CAPTURE_REASONS)) {
+    out[outcome] = {}
+    for (const r of reasons) out[outcome][r] = 0
+  }
+  return out
+}
 
 function num(name, v, dflt, min, max = Infinity) {
   if (v === undefined) return dflt
@@ -75,6 +102,10 @@ class Monitor extends EventEmitter {
     this._postGc = null
     this._majorGcs = 0
     this._lastMajorGcMs = 0
+    // GC entries that started before this (performance.now()) are a profile read's own, whose
+    // exact floor the read took; the observer hears of them only later, with the profile's
+    // garbage still in the heap
+    this._readGcBefore = 0
     this.sampler = null
     if (options.sampling !== undefined && options.sampling !== false) {
       this.sampler = new Sampler(samplingOptions(options.sampling))
@@ -89,12 +120,18 @@ class Monitor extends EventEmitter {
     this._baselinePending = null
     this._busy = false
     this._leak = null
+    // what the metrics read (O(1), set where the events are): captures by outcome and reason,
+    // the last capture's timings, the last comparison's top suspect
+    this.captures = captureCounts()
+    this.lastCapture = null
+    this.lastComparison = null
     this._observer = new PerformanceObserver((list) => {
       for (const e of list.getEntries()) {
         const kind = e.detail ? e.detail.kind : e.kind
         if (kind !== constants.NODE_PERFORMANCE_GC_MAJOR) continue
         this._majorGcs++
         this._lastMajorGcMs = e.duration
+        if (e.startTime < this._readGcBefore) continue
         const used = v8.getHeapStatistics().used_heap_size
         if (this._postGc === null || used < this._postGc) this._postGc = used
       }
@@ -206,6 +243,7 @@ class Monitor extends EventEmitter {
       this._fail(new LeakprobeError('ERR_LEAKPROBE_SAMPLING', `monitor(): reading the sampling heap profile failed, sampling stopped (the heap floor is still watched): ${e.message}`, { cause: e }))
       return null
     }
+    this._readGcBefore = performance.now()
     if (this._postGc === null || rec.heapUsed < this._postGc) this._postGc = rec.heapUsed
     return rec
   }
@@ -234,10 +272,13 @@ class Monitor extends EventEmitter {
     const event = this._event(stats)
     const wantBaseline = this.captureDir && !this._baseline && !this._baselinePending
     const skipped = wantBaseline ? this._noRoom() : null
-    if (skipped) event.skipped = skipped
+    if (skipped) {
+      event.skipped = skipped
+      this.captures.skipped.no_memory++
+    }
     this._tell('growth', event)
     if (wantBaseline && !skipped) {
-      this._baselinePending = capture({ dir: this.captureDir })
+      this._baselinePending = this._capture('growth')
         .then((c) => { this._baseline = c })
         .catch((e) => this._fail(e))
         .finally(() => { this._baselinePending = null })
@@ -248,18 +289,24 @@ class Monitor extends EventEmitter {
     const event = this._event(stats)
     // at once: a capture below may take a while before the event fires
     this._leak = { time: stats.time, sites: event.sites || null }
+    if (this.captureDir && this._busy) this.captures.skipped.in_progress++
     if (this.captureDir && !this._busy) {
       this._busy = true
       try {
         // the baseline taken at `growth` may still be on its way
         if (this._baselinePending) await this._baselinePending
         const skipped = this._noRoom()
-        if (skipped) event.skipped = skipped
-        else if (this._baseline) {
-          const target = await capture({ dir: this.captureDir })
+        if (skipped) {
+          event.skipped = skipped
+          this.captures.skipped.no_memory++
+        } else if (this._baseline) {
+          const target = await this._capture('leak')
           event.snapshots = [this._baseline, target]
           event.comparison = await compare(this._baseline, target)
+          this._noteComparison(event.comparison)
           this._baseline = null
+        } else {
+          this.captures.skipped.no_baseline++
         }
       } catch (e) {
         this._fail(e)
@@ -268,6 +315,34 @@ class Monitor extends EventEmitter {
       }
     }
     this._tell('leak', event)
+  }
+
+  // a capture of the monitor's, counted by outcome, its timings kept
+  async _capture(reason) {
+    let c
+    try {
+      c = await capture({ dir: this.captureDir })
+    } catch (e) {
+      this._captureFailed(e)
+      throw e
+    }
+    this.captures.taken[reason]++
+    this.lastCapture = { time: Date.now(), reason, durationMs: c.durationMs, blockedMs: c.blockedMs }
+    return c
+  }
+
+  _captureFailed(e) {
+    this.captures.failed[FAILED_BY_CODE[e && e.code] || 'other']++
+  }
+
+  // the comparison's top suspect: its class, holder and size (nothing from the heap's strings)
+  _noteComparison(c) {
+    const s = c && c.suspects && c.suspects[0]
+    this.lastComparison = {
+      time: Date.now(),
+      leak: Boolean(c && c.leak),
+      suspect: s ? { name: s.name, holder: s.holder ? { name: s.holder.name, edge: s.holder.edge } : null, retainedSize: s.retainedSize, count: s.count } : null,
+    }
   }
 
   async _pollNearLimit() {
@@ -296,8 +371,15 @@ class Monitor extends EventEmitter {
       n.sizes.delete(file)
       n.busy = true
       try {
-        if (n.dir === DEFAULT_DIR) ensurePrivateDir(n.dir, { what: "leakprobe's default capture directory" })
-        const out = JSON.parse(await native.compressFile(file, n.dir, `${newId()}.heapsnapshot.gz`, 3, true).catch((e) => { throw fromNative(e) }))
+        let out
+        try {
+          if (n.dir === DEFAULT_DIR) ensurePrivateDir(n.dir, { what: "leakprobe's default capture directory" })
+          out = JSON.parse(await native.compressFile(file, n.dir, `${newId()}.heapsnapshot.gz`, 3, true).catch((e) => { throw fromNative(e) }))
+        } catch (e) {
+          this._captureFailed(e)
+          throw e
+        }
+        this.captures.taken.near_heap_limit++
         const report = await analyze(out.file)
         this._tell('snapshot', { source: 'near-heap-limit', original: file, pid, ...out, report })
       } catch (e) {
@@ -322,4 +404,4 @@ function monitor(options) {
   return new Monitor(options)
 }
 
-module.exports = { monitor, Monitor, diagnosticDir }
+module.exports = { monitor, Monitor, diagnosticDir, CAPTURE_REASONS }

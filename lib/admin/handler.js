@@ -158,6 +158,7 @@ const ROUTES = [
   { re: /^\/compare$/, methods: ['GET'], name: 'compare' },
   { re: /^\/stats$/, methods: ['GET'], name: 'stats' },
   { re: /^\/sites$/, methods: ['GET'], name: 'sites' },
+  { re: /^\/metrics$/, methods: ['GET'], name: 'metrics' },
 ]
 
 function createHandler(options) {
@@ -258,6 +259,15 @@ function createHandler(options) {
         if (!sites) return fail(res, 404, 'ERR_LEAKPROBE_NO_SAMPLING', noSamplingMessage(opts.monitor))
         if (wantsHtml(req)) return sendHtml(res, renderHtml({ sites, samples: opts.monitor.samples, title: 'leakprobe: allocation sites' }))
         return send(res, 200, sites)
+      }
+      case 'GET metrics': {
+        // Prometheus text of the monitor's state (lib/metrics/), without prom-client
+        if (!opts.monitor) return fail(res, 404, 'ERR_LEAKPROBE_NO_MONITOR', 'metrics are the route\'s monitor\'s state, and this route has no monitor: pass `monitor: leakprobe.monitor()` (with `sampling: true` for allocation sites) to the route\'s `monitor` option')
+        const { metricsText, CONTENT_TYPE } = require('../metrics/exposition')
+        const text = metricsText(opts.monitor)
+        res.writeHead(200, { 'content-type': CONTENT_TYPE, 'cache-control': 'no-store', 'content-length': Buffer.byteLength(text) })
+        res.end(text)
+        return
       }
     }
   }
@@ -388,7 +398,7 @@ function sendPage(res, opts) {
   const html = `<!doctype html><html><head><meta charset="utf-8"><title>leakprobe</title>
 <style>body{font:14px system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse}td,th{padding:.3em .8em;border-bottom:1px solid #ddd;text-align:left}code{background:#f3f3f3;padding:0 .3em}</style></head>
 <body><h1>leakprobe</h1><p>Endpoints (all need <code>Authorization: Bearer &lt;token&gt;</code>): <code>POST snapshots[?analyze=1]</code>, <code>GET snapshots</code>,
-<code>GET snapshots/:id/report</code>, <code>GET compare?baseline=&amp;target=&amp;final=</code>, <code>GET stats</code>, <code>GET sites[?limit=N]</code> (allocation sites, with a sampling monitor), <code>DELETE snapshots/:id</code>.
+<code>GET snapshots/:id/report</code>, <code>GET compare?baseline=&amp;target=&amp;final=</code>, <code>GET stats</code>, <code>GET sites[?limit=N]</code> (allocation sites, with a sampling monitor), <code>GET metrics</code> (the monitor's state as Prometheus text), <code>DELETE snapshots/:id</code>.
 A browser cannot send the token: to read a report here, run <code>npx leakprobe open --url &lt;this page's address&gt; [ID]</code>, which fetches it with the token and opens a local copy.</p>
 <table><thead><tr><th>snapshot</th><th>bytes</th><th>taken</th></tr></thead><tbody>${rows || '<tr><td colspan="3">none yet</td></tr>'}</tbody></table></body></html>`
   res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'" })

@@ -82,6 +82,16 @@ class RouteClient {
     throw this.statusError(method, rel, status, headers, body)
   }
 
+  // a text answer (GET /metrics): the body as a string; errors as json()'s
+  async text(method, rel, expect, accept = 'text/plain') {
+    const { status, headers, res } = await this.open(method, rel, { accept })
+    const text = await readAll(res)
+    if (status === expect) return { text, headers }
+    let body = null
+    try { body = JSON.parse(text) } catch { /* not ours */ }
+    throw this.statusError(method, rel, status, headers, body)
+  }
+
   statusError(method, rel, status, headers, body) {
     const err = body && body.error ? body.error : null
     const said = err ? `HTTP ${status} ${err.code}: ${err.message}` : `HTTP ${status}`

@@ -3,6 +3,8 @@
 // poll — the post-GC heap floor, its slope, the top growing allocation sites — until the app's
 // monitor reports a leak (exit 1, with the sites, their stacks and callers) or the duration ends
 // (exit 0). The app does the work (monitor({ sampling }) in its process); this side only reads.
+// --metrics: each poll prints the route's GET /metrics instead (Prometheus text: the fleet
+// metrics of README's Metrics, as a scrape would see them), after a `# ` comment line.
 const path = require('node:path')
 const { RouteClient } = require('./route-client')
 const { bytes } = require('../format')
@@ -80,7 +82,19 @@ const siteLite = ({ stack, ...s }) => s
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
 
-// leakprobe watch --url URL [--token T] [--interval S] [--duration S] [--json]
+// the route's GET /metrics; a route from before it answers 404 ERR_LEAKPROBE_NOT_FOUND
+async function fetchMetrics(client) {
+  try {
+    return (await client.text('GET', '/metrics', 200)).text
+  } catch (e) {
+    if (e.status === 404 && e.remoteCode === 'ERR_LEAKPROBE_NOT_FOUND') {
+      e.message += ' — this route has no GET /metrics: it comes from an older leakprobe (watch without --metrics still works)'
+    }
+    throw e
+  }
+}
+
+// leakprobe watch --url URL [--token T] [--interval S] [--duration S] [--json] [--metrics]
 async function watchCommand(f, { stdout = process.stdout, stderr = process.stderr } = {}) {
   const intervalMs = (f.interval === undefined ? 10 : f.interval) * 1000
   const durationMs = (f.duration === undefined ? 600 : f.duration) * 1000
@@ -117,7 +131,14 @@ async function watchCommand(f, { stdout = process.stdout, stderr = process.stder
       growing: Boolean(stats.growing),
       sites: sites ? (sites.growing || []).slice(0, SITES_PER_LINE) : null,
     }
-    print(f.json ? JSON.stringify({ event: 'poll', ...poll, time: new Date(poll.time).toISOString(), sites: poll.sites && poll.sites.map(siteLite) }) : pollLine(poll))
+    const metrics = f.metrics ? await fetchMetrics(client) : null
+    if (f.json) {
+      print(JSON.stringify({ event: 'poll', ...poll, time: new Date(poll.time).toISOString(), sites: poll.sites && poll.sites.map(siteLite), ...(f.metrics ? { metrics } : {}) }))
+    } else if (f.metrics) {
+      stdout.write(`# leakprobe watch: ${client.where('/metrics')} at ${new Date(poll.time).toISOString()}\n${metrics}`)
+    } else {
+      print(pollLine(poll))
+    }
     if (stats.leak) {
       const v = { leakTime: stats.leak.time, startedAt, firstFloor, floor, slopePerMinute: poll.slopePerMinute, sites: stats.leak.sites === undefined ? null : stats.leak.sites }
       print(f.json ? JSON.stringify({ event: 'leak', time: new Date(v.leakTime).toISOString(), floor, firstFloor, slopePerMinute: v.slopePerMinute, sites: v.sites }) : verdictText(v))
