@@ -1,5 +1,5 @@
 'use strict'
-// The fleet metrics (DESIGN §8): one table of what leakprobe exposes, read from a monitor at
+// The fleet metrics (README: Metrics): one table of what leakprobe exposes, read from a monitor at
 // scrape time. The Prometheus text of the route (exposition.js), the prom-client adapter and the
 // OpenTelemetry adapter all render this table; nothing here runs between scrapes.
 //

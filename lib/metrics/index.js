@@ -1,5 +1,5 @@
 'use strict'
-// leakprobe.metrics(monitor, { prometheus: registry } | { openTelemetry: meter }) (DESIGN §8):
+// leakprobe.metrics(monitor, { prometheus: registry } | { openTelemetry: meter }) (README: Metrics):
 // the monitor's leak signals in the application's metrics system, read at scrape time.
 const { invalidArg } = require('../errors')
 const { Monitor } = require('../monitor')
