@@ -105,6 +105,17 @@ test('SiteHistory: growing sites ranked by their rise, with their share of the f
   assert.deepEqual(h.largest(2).map((s) => s.fn), ['(V8 API)', 'big'])
 })
 
+test('SiteHistory: a site names nothing when the floor did not rise with it', () => {
+  const rising = [0, 2e5, 4e5, 6e5, 8e5, 1e6]
+  // the floor stayed put: what rose here was given back elsewhere (code warming up, a cache
+  // filling as another empties)
+  assert.deepEqual(history({ warm: rising }, { floor: [50e6, 50e6, 49.9e6, 50e6, 50.1e6, 50e6] }).growing(), [])
+  // the floor rose by less than half the site's rise: the site does not explain it
+  assert.deepEqual(history({ warm: rising }, { floor: [50e6, 50e6, 50.1e6, 50.2e6, 50.3e6, 50.4e6] }).growing(), [])
+  // the floor rose with it: named
+  assert.deepEqual(history({ leak: rising }, { floor: [50e6, 50.2e6, 50.4e6, 50.6e6, 50.8e6, 51e6] }).growing().map((x) => x.fn), ['leak'])
+})
+
 test('SiteHistory: memory is bounded by sites and reads, and the largest site stays', () => {
   const h = new SiteHistory({ intervalBytes: K, maxSites: 50, maxReads: 10 })
   for (let i = 0; i < 40; i++) {
