@@ -12,7 +12,7 @@ use crate::graph::kinds::edge_name;
 use crate::graph::{Kinds, NO_DISTANCE};
 use crate::snapshot::HeapSnapshot;
 use serde::Serialize;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 
 #[derive(Debug, Clone, Copy)]
 pub struct CompareOptions {
@@ -296,26 +296,60 @@ fn is_container(s: &HeapSnapshot, k: &Kinds, v: u32) -> bool {
 
 const NO_EDGE: u32 = u32::MAX;
 
-/// For every node, the edge into it on a shortest path from the GC roots, chosen as the
-/// retainer paths of the report choose (highest retainer first, its last non-weak edge), in one
-/// pass over the edges instead of a retainer scan per node.
-fn shortest_parent_edges(s: &HeapSnapshot, a: &Analysis) -> Vec<u32> {
+/// For every node, the edge into it on the path a developer would recognise: breadth-first
+/// from the user roots (the globals, hence the module scopes) through the program's own
+/// objects first; then through Node's internals (`internal`: a timer list, a socket's stream
+/// state) for what only they reach; then from V8's own roots (stack, handles) for the rest.
+/// Each parent is one BFS level up: walks over it always end. The root's edges are never
+/// parents: a path starts at a user root or at a GC root such as `(Stack roots)`.
+fn preferred_parent_edges(s: &HeapSnapshot, a: &Analysis, internal: &[bool]) -> Vec<u32> {
   let n = s.node_count();
   let mut parent = vec![NO_EDGE; n];
-  for src in (1..n as u32).rev() {
-    let ds = a.distances[src as usize];
-    if ds == NO_DISTANCE {
-      continue;
-    }
-    for e in s.edges_of(src).rev() {
+  let mut seen = vec![false; n];
+  let mut queue: VecDeque<u32> = VecDeque::new();
+  let mut deferred: Vec<u32> = Vec::new();
+  if n == 0 {
+    return parent;
+  }
+  seen[0] = true;
+  let expand = |u: u32, queue: &mut VecDeque<u32>, seen: &mut [bool], parent: &mut [u32]| {
+    for e in s.edges_of(u) {
       if s.edge_type(e) == a.kinds.e_weak {
         continue;
       }
       let to = s.edge_to(e) as usize;
-      let dt = a.distances[to];
-      if parent[to] == NO_EDGE && dt > 1 && dt == ds + 1 {
+      if !seen[to] {
+        seen[to] = true;
         parent[to] = e as u32;
+        queue.push_back(to as u32);
       }
+    }
+  };
+  for v in 1..n {
+    if a.distances[v] == 1 {
+      seen[v] = true;
+      queue.push_back(v as u32);
+    }
+  }
+  for phase in 0..3 {
+    if phase == 1 {
+      queue.extend(deferred.drain(..));
+    } else if phase == 2 {
+      // V8's own roots, for what the program's roots do not reach
+      for e in s.edges_of(0) {
+        let to = s.edge_to(e) as usize;
+        if !seen[to] && s.edge_type(e) != a.kinds.e_weak {
+          seen[to] = true;
+          queue.push_back(to as u32);
+        }
+      }
+    }
+    while let Some(u) = queue.pop_front() {
+      if phase == 0 && internal[u as usize] {
+        deferred.push(u);
+        continue;
+      }
+      expand(u, &mut queue, &mut seen, &mut parent);
     }
   }
   parent
@@ -406,7 +440,8 @@ fn find_suspects(
         && in_target[v]
     })
     .collect();
-  let parent = shortest_parent_edges(s, a);
+  let internal = locations::in_node_internals(s, k);
+  let parent = preferred_parent_edges(s, a, &internal);
   let mut holders = Holders::new(s, a, &parent, &candidate, &existed);
   let mut groups: Vec<Group> = Vec::new();
   let mut by_key: HashMap<(String, String), usize> = HashMap::new();
@@ -592,7 +627,7 @@ fn find_suspects(
   rank(&mut suspects);
   suspects.truncate(opts.suspects);
   for sp in &mut suspects {
-    sp.path = path_steps(s, a, &parent, sp.largest);
+    sp.path = path_steps(s, a, &parent, &internal, sp.largest);
   }
   suspects
 }
@@ -879,7 +914,7 @@ fn edge_label(s: &HeapSnapshot, k: &Kinds, edges: &[u32], fallback: bool) -> (St
 /// Longest run of steps collapsed into one (`(undoRequest.context → system / Context.prev) ×180`).
 const MAX_SPAN: usize = 4;
 
-fn path_steps(s: &HeapSnapshot, a: &Analysis, parent: &[u32], v: u32) -> Vec<PathStep> {
+fn path_steps(s: &HeapSnapshot, a: &Analysis, parent: &[u32], internal: &[bool], v: u32) -> Vec<PathStep> {
   let k = &a.kinds;
   // (node, edge from it to the next step) from the object up; bounded: distances decrease
   let mut raw: Vec<(u32, u32)> = vec![(v, NO_EDGE)];
@@ -928,7 +963,7 @@ fn path_steps(s: &HeapSnapshot, a: &Analysis, parent: &[u32], v: u32) -> Vec<Pat
     },
     repeat: (repeat > 1).then_some(repeat),
     repeat_steps: (repeat > 1 && span > 1).then_some(span as u32),
-    internal: false,
+    internal: e != NO_EDGE && internal[node as usize],
   };
   let mut out = Vec::new();
   let mut i = 0;
