@@ -325,8 +325,8 @@ fn preferred_parent_edges(s: &HeapSnapshot, a: &Analysis, internal: &[bool]) -> 
       }
     }
   };
-  for v in 1..n {
-    if a.distances[v] == 1 {
+  for (v, &d) in a.distances.iter().enumerate().take(n).skip(1) {
+    if d == 1 {
       seen[v] = true;
       queue.push_back(v as u32);
     }
