@@ -604,27 +604,33 @@ fn find_suspects(
   rank(&mut suspects);
   // the group's own counts, for the groups reported and every one that may be a leak: the
   // group must have gained objects from each snapshot to the next as well
+  // until every group that may be reported has them: a group that loses its `leak` flag
+  // moves down and lets others up (each round only clears flags, so this ends)
   let mut own: Vec<usize> = (0..suspects.len())
     .filter(|&i| i < opts.suspects || suspects[i].leak)
     .collect();
-  own.truncate(opts.suspects.max(1) * 4);
-  let counts = own_counts(
-    &suspects,
-    &own,
-    s,
-    a,
-    &mut holders,
-    &existed,
-    &in_target,
-    target.is_some(),
-  );
-  for (&i, c) in own.iter().zip(counts) {
-    let sp = &mut suspects[i];
-    sp.growing = sp.growing && c.windows(2).all(|w| w[1] > w[0]);
-    sp.leak = sp.leak && sp.growing;
-    sp.counts = c;
+  while !own.is_empty() {
+    let counts = own_counts(
+      &suspects,
+      &own,
+      s,
+      a,
+      &mut holders,
+      &existed,
+      &in_target,
+      target.is_some(),
+    );
+    for (&i, c) in own.iter().zip(counts) {
+      let sp = &mut suspects[i];
+      sp.growing = sp.growing && c.windows(2).all(|w| w[1] > w[0]);
+      sp.leak = sp.leak && sp.growing;
+      sp.counts = c;
+    }
+    rank(&mut suspects);
+    own = (0..suspects.len().min(opts.suspects))
+      .filter(|&i| suspects[i].counts.is_empty())
+      .collect();
   }
-  rank(&mut suspects);
   suspects.truncate(opts.suspects);
   for sp in &mut suspects {
     sp.path = path_steps(s, a, &parent, &internal, sp.largest);
@@ -671,8 +677,7 @@ fn own_counts(
     let Some(list) = by_kind.get(&kind_of(s, a, v)) else {
       continue;
     };
-    let held = holders.of(v);
-    let name = match held.holder {
+    let name = match holders.holder_of(v) {
       Some(h) if s.node_type[h as usize] == k.synthetic => s.node_name_str(h),
       Some(h) => a.classes.names[a.classes.of(h as usize) as usize].as_str(),
       None => "(GC roots)",
@@ -726,7 +731,12 @@ struct Holders<'a> {
   /// per node: the candidate nearest the holder strictly above it, or NO_NODE
   memo_top: Vec<u32>,
   found: Vec<(Option<u32>, (String, String))>,
+  /// per node: the holder `holder_of` found (ROOTS: none), NO_NODE: not walked yet
+  light: Vec<u32>,
 }
+
+/// `holder_of`'s mark for "held by no object" (the walk reached a root without a holder).
+const ROOTS: u32 = u32::MAX - 1;
 
 impl<'a> Holders<'a> {
   fn new(
@@ -746,6 +756,7 @@ impl<'a> Holders<'a> {
       memo: vec![NO_NODE; n],
       memo_top: vec![NO_NODE; n],
       found: Vec::new(),
+      light: Vec::new(),
     }
   }
 
@@ -757,6 +768,52 @@ impl<'a> Holders<'a> {
     self.candidate[up as usize]
       || kind_of(s, self.a, up) == kind_of(s, self.a, v)
       || (!self.existed[up as usize] && !is_container(s, k, up) && !is_module_scope(s, k, up))
+  }
+
+  /// `of` without the edge labels (remembered apart, one u32 per node): who holds each object
+  /// of a group's kind, for the group's own counts over every such object of the heap.
+  fn holder_of(&mut self, v: u32) -> Option<u32> {
+    let (s, k) = (self.s, &self.a.kinds);
+    if self.light.is_empty() {
+      self.light = vec![NO_NODE; s.node_count()];
+    }
+    let mut on_the_way: Vec<u32> = vec![v];
+    let mut cur = v;
+    let mut found: Option<u32> = None;
+    for _ in 0..s.node_count() {
+      let e = self.parent[cur as usize];
+      if e == NO_EDGE {
+        break;
+      }
+      let up = edge_source(s, e);
+      cur = up;
+      if s.node_type[up as usize] == k.synthetic {
+        found = Some(up);
+        break;
+      }
+      if self.in_group(up, v) {
+        let known = self.light[up as usize];
+        if known != NO_NODE {
+          found = (known != ROOTS).then_some(known);
+          cur = v; // the answer is known: no fallback below
+          break;
+        }
+        on_the_way.push(up);
+        continue;
+      }
+      if !is_container(s, k, up) {
+        found = Some(up);
+        break;
+      }
+    }
+    if found.is_none() && cur != v {
+      found = Some(cur);
+    }
+    let mark = found.unwrap_or(ROOTS);
+    for w in on_the_way {
+      self.light[w as usize] = mark;
+    }
+    found
   }
 
   /// Walks up the shortest path from a leaked object to the nearest ancestor that existed in

@@ -627,3 +627,56 @@ fn a_key_the_whole_group_shares_is_a_name() {
     ("Socket", "_events.end")
   );
 }
+
+/// Jobs a queue took once (between the baseline and the target, none since: `queued`) beside
+/// a pool that keeps gaining Jobs (`pooled`, all kept).
+fn queue_and_pool(queued: u32, pooled: u32) -> HeapSnapshot {
+  let (mut b, g) = Ids::new();
+  let q = b.node("object", "Queue", 40, 5);
+  let arr = b.node("array", "", 16, 7);
+  let pool = b.node("object", "Pool", 40, 9);
+  let parr = b.node("array", "", 16, 11);
+  b.edge(g, "property", "queue", q);
+  b.edge(q, "internal", "elements", arr);
+  b.edge(g, "property", "pool", pool);
+  b.edge(pool, "internal", "elements", parr);
+  for i in 0..queued {
+    let j = b.node("object", "Job", 4000, 1000 + 2 * i);
+    b.edge(arr, "element", &i.to_string(), j);
+  }
+  for i in 0..pooled {
+    let j = b.node("object", "Job", 80, 5000 + 2 * i);
+    b.edge(parr, "element", &i.to_string(), j);
+  }
+  b.build()
+}
+
+#[test]
+fn a_group_that_stopped_gaining_objects_is_not_the_leak() {
+  // the class grows (the pool's Jobs), but the queue's own Jobs stopped after the target: the
+  // queue is listed, not the verdict; the pool's group, beyond the first cut, is
+  let c = run(
+    queue_and_pool(0, 5),
+    Some(queue_and_pool(10, 10)),
+    queue_and_pool(10, 20),
+    CompareOptions {
+      suspects: 1,
+      ..loose()
+    },
+  );
+  assert!(c.leak, "{c:#?}");
+  assert_eq!(c.suspects.len(), 1);
+  let top = &c.suspects[0];
+  assert_eq!((top.holder.name.as_str(), top.count), ("Pool", 5));
+  assert_eq!(top.counts, vec![5, 10, 20]);
+  assert_eq!(top.class_counts, vec![5, 20, 30]);
+  let both = run(
+    queue_and_pool(0, 5),
+    Some(queue_and_pool(10, 10)),
+    queue_and_pool(10, 20),
+    loose(),
+  );
+  let queue = both.suspects.iter().find(|s| s.holder.name == "Queue").unwrap();
+  assert_eq!(queue.counts, vec![0, 10, 10]);
+  assert!(!queue.growing && !queue.leak);
+}
