@@ -118,8 +118,12 @@ pub struct Suspect {
 pub struct Holder {
   pub id: u64,
   pub name: String,
-  /// the named edges from the holder down to the leaking objects (`acks`, `_events.request`)
+  /// the named edges from the holder down to the leaking objects (`acks`, `_events.request`;
+  /// `sessions[*]` where the keys are data)
   pub edge: String,
+  /// with a summarised edge (`sessions[*]`): how many keys that dictionary has
+  #[serde(skip_serializing_if = "Option::is_none")]
+  pub keys: Option<u64>,
 }
 
 #[derive(Debug, Serialize)]
@@ -382,7 +386,7 @@ struct Group {
   holder: Holder,
   /// summarised edge label → members hanging from it, the first one's own label, and
   /// whether some member hangs from another key
-  edges: HashMap<String, (u64, String, bool)>,
+  edges: HashMap<String, (u64, String, bool, u64)>,
   vm_held: bool,
   count: u64,
   self_size: u64,
@@ -479,6 +483,7 @@ fn find_suspects(
                 id: held.holder.map(|h| s.node_id[h as usize] as u64).unwrap_or(0),
                 name: key.1.clone(),
                 edge: String::new(),
+                keys: None,
               },
               edges: HashMap::new(),
               vm_held: held.holder.is_none_or(|h| {
@@ -499,7 +504,7 @@ fn find_suspects(
         let e = g
           .edges
           .entry(held.summary)
-          .or_insert_with(|| (0, held.edge.clone(), false));
+          .or_insert_with(|| (0, held.edge.clone(), false, held.keys));
         e.0 += 1;
         e.2 |= e.1 != held.edge;
         let r = a.retained.get(vu);
@@ -550,11 +555,17 @@ fn find_suspects(
     .map(|g| {
       // a key shared by the whole group is a name (`_events.end`); keys that differ from
       // member to member are data (`sessions[*]`)
-      let edge = g
+      let (edge, keys) = g
         .edges
         .iter()
         .max_by(|x, y| x.1 .0.cmp(&y.1 .0).then(y.0.cmp(x.0)))
-        .map(|(summary, (_, first, differs))| if *differs { summary.clone() } else { first.clone() })
+        .map(|(summary, (_, first, differs, keys))| {
+          if *differs {
+            (summary.clone(), (*keys > 0).then_some(*keys))
+          } else {
+            (first.clone(), None)
+          }
+        })
         .unwrap_or_default();
       Suspect {
         name: cut_name(g.name),
@@ -565,6 +576,7 @@ fn find_suspects(
         holder: Holder {
           name: cut_name(g.holder.name.clone()),
           edge: cut_name(edge),
+          keys,
           ..g.holder
         },
         path: Vec::new(),
@@ -714,6 +726,8 @@ struct Held {
   edge: String,
   /// `edge` with dictionary keys summarised
   summary: String,
+  /// how many keys the summarised dictionary has (0: none summarised)
+  keys: u64,
   top: u32,
 }
 
@@ -730,7 +744,7 @@ struct Holders<'a> {
   memo: Vec<u32>,
   /// per node: the candidate nearest the holder strictly above it, or NO_NODE
   memo_top: Vec<u32>,
-  found: Vec<(Option<u32>, (String, String))>,
+  found: Vec<(Option<u32>, Label)>,
   /// per node: the holder `holder_of` found (ROOTS: none), NO_NODE: not walked yet
   light: Vec<u32>,
 }
@@ -760,13 +774,15 @@ impl<'a> Holders<'a> {
     }
   }
 
-  /// Part of the leaking group rather than its holder: a new object, an older one of the same
-  /// kind (the rest of a leaked list), or anything allocated after the baseline that is not a
-  /// mere collection (a closure scope made in the leaking rounds, shared by its listeners).
-  fn in_group(&self, up: u32, v: u32) -> bool {
+  /// Part of the leaking group rather than its holder: a new object, an older one of the kind
+  /// of the group object `below` it on the path (the rest of a leaked list), or anything
+  /// allocated after the baseline that is not a mere collection (a closure scope made in the
+  /// leaking rounds, shared by its listeners). It depends on the path above a node only, never
+  /// on where the walk started: what is remembered per node holds for every walk through it.
+  fn in_group(&self, up: u32, below: u32) -> bool {
     let (s, k) = (self.s, &self.a.kinds);
     self.candidate[up as usize]
-      || kind_of(s, self.a, up) == kind_of(s, self.a, v)
+      || kind_of(s, self.a, up) == kind_of(s, self.a, below)
       || (!self.existed[up as usize] && !is_container(s, k, up) && !is_module_scope(s, k, up))
   }
 
@@ -791,7 +807,7 @@ impl<'a> Holders<'a> {
         found = Some(up);
         break;
       }
-      if self.in_group(up, v) {
+      if self.in_group(up, *on_the_way.last().unwrap_or(&v)) {
         let known = self.light[up as usize];
         if known != NO_NODE {
           found = (known != ROOTS).then_some(known);
@@ -825,7 +841,7 @@ impl<'a> Holders<'a> {
     let mut edges: Vec<u32> = Vec::new();
     let mut on_the_way: Vec<u32> = vec![v];
     let mut cur = v;
-    let mut found: Option<(Option<u32>, (String, String))> = None;
+    let mut found: Option<(Option<u32>, Label)> = None;
     let mut known: Option<u32> = None;
     // parent edges lead to a strictly smaller distance: at most n steps
     for _ in 0..s.node_count() {
@@ -841,7 +857,7 @@ impl<'a> Holders<'a> {
         found = Some((Some(up), edge_label(s, k, &edges, false)));
         break;
       }
-      if self.in_group(up, v) {
+      if self.in_group(up, *on_the_way.last().unwrap_or(&v)) {
         if self.memo[up as usize] != NO_NODE {
           known = Some(up);
           break;
@@ -871,7 +887,7 @@ impl<'a> Holders<'a> {
           if cur != v {
             (Some(cur), edge_label(s, k, &edges, true))
           } else {
-            (None, (String::new(), String::new()))
+            (None, Label::default())
           }
         });
         self.found.push(found);
@@ -885,11 +901,12 @@ impl<'a> Holders<'a> {
         top = w;
       }
     }
-    let (holder, (edge, summary)) = self.found[slot as usize].clone();
+    let (holder, label) = self.found[slot as usize].clone();
     Held {
       holder,
-      edge,
-      summary,
+      edge: label.actual,
+      summary: label.summary,
+      keys: label.keys,
       top: self.memo_top[v as usize],
     }
   }
@@ -930,17 +947,35 @@ fn is_dictionary(s: &HeapSnapshot, k: &Kinds, v: u32) -> bool {
 /// internal links (a Map's `table`) are left out. `edges` runs from the object up. Also the
 /// same label with the keys of dictionary-mode objects summarised (`sessions[*]`): the group
 /// shows that one when its members hang from more than one key.
-fn edge_label(s: &HeapSnapshot, k: &Kinds, edges: &[u32], fallback: bool) -> (String, String) {
+/// A holder's edge: as it is, with dictionary keys summarised, and how many keys the first
+/// summarised dictionary has (0: none).
+#[derive(Debug, Clone, Default)]
+struct Label {
+  actual: String,
+  summary: String,
+  keys: u64,
+}
+
+fn edge_label(s: &HeapSnapshot, k: &Kinds, edges: &[u32], fallback: bool) -> Label {
   let mut actual: Vec<String> = Vec::new();
   let mut summary = String::new();
+  let mut keys = 0u64;
   for &e in edges.iter().rev() {
     let t = s.edge_type(e as usize);
     if t == k.e_internal || t == k.e_element || t == k.e_hidden || t == k.e_weak {
       continue;
     }
     let name = edge_name(s, k, e as usize);
-    if t == k.e_property && is_dictionary(s, k, edge_source(s, e)) {
+    let from = edge_source(s, e);
+    if t == k.e_property && is_dictionary(s, k, from) {
       summary.push_str("[*]");
+      if keys == 0 {
+        // its own keys: V8 also writes the prototype as a property edge
+        keys = s
+          .edges_of(from)
+          .filter(|&x| s.edge_type(x) == k.e_property && edge_name(s, k, x) != "__proto__")
+          .count() as u64;
+      }
     } else {
       if !summary.is_empty() {
         summary.push('.');
@@ -963,9 +998,17 @@ fn edge_label(s: &HeapSnapshot, k: &Kinds, edges: &[u32], fallback: bool) -> (St
         }
       })
       .unwrap_or_default();
-    return (first.clone(), first);
+    return Label {
+      actual: first.clone(),
+      summary: first,
+      keys: 0,
+    };
   }
-  (actual.join("."), summary)
+  Label {
+    actual: actual.join("."),
+    summary,
+    keys,
+  }
 }
 
 /// Longest run of steps collapsed into one (`(undoRequest.context → system / Context.prev) ×180`).

@@ -516,6 +516,8 @@ fn data_keys_are_summarised_in_the_holder_edge() {
     (top.holder.name.as_str(), top.holder.edge.as_str()),
     ("SessionStore", "sessions[*]")
   );
+  // every key of the store, old sessions too
+  assert_eq!(top.holder.keys, Some(300));
 }
 
 /// Timers under a TimersList made in the leaking rounds (one list per duration): the module
@@ -626,6 +628,7 @@ fn a_key_the_whole_group_shares_is_a_name() {
     (top.holder.name.as_str(), top.holder.edge.as_str()),
     ("Socket", "_events.end")
   );
+  assert_eq!(top.holder.keys, None);
 }
 
 /// Jobs a queue took once (between the baseline and the target, none since: `queued`) beside
@@ -679,4 +682,48 @@ fn a_group_that_stopped_gaining_objects_is_not_the_leak() {
   let queue = both.suspects.iter().find(|s| s.holder.name == "Queue").unwrap();
   assert_eq!(queue.counts, vec![0, 10, 10]);
   assert!(!queue.growing && !queue.leak);
+}
+
+/// `job_chain` where each Job keeps its own string, and `global.last` a
+/// string of its own (a `(string)` group beside the Jobs: id 900 in the baseline, 902 from the target on).
+fn job_chain_with_urls(n: u32) -> HeapSnapshot {
+  let (mut b, g) = Ids::new();
+  let h = b.node("object", "Queue", 40, 5);
+  b.edge(g, "property", "queue", h);
+  // the strings first in the node order, then the Jobs newest first: the walks for the
+  // strings come first, and each Job's comes before the older Job above it has its own
+  let urls: Vec<u32> = (0..n)
+    .map(|i| b.node("string", "/job", 24, 100_000 + 2 * i))
+    .collect();
+  let mut jobs: Vec<u32> = (0..n)
+    .rev()
+    .map(|i| b.node("object", "Job", 80, 1000 + 2 * i))
+    .collect();
+  jobs.reverse();
+  let mut prev = h;
+  for (i, (&t, &url)) in jobs.iter().zip(&urls).enumerate() {
+    b.edge(prev, "property", if i == 0 { "first" } else { "next" }, t);
+    b.edge(t, "property", "url", url);
+    prev = t;
+  }
+  let last = b.node("string", "last", 24, if n >= 100 { 902 } else { 900 });
+  b.edge(g, "property", "last", last);
+  b.build()
+}
+
+#[test]
+fn who_holds_a_chain_does_not_depend_on_the_walk_that_met_it_first() {
+  // the walk for a string meets the chain from below before the Jobs' own walks: what it
+  // remembers on the Jobs must hold for them too
+  let c = run(
+    job_chain_with_urls(2),
+    Some(job_chain_with_urls(100)),
+    job_chain_with_urls(300),
+    loose(),
+  );
+  let top = &c.suspects[0];
+  assert_eq!((top.name.as_str(), top.count), ("Job", 98));
+  assert_eq!(top.holder.name, "Queue");
+  assert_eq!(top.counts, vec![2, 100, 300]);
+  assert!(c.suspects.iter().any(|s| s.name == "(string)"), "{c:#?}");
 }
