@@ -216,9 +216,9 @@ export interface Suspect {
    * the nearest object on the path that existed in the baseline (or is a module scope) and is
    * not a collection, a backing store or part of the group (a scope made in the leaking rounds
    * is part of it), and the named edges from it (`acks`, `_events.request`); keys that are data
-   * are summarised (`sessions[*]`)
+   * are summarised (`sessions[*]`, with `keys`: how many keys that dictionary has)
    */
-  holder: { id: number; name: string; edge: string }
+  holder: { id: number; name: string; edge: string; keys?: number }
   /** retainer path of the group's largest object, GC-root side first: through the program's objects before Node's internals; repeated steps collapsed */
   path: PathStep[]
   sampleIds: number[]

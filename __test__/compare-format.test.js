@@ -62,6 +62,10 @@ const comparison = {
 
 test('format(): own and class counts, repeats and internal edges in the text', () => {
   const text = leakprobe.format(comparison)
+  const keyed = JSON.parse(JSON.stringify(comparison))
+  keyed.suspects[0].holder = { id: 1, name: 'SessionStore', edge: 'sessions[*]', keys: 4000 }
+  assert.match(leakprobe.format(keyed), /held by SessionStore\.sessions\[\*\] \(4,000 keys\), growing/)
+  assert.match(renderHtml({ comparison: keyed }), /SessionStore\.sessions\[\*\]<\/b> \(4,000 keys\)/)
   assert.match(text, /growing 300 → 8,300 → 16,300 \(class: 7,388 → 47,388 → 87,388\)/)
   assert.match(text, /group per snapshot +class per snapshot/)
   assert.match(text, /300→8,300→16,300 LEAK +7,388→47,388→87,388/)

@@ -40,6 +40,9 @@ for (const name of CASES) {
     assert.ok(names(expect.nameIncludes).some((n) => top.name.includes(n)), `rank 1 is ${expect.nameIncludes}: ${show(c)}`)
     if (expect.edgeExact !== undefined) assert.equal(top.holder.edge, expect.edgeExact, show(c))
     else assert.ok(top.holder.edge.includes(expect.edge), `held by …${expect.edge}: ${show(c)}`)
+    // a summarised edge counts the dictionary's keys: one per object of the group there
+    if (top.holder.edge.endsWith('[*]')) assert.equal(top.holder.keys, top.counts.at(-1), show(c))
+    else assert.equal(top.holder.keys, undefined, show(c))
     if (expect.holder) assert.equal(top.holder.name, expect.holder, show(c))
     assert.ok(top.leak && top.growing && top.count >= 3, show(c))
     // the group's own counts rise, and stay within the class's

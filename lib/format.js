@@ -115,8 +115,10 @@ module.exports = { formatReport, bytes, int, cut, table, pathText, shortUrl, loc
 const signed = (n, f) => (n > 0 ? '+' : n < 0 ? '-' : '') + f(Math.abs(n))
 
 // `Socket.acks`: the holder and the edge from it that keeps the leaking objects alive
+// (`SessionStore.sessions[*] (4,000 keys)`: the keys are data, summarised)
 function holderText(h) {
-  return h && h.name ? (h.edge ? `${h.name}.${h.edge}` : h.name) : '(GC roots)'
+  if (!h || !h.name) return '(GC roots)'
+  return (h.edge ? `${h.name}.${h.edge}` : h.name) + (h.keys ? ` (${int(h.keys)} keys)` : '')
 }
 
 // `300 → 750 → 1,200`; the class's counts beside the group's own when they differ

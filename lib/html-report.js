@@ -80,10 +80,10 @@ function locationHtml(loc) {
 function comparisonSection(c) {
   const top = c.suspects[0]
   const verdict = c.leak
-    ? `<p class="verdict leak" id="verdict">Leak: ${esc(int(top.count))} <b>${esc(top.name)}</b> objects (${esc(bytes(top.retainedSize))} retained) held by <b>${esc(top.holder.name)}${top.holder.edge ? `.${esc(top.holder.edge)}` : ''}</b>, growing ${esc(top.counts.map(int).join(' → '))}</p>`
+    ? `<p class="verdict leak" id="verdict">Leak: ${esc(int(top.count))} <b>${esc(top.name)}</b> objects (${esc(bytes(top.retainedSize))} retained) held by <b>${esc(top.holder.name)}${top.holder.edge ? `.${esc(top.holder.edge)}` : ''}</b>${top.holder.keys ? ` (${esc(int(top.holder.keys))} keys)` : ''}, growing ${esc(top.counts.map(int).join(' → '))}</p>`
     : `<p class="verdict ok" id="verdict">No leak: no group of new objects kept growing past the threshold (${esc(bytes(c.threshold.bytes))}, ${esc(int(c.threshold.count))} objects).</p>`
   const suspects = c.suspects.map((s, i) => `<li class="suspect"><h3>#${i + 1} ${esc(s.name)}${locationHtml(s.location)} <small>× ${esc(int(s.count))}, ${esc(bytes(s.retainedSize))} retained${s.leak ? ' — <b class="tag">LEAK</b>' : s.vmHeld ? ' — held by V8' : ''}</small></h3>
-<p>held by <code>${esc(s.holder.name)}${s.holder.edge ? `.${esc(s.holder.edge)}` : ''}</code>; the group per snapshot ${esc(s.counts.map(int).join(' → '))}${s.classCounts ? `; its class per snapshot ${esc(s.classCounts.map(int).join(' → '))}` : ''}</p>${pathHtml(s.path)}</li>`).join('')
+<p>held by <code>${esc(s.holder.name)}${s.holder.edge ? `.${esc(s.holder.edge)}` : ''}</code>${s.holder.keys ? ` (${esc(int(s.holder.keys))} keys)` : ''}; the group per snapshot ${esc(s.counts.map(int).join(' → '))}${s.classCounts ? `; its class per snapshot ${esc(s.classCounts.map(int).join(' → '))}` : ''}</p>${pathHtml(s.path)}</li>`).join('')
   const classes = table('diff', [{ label: 'class' }, { label: 'size Δ', num: true }, { label: 'count Δ', num: true }, { label: 'new', num: true }, { label: 'deleted', num: true }],
     c.classes.slice(0, 200).map((r) => [t(r.name), signed(r.sizeDelta, bytes), signed(r.countDelta, int), n(r.new), n(r.deleted)]), { sortable: true })
   return `<section id="comparison"><h2>What grew, and who holds it</h2>${verdict}
