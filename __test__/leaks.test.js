@@ -54,6 +54,10 @@ for (const name of CASES) {
       assert.equal(top.count, expect.perRound * ROUNDS, show(c))
       assert.equal(top.counts[1] - top.counts[0], expect.perRound * ROUNDS, show(c))
     }
+    if (expect.perRoundMin) {
+      assert.ok(top.count >= expect.perRoundMin * ROUNDS && top.count <= expect.perRoundMin * ROUNDS + 5, show(c))
+      assert.equal(top.counts[1] - top.counts[0], top.count, show(c))
+    }
   })
 }
 

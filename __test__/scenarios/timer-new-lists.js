@@ -25,5 +25,6 @@ async function setup() {
 }
 
 // one list per timer: the group is the lists (each holding its one Timeout) or the timers, held
-// by the timers module's map of lists, which existed before the leak began
-module.exports = { setup, expect: { nameIncludes: ['TimersList', 'Timeout'], edge: 'timerListMap', perRound: PER_ROUND } }
+// by the timers module's map of lists, which existed before the leak began. At least one per
+// connection: Node's own timers (an agent's, the server's) may add a list of a new duration.
+module.exports = { setup, expect: { nameIncludes: ['TimersList', 'Timeout'], edge: 'timerListMap', perRoundMin: PER_ROUND } }
