@@ -114,6 +114,18 @@ export interface PathStep {
   edge: string
   /** 'property' | 'element' | 'context' | 'internal' | 'hidden' | 'shortcut' | '' */
   edgeType: string
+  /**
+   * compare() paths: this step repeats this many times in a row (a linked list's `next`:
+   * `PendingRetry.next ×8,299`); absent when it does not repeat
+   */
+  repeat?: number
+  /**
+   * with `repeat`: the run that repeats is this step and the next `repeatSteps - 1` (a closure
+   * and its scope: `(undo.context → system / Context.prev) ×180`); absent for a single step
+   */
+  repeatSteps?: number
+  /** compare() paths: the edge from this step is Node's own machinery (a timer list); absent otherwise */
+  internal?: true
 }
 
 /**
@@ -197,19 +209,33 @@ export interface CompareOptions {
 export interface Suspect {
   /** the class (DevTools' Summary name), or `name()` for functions */
   name: string
-  /** objects in the group: allocated after the baseline, alive in the target (and still in the final) */
+  /**
+   * objects in the group: allocated after the baseline, alive in the target (and still in the
+   * final), the same object (id and class) in each; a chain's nodes (a linked list's `next`, a
+   * chain of closure scopes) all count
+   */
   count: number
   selfSize: number
   /** what the group keeps alive (objects inside another leaked object are counted there) */
   retainedSize: number
-  /** the nearest object on the path that is not a collection, a backing store or part of the group, and the named edges from it (`acks`, `_events.request`) */
-  holder: { id: number; name: string; edge: string }
-  /** shortest retainer path of the group's largest object, GC-root side first */
+  /**
+   * the nearest object on the path that existed in the baseline (or is a module scope) and is
+   * not a collection, a backing store or part of the group (a scope made in the leaking rounds
+   * is part of it), and the named edges from it (`acks`, `_events.request`); keys that are data
+   * are summarised (`sessions[*]`, with `keys`: how many keys that dictionary has)
+   */
+  holder: { id: number; name: string; edge: string; keys?: number }
+  /** retainer path of the group's largest object, GC-root side first: through the program's objects before Node's internals; repeated steps collapsed */
   path: PathStep[]
   sampleIds: number[]
-  /** live objects under this name in each snapshot: [baseline, target, final?] */
+  /**
+   * the group's own objects per snapshot [baseline, target, final?]: the objects of its kind
+   * held by its holder in the last snapshot, counted in each snapshot they were alive in
+   */
   counts: number[]
-  /** the count rose from each snapshot to the next */
+  /** live objects of the group's class (functions: of its name) in each snapshot */
+  classCounts: number[]
+  /** the group's and the class's counts rose from each snapshot to the next */
   growing: boolean
   /** held straight from V8's machinery (stack, handle scope, compiled code): never the verdict */
   vmHeld: boolean
@@ -242,7 +268,7 @@ export interface Comparison {
   snapshots: { role: 'baseline' | 'target' | 'final'; nodes: number; totalBytes: number }[]
   threshold: { bytes: number; count: number }
   timings: { parseMs: number; analyzeMs: number }
-  /** leaks first, then by retained size */
+  /** leaks first, then by retained size (with what other groups hold through the group's members) */
   suspects: Suspect[]
   /** DevTools' Comparison view per class, baseline → last snapshot, by size change */
   classes: ClassDiff[]

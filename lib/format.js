@@ -25,13 +25,29 @@ function table(headers, rows, align) {
 }
 
 // `Window.leakyHolder → Array[3] → Leaky`: each step names the node, then the edge taken from it.
+// A step that repeats shows once with its count (`PendingRetry.next ×8,299`), a run of steps that
+// repeats in parentheses (`(undo.context → system / Context.prev) ×180`); an edge that is Node's
+// own machinery (a timer list) is marked `°`.
+function stepText(s, last) {
+  const name = s.name || `(${s.type})`
+  return last ? cut(name, 60) : `${cut(name, 40)}.${edgeLabel(s)}${s.internal ? '°' : ''}`
+}
+
 function pathText(steps) {
   if (!steps || steps.length === 0) return ''
-  return steps.map((s, i) => {
-    const name = s.name || `(${s.type})`
-    return i === steps.length - 1 ? cut(name, 60) : `${cut(name, 40)}.${edgeLabel(s)}`
-  }).join(' → ')
+  const parts = []
+  for (let i = 0; i < steps.length; i++) {
+    const s = steps[i]
+    const span = s.repeat > 1 ? Math.max(1, s.repeatSteps || 1) : 1
+    const run = steps.slice(i, i + span).map((x, j) => stepText(x, i + j === steps.length - 1))
+    if (s.repeat > 1) parts.push(span > 1 ? `(${run.join(' → ')}) ×${int(s.repeat)}` : `${run[0]} ×${int(s.repeat)}`)
+    else parts.push(run[0])
+    i += span - 1
+  }
+  return parts.join(' → ')
 }
+
+const hasInternal = (steps) => Boolean(steps && steps.some((s) => s.internal))
 
 // A script URL short enough for a table: file:// URLs as paths, paths under the working directory
 // relative to it, the rest cut to their last segments (`…/dist/socket.js`). node:internal/… stays.
@@ -91,6 +107,7 @@ function formatReport(r, { classes = 15 } = {}) {
     out.push('')
     out.push('Retainer paths from the GC roots')
     withPaths.forEach((t) => out.push(`  ${cut(t.name, 40)} @${t.id}: ${pathText(t.path)}`))
+    if (withPaths.some((t) => hasInternal(t.path))) out.push('  (° an edge of Node\'s own machinery: timers, streams)')
   }
   out.push('')
   out.push('Classes by retained size')
@@ -105,9 +122,15 @@ module.exports = { formatReport, bytes, int, cut, table, pathText, shortUrl, loc
 const signed = (n, f) => (n > 0 ? '+' : n < 0 ? '-' : '') + f(Math.abs(n))
 
 // `Socket.acks`: the holder and the edge from it that keeps the leaking objects alive
+// (`SessionStore.sessions[*] (4,000 keys)`: the keys are data, summarised)
 function holderText(h) {
-  return h && h.name ? (h.edge ? `${h.name}.${h.edge}` : h.name) : '(GC roots)'
+  if (!h || !h.name) return '(GC roots)'
+  return (h.edge ? `${h.name}.${h.edge}` : h.name) + (h.keys ? ` (${int(h.keys)} keys)` : '')
 }
+
+// `300 → 750 → 1,200`; the class's counts beside the group's own when they differ
+const perSnapshot = (counts, sep = ' → ') => (counts || []).map(int).join(sep)
+const sameCounts = (a, b) => !b || (a.length === b.length && a.every((x, i) => x === b[i]))
 
 function formatComparison(c, { classes = 15 } = {}) {
   const out = []
@@ -119,7 +142,7 @@ function formatComparison(c, { classes = 15 } = {}) {
   if (c.leak) {
     const s = c.suspects[0]
     out.push(`LEAK: ${int(s.count)} ${s.name} objects (${bytes(s.retainedSize)} retained) held by ${holderText(s.holder)},` +
-      ` growing ${s.counts.map(int).join(' → ')}`)
+      ` growing ${perSnapshot(s.counts)}` + (sameCounts(s.counts, s.classCounts) ? '' : ` (class: ${perSnapshot(s.classCounts)})`))
     if (s.location) out.push(`  ${s.name} at ${locationText(s.location)}`)
   } else {
     out.push(`no leak: no group of new objects kept growing past the threshold (${bytes(c.threshold.bytes)}, ${int(c.threshold.count)} objects)`)
@@ -130,14 +153,17 @@ function formatComparison(c, { classes = 15 } = {}) {
       ? 'Suspects: objects allocated after the baseline, alive in the target and still alive in the final snapshot'
       : 'Suspects: objects allocated after the baseline and alive in the target')
     const suspectAt = atColumn(c.suspects)
-    out.push(table(['#', 'retained', 'count', 'growth', 'object', 'held by', ...(suspectAt ? ['defined'] : [])],
-      c.suspects.map((s, i) => [i + 1, bytes(s.retainedSize), int(s.count), `${s.counts.map(int).join('→')}${s.leak ? ' LEAK' : s.vmHeld ? ' (held by V8)' : s.growing ? '' : ' flat'}`, cut(s.name, 40), cut(holderText(s.holder), 40), ...(suspectAt ? suspectAt(s) : [])]),
-      ['r', 'r', 'r', 'l', 'l', 'l', 'l']))
+    const withClass = c.suspects.some((s) => s.classCounts)
+    out.push(table(['#', 'retained', 'count', 'group per snapshot', ...(withClass ? ['class per snapshot'] : []), 'object', 'held by', ...(suspectAt ? ['defined'] : [])],
+      c.suspects.map((s, i) => [i + 1, bytes(s.retainedSize), int(s.count), `${perSnapshot(s.counts, '→')}${s.leak ? ' LEAK' : s.vmHeld ? ' (held by V8)' : s.growing ? '' : ' flat'}`,
+        ...(withClass ? [perSnapshot(s.classCounts, '→')] : []), cut(s.name, 40), cut(holderText(s.holder), 40), ...(suspectAt ? suspectAt(s) : [])]),
+      ['r', 'r', 'r', 'l', ...(withClass ? ['l'] : []), 'l', 'l', 'l']))
     const withPaths = c.suspects.filter((s) => s.path && s.path.length).slice(0, 5)
     if (withPaths.length) {
       out.push('')
       out.push('Retainer paths from the GC roots (largest object of each group)')
       withPaths.forEach((s) => out.push(`  ${cut(s.name, 40)}: ${pathText(s.path)}`))
+      if (withPaths.some((s) => hasInternal(s.path))) out.push('  (° an edge of Node\'s own machinery: timers, streams)')
     }
   }
   if (c.classes.length) {

@@ -8,13 +8,26 @@ const { bytes, int, locationText } = require('./format')
 
 const esc = (s) => String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c])
 
+// a retainer path as a list; a repeated step (or run of steps) once, with its count; edges of
+// Node's own machinery marked
 function pathHtml(steps) {
   if (!steps || !steps.length) return ''
-  return `<ol class="path">${steps.map((s, i) => {
+  const item = (s, i) => {
     const name = s.name || `(${s.type})`
-    const edge = i === steps.length - 1 ? '' : `<span class="edge">.${esc(/^\d+$/.test(s.edge) || s.edgeType === 'element' ? `[${s.edge}]` : s.edge)}</span>`
-    return `<li><span class="node">${esc(name.length > 80 ? `${name.slice(0, 79)}…` : name)}</span>${edge}</li>`
-  }).join('')}</ol>`
+    const edge = i === steps.length - 1 ? '' : `<span class="edge${s.internal ? ' internal' : ''}"${s.internal ? ' title="Node internal"' : ''}>.${esc(/^\d+$/.test(s.edge) || s.edgeType === 'element' ? `[${s.edge}]` : s.edge)}${s.internal ? '°' : ''}</span>`
+    return `<span class="node">${esc(name.length > 80 ? `${name.slice(0, 79)}…` : name)}</span>${edge}`
+  }
+  const items = []
+  for (let i = 0; i < steps.length; i++) {
+    const s = steps[i]
+    const span = s.repeat > 1 ? Math.max(1, s.repeatSteps || 1) : 1
+    const run = steps.slice(i, i + span).map((x, j) => item(x, i + j))
+    items.push(s.repeat > 1
+      ? `<li class="repeat">${span > 1 ? `(${run.join(' → ')})` : run[0]} <b class="times">×${esc(int(s.repeat))}</b></li>`
+      : `<li>${run[0]}</li>`)
+    i += span - 1
+  }
+  return `<ol class="path">${items.join('')}</ol>`
 }
 
 function table(id, headers, rows, { sortable = false } = {}) {
@@ -67,10 +80,10 @@ function locationHtml(loc) {
 function comparisonSection(c) {
   const top = c.suspects[0]
   const verdict = c.leak
-    ? `<p class="verdict leak" id="verdict">Leak: ${esc(int(top.count))} <b>${esc(top.name)}</b> objects (${esc(bytes(top.retainedSize))} retained) held by <b>${esc(top.holder.name)}${top.holder.edge ? `.${esc(top.holder.edge)}` : ''}</b>, growing ${esc(top.counts.map(int).join(' → '))}</p>`
+    ? `<p class="verdict leak" id="verdict">Leak: ${esc(int(top.count))} <b>${esc(top.name)}</b> objects (${esc(bytes(top.retainedSize))} retained) held by <b>${esc(top.holder.name)}${top.holder.edge ? `.${esc(top.holder.edge)}` : ''}</b>${top.holder.keys ? ` (${esc(int(top.holder.keys))} keys)` : ''}, growing ${esc(top.counts.map(int).join(' → '))}</p>`
     : `<p class="verdict ok" id="verdict">No leak: no group of new objects kept growing past the threshold (${esc(bytes(c.threshold.bytes))}, ${esc(int(c.threshold.count))} objects).</p>`
   const suspects = c.suspects.map((s, i) => `<li class="suspect"><h3>#${i + 1} ${esc(s.name)}${locationHtml(s.location)} <small>× ${esc(int(s.count))}, ${esc(bytes(s.retainedSize))} retained${s.leak ? ' — <b class="tag">LEAK</b>' : s.vmHeld ? ' — held by V8' : ''}</small></h3>
-<p>held by <code>${esc(s.holder.name)}${s.holder.edge ? `.${esc(s.holder.edge)}` : ''}</code>; live count per snapshot ${esc(s.counts.map(int).join(' → '))}</p>${pathHtml(s.path)}</li>`).join('')
+<p>held by <code>${esc(s.holder.name)}${s.holder.edge ? `.${esc(s.holder.edge)}` : ''}</code>${s.holder.keys ? ` (${esc(int(s.holder.keys))} keys)` : ''}; the group per snapshot ${esc(s.counts.map(int).join(' → '))}${s.classCounts ? `; its class per snapshot ${esc(s.classCounts.map(int).join(' → '))}` : ''}</p>${pathHtml(s.path)}</li>`).join('')
   const classes = table('diff', [{ label: 'class' }, { label: 'size Δ', num: true }, { label: 'count Δ', num: true }, { label: 'new', num: true }, { label: 'deleted', num: true }],
     c.classes.slice(0, 200).map((r) => [t(r.name), signed(r.sizeDelta, bytes), signed(r.countDelta, int), n(r.new), n(r.deleted)]), { sortable: true })
   return `<section id="comparison"><h2>What grew, and who holds it</h2>${verdict}
@@ -154,7 +167,7 @@ table{border-collapse:collapse;width:100%}th,td{padding:.25em .6em;border-bottom
 table.sortable th{cursor:pointer;user-select:none}th[aria-sort=ascending]::after{content:" ▲"}th[aria-sort=descending]::after{content:" ▼"}
 .verdict{padding:.6em 1em;border-radius:6px}.leak{background:#fde8e8;border:1px solid #e0a0a0}.ok{background:#e8f6e8;border:1px solid #a0d0a0}
 .tag{color:#b00}.path{list-style:none;padding:0;margin:.2em 0 .8em;display:flex;flex-wrap:wrap;gap:.2em;font-family:ui-monospace,monospace;font-size:12px}
-.path li+li::before{content:"→ ";color:#999}.edge{color:#0a5}code{background:#f4f4f4;padding:0 .3em}
+.path li+li::before{content:"→ ";color:#999}.edge{color:#0a5}.edge.internal{color:#999}.times{color:#555}code{background:#f4f4f4;padding:0 .3em}
 #trend{width:100%;max-width:720px;height:auto}.axis{stroke:#999}.tick{font-size:11px;fill:#666}
 polyline{fill:none;stroke-width:2}.floor{stroke:#c33}.used{stroke:#88a;stroke-dasharray:4 3}
 .floor-key,.used-key{display:inline-block;width:1.5em;height:0;border-top:2px solid #c33;vertical-align:middle}.used-key{border-top:2px dashed #88a;margin-left:1em}`

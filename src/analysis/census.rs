@@ -1,7 +1,8 @@
 //! What a snapshot needs to contribute to a comparison when it is not the one analyzed in full:
-//! its object ids (sorted), each sized object's class, and object counts per leak label.
-//! About 16 bytes per node, so the baseline and target can stay in memory beside the analysis
-//! of the last snapshot.
+//! its object ids (sorted) with each object's kind (a hash of its type and name, to tell a
+//! survivor from an object that took over a freed id), each sized object's class, and object
+//! counts per leak label. About 20 bytes per node, so the baseline and target can stay in
+//! memory beside the analysis of the last snapshot.
 use super::classes::{self, ClassNames};
 use super::{dom_state, shallow};
 use crate::graph::Kinds;
@@ -11,6 +12,8 @@ use std::collections::HashMap;
 pub struct Census {
   /// every node id, sorted (zero-sized nodes too: they still tell "existed before")
   pub ids: Vec<u32>,
+  /// `kinds[i]`: the kind (`KindKeys::of`) of the node with id `ids[i]`
+  pub kinds: Vec<u32>,
   /// sized nodes `(id, class)`, sorted by id (DevTools' comparison counts sized nodes only)
   pub sized: Vec<(u32, u32)>,
   /// self size of `sized[i]`
@@ -38,6 +41,54 @@ pub fn leak_label(s: &HeapSnapshot, k: &Kinds, classes: &ClassNames, v: u32) -> 
   classes.names[classes.of(v as usize) as usize].clone()
 }
 
+/// An object's kind as comparison sees it: its node type and name (constructor, function or
+/// string), hashed so that snapshots can be matched without their string tables. V8 reuses the
+/// ids of freed objects: the same id with another kind is another object.
+pub struct KindKeys {
+  names: Vec<u32>,
+  types: Vec<u32>,
+}
+
+fn fnv(bytes: &[u8], mut h: u32) -> u32 {
+  for &b in bytes {
+    h ^= b as u32;
+    h = h.wrapping_mul(0x0100_0193);
+  }
+  h
+}
+
+const FNV_SEED: u32 = 0x811c_9dc5;
+
+impl KindKeys {
+  pub fn new(s: &HeapSnapshot) -> KindKeys {
+    KindKeys {
+      names: (0..s.strings.len() as u32)
+        .map(|i| fnv(s.strings.get(i).as_bytes(), FNV_SEED))
+        .collect(),
+      types: s
+        .node_type_names
+        .iter()
+        .map(|t| fnv(t.as_bytes(), FNV_SEED))
+        .collect(),
+    }
+  }
+
+  #[inline]
+  pub fn of(&self, s: &HeapSnapshot, v: u32) -> u32 {
+    let name = self
+      .names
+      .get(s.node_name[v as usize] as usize)
+      .copied()
+      .unwrap_or(0);
+    let t = self
+      .types
+      .get(s.node_type[v as usize] as usize)
+      .copied()
+      .unwrap_or(0);
+    fnv(&t.to_le_bytes(), name)
+  }
+}
+
 impl Census {
   /// Reads the figures of a snapshot that is not analyzed in full (no dominators needed).
   pub fn of_snapshot(s: &mut HeapSnapshot) -> Census {
@@ -53,8 +104,12 @@ impl Census {
   pub fn build(s: &HeapSnapshot, k: &Kinds, classes: &ClassNames) -> Census {
     let self_sizes = &s.node_self_size;
     let n = s.node_count();
-    let mut ids = s.node_id.clone();
-    ids.sort_unstable();
+    let keys = KindKeys::new(s);
+    let mut all: Vec<u32> = (0..n as u32).collect();
+    all.sort_unstable_by_key(|&v| s.node_id[v as usize]);
+    let ids = all.iter().map(|&v| s.node_id[v as usize]).collect();
+    let kinds = all.iter().map(|&v| keys.of(s, v)).collect();
+    drop(all);
     let mut order: Vec<u32> = (0..n as u32)
       .filter(|&v| self_sizes.get(v as usize) > 0)
       .collect();
@@ -91,6 +146,7 @@ impl Census {
     let total_bytes = self_sizes.iter().sum::<u64>() + s.extra_native_bytes;
     Census {
       ids,
+      kinds,
       sized,
       sizes,
       class_names: classes.names.clone(),
@@ -102,6 +158,17 @@ impl Census {
 
   pub fn has_id(&self, id: u32) -> bool {
     self.ids.binary_search(&id).is_ok()
+  }
+
+  /// The object with this id and kind was alive here: the same object, not one that reused
+  /// its id.
+  pub fn has_object(&self, id: u32, kind: u32) -> bool {
+    let from = self.ids.partition_point(|&x| x < id);
+    self.ids[from..]
+      .iter()
+      .zip(&self.kinds[from..])
+      .take_while(|(&x, _)| x == id)
+      .any(|(_, &k)| k == kind)
   }
 
   pub fn label_count(&self, label: &str) -> u64 {

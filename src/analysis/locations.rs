@@ -75,6 +75,34 @@ pub fn resolve(s: &HeapSnapshot, k: &Kinds, sites: &[Option<u32>]) -> Vec<Option
     .collect()
 }
 
+/// Per node: V8 located it (a function, an instance's constructor) in Node's own code
+/// (`node:internal/…`): a timer list, a stream's state. One pass over the locations.
+pub fn in_node_internals(s: &HeapSnapshot, k: &Kinds) -> Vec<bool> {
+  let mut scripts: Vec<u32> = s.location_sites.iter().map(|l| l.script_id).collect();
+  scripts.sort_unstable();
+  scripts.dedup();
+  let urls = script_urls(s, k, &scripts);
+  let internal: Vec<bool> = urls
+    .iter()
+    .map(|u| u.as_deref().is_some_and(|u| u.starts_with("node:internal/")))
+    .collect();
+  let mut out = vec![false; s.node_count()];
+  if !internal.contains(&true) {
+    return out;
+  }
+  for &(node, site) in &s.locations {
+    let Some(l) = s.location_sites.get(site as usize) else {
+      continue;
+    };
+    if let Ok(i) = scripts.binary_search(&l.script_id) {
+      if let Some(o) = out.get_mut(node as usize) {
+        *o = internal[i];
+      }
+    }
+  }
+  out
+}
+
 /// The URL of each script in `scripts` (sorted, distinct), found from the first closure located
 /// in it that leads to a name; None where none does. Stops once all are found.
 fn script_urls(s: &HeapSnapshot, k: &Kinds, scripts: &[u32]) -> Vec<Option<String>> {

@@ -84,6 +84,16 @@ pub struct PathStep {
   pub node_type: String,
   pub edge: String,
   pub edge_type: String,
+  /// this step repeats this many times in a row (a linked list's `next`); absent when once
+  #[serde(skip_serializing_if = "Option::is_none")]
+  pub repeat: Option<u64>,
+  /// with `repeat`: the run of steps that repeats is this one and the next `repeatSteps - 1`
+  /// (a closure and its scope: `f.context → Context.prev`); absent when one step repeats
+  #[serde(skip_serializing_if = "Option::is_none")]
+  pub repeat_steps: Option<u32>,
+  /// the edge from this step is Node's own machinery (a timer list, a bound function)
+  #[serde(skip_serializing_if = "std::ops::Not::not")]
+  pub internal: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -151,6 +161,9 @@ fn name_steps(s: &HeapSnapshot, k: &Kinds, steps: &[(u32, Option<u32>)]) -> Vec<
       node_type: s.node_type_name(v).to_string(),
       edge: e.map(|e| edge_name(s, k, e as usize)).unwrap_or_default(),
       edge_type: e.map(|e| s.edge_type_name(e).to_string()).unwrap_or_default(),
+      repeat: None,
+      repeat_steps: None,
+      internal: false,
     })
     .collect()
 }
