@@ -32,4 +32,4 @@ function close(server) {
   return new Promise((resolve) => server.close(() => resolve()))
 }
 
-module.exports = { listen, traffic, close }
+module.exports = { listen, get, traffic, close }

@@ -3,19 +3,9 @@
 // share one closure scope, which also keeps the request. The socket (and its `_events`) exists
 // before the leak starts: it is the holder, the listeners are what must be removed.
 const http = require('node:http')
-const { listen, close } = require('./http-util')
+const { listen, get, close } = require('./http-util')
 
 const PER_ROUND = 100
-
-function get(agent, port, p) {
-  return new Promise((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port, path: p, agent }, (res) => {
-      res.resume()
-      res.on('end', resolve)
-    })
-    req.on('error', reject)
-  })
-}
 
 async function setup() {
   const server = http.createServer((req, res) => {
