@@ -1,5 +1,5 @@
 'use strict'
-// monitor(): post-GC heap samples, a trend, and `growth` / `leak` events (DESIGN §7).
+// monitor(): post-GC heap samples, a trend, and `growth` / `leak` events (README: "Find the leak").
 // Cheap enough to leave on: one PerformanceObserver for GC entries and one unref'd timer.
 const { EventEmitter } = require('node:events')
 const fs = require('node:fs')

@@ -52,7 +52,7 @@ function main() {
     // --ignore-scripts: `prepare` would rebuild the addon, which the packed files do not need
     const main = JSON.parse(run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', tmp], { cwd: ROOT }))[0]
     const files = main.files.map((f) => f.path)
-    for (const want of ['LICENSE', 'README.md', 'BENCHMARKS.md', 'SECURITY.md', 'index.d.ts', 'bin/leakprobe.js']) {
+    for (const want of ['LICENSE', 'README.md', 'ARCHITECTURE.md', 'BENCHMARKS.md', 'SECURITY.md', 'index.d.ts', 'bin/leakprobe.js']) {
       assert.ok(files.includes(want), `the tarball ships ${want}`)
     }
     assert.ok(!files.some((f) => f.startsWith('native/') || f.startsWith('target/') || f.endsWith('.node')),

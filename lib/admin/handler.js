@@ -1,5 +1,5 @@
 'use strict'
-// The admin route (DESIGN §5) as a plain node:http handler; lib/admin/express.js mounts it.
+// The admin route (README: "The admin route") as a plain node:http handler; lib/admin/express.js mounts it.
 // Order of checks for every request under the route: client address (allowlist) → token →
 // route and method → limits. Every refusal is a JSON error and writes nothing.
 const path = require('node:path')

@@ -1,5 +1,5 @@
 'use strict'
-// A client for a running app's admin route (DESIGN §5): capture, download, report, compare,
+// A client for a running app's admin route (README: "The admin route"): capture, download, report, compare,
 // delete. Every failure is a LeakprobeError whose message says what to do about it.
 const fs = require('node:fs')
 const http = require('node:http')

@@ -1,4 +1,4 @@
-//! Snapshot comparison (DESIGN §4 `leakprobe-compare/1`): DevTools' Comparison view per class,
+//! Snapshot comparison (`leakprobe-compare/1`, ARCHITECTURE.md §4): DevTools' Comparison view per class,
 //! and leak suspects: objects allocated after the baseline that are still alive in the last
 //! snapshot (and, with three snapshots, were already alive in the target), grouped by what
 //! they are and who holds them, ranked by what they retain.

@@ -1,4 +1,4 @@
-//! The `leakprobe-report/1` JSON (DESIGN §4).
+//! The `leakprobe-report/1` JSON (ARCHITECTURE.md §7; its fields in index.d.ts).
 use super::locations::{self, SourceLocation};
 use super::names::display_name;
 use super::paths::retainer_path;
