@@ -154,12 +154,8 @@ class SiteHistory {
       if (keptRising(v, this.intervalBytes)) rising.push({ s, v, rise: v[v.length - 1] - v[0] })
     }
     rising.sort((a, b) => b.rise - a.rise)
-    // A site explains the floor's rise: at least half of its own rise shows in the floor. A floor
-    // that did not rise has nothing to explain (what rose there was given back elsewhere: code
-    // warming up, a cache that fills as another empties), so nothing is named.
-    // Beside the first, a site too small to matter to the floor is not named, however steady.
-    return rising.filter((r, i) => r.rise <= 2 * floorRise && (i === 0 || r.rise >= minShare * floorRise))
-      .slice(0, limit).map((r) => view(r.s, r.v, floorRise))
+    // beside the first, a site too small to matter to the floor is not named, however steady
+    return rising.filter((r, i) => i === 0 || r.rise >= minShare * floorRise).slice(0, limit).map((r) => view(r.s, r.v, floorRise))
   }
 
   largest(limit = 10) {

@@ -2,7 +2,7 @@
 // Runs one leak scenario under monitor({ sampling }) in this (child) process: its server on
 // 127.0.0.1, bounded rounds of loopback traffic, a profile read after each round; prints the
 // monitor's sites (growing and largest) as JSON.
-//   node __test__/scenarios/sites.js <scenario> [reads] [intervalBytes] [roundsPerRead]
+//   node __test__/scenarios/sites.js <scenario> [reads] [intervalBytes] [roundsPerRead] [warmupRounds]
 const path = require('node:path')
 const leakprobe = require('../..')
 
@@ -11,10 +11,11 @@ async function main() {
   const reads = Number(process.argv[3] || 10)
   const intervalBytes = Number(process.argv[4] || 16384)
   const roundsPerRead = Number(process.argv[5] || 1)
+  const warmup = Number(process.argv[6] || 2)
   const scenario = require(path.join(__dirname, `${name}.js`))
   const s = await scenario.setup()
   try {
-    for (let i = 0; i < 2; i++) await s.round()
+    for (let i = 0; i < warmup; i++) await s.round()
     // every read is in the window; the profile is read after each batch of rounds (the same
     // read the monitor's schedule makes), never during one
     const m = leakprobe.monitor({ intervalMs: 60_000, window: 10_000, sampling: { intervalBytes, readIntervalMs: 2 ** 31 - 1 } })
