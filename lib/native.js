@@ -24,8 +24,15 @@ function isMusl() {
     // no ldd: ask the process report
   }
   if (!process.report || typeof process.report.getReport !== 'function') return false
+  // no network lookups for the report, and the host's own setting back as it was
+  const excludeNetwork = process.report.excludeNetwork
   process.report.excludeNetwork = true
-  const report = process.report.getReport()
+  let report
+  try {
+    report = process.report.getReport()
+  } finally {
+    process.report.excludeNetwork = excludeNetwork
+  }
   if (report.header && report.header.glibcVersionRuntime) return false
   return Array.isArray(report.sharedObjects) && report.sharedObjects.some((f) => f.includes('libc.musl-') || f.includes('ld-musl-'))
 }

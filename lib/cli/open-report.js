@@ -16,7 +16,8 @@ const { LeakprobeError } = require('../errors')
 // the platform's "open this file with its default app"
 function browserCommand(file) {
   if (process.platform === 'darwin') return ['open', [file]]
-  if (process.platform === 'win32') return ['cmd', ['/c', 'start', '""', file]]
+  // `start`'s first quoted argument is a window title: an empty one, then the file
+  if (process.platform === 'win32') return ['cmd', ['/c', 'start', '', file]]
   return ['xdg-open', [file]]
 }
 
