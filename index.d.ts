@@ -13,7 +13,31 @@ export type LeakprobeErrorCode =
   | 'ERR_LEAKPROBE_SPILL'
   | 'ERR_LEAKPROBE_SAMPLING'
   | 'ERR_LEAKPROBE_MISSING_PEER'
+  /** a monitor's listener threw (emitted as the monitor's `error`) */
+  | 'ERR_LEAKPROBE_LISTENER'
+  /** a capture method this platform lacks (the FIFO feeder on Windows) */
+  | 'ERR_LEAKPROBE_UNSUPPORTED'
   | 'ERR_LEAKPROBE_INTERNAL'
+
+/**
+ * The codes of the admin route's JSON errors (`{ error: { code, message } }`) and of the CLI's
+ * messages; the API's functions reject with `LeakprobeErrorCode`s.
+ */
+export type LeakprobeRouteErrorCode =
+  | LeakprobeErrorCode
+  | 'ERR_LEAKPROBE_UNAUTHORIZED'
+  | 'ERR_LEAKPROBE_FORBIDDEN'
+  | 'ERR_LEAKPROBE_NOT_FOUND'
+  | 'ERR_LEAKPROBE_METHOD'
+  | 'ERR_LEAKPROBE_TOO_SOON'
+  | 'ERR_LEAKPROBE_NO_MEMORY'
+  | 'ERR_LEAKPROBE_DOWNLOAD_OFF'
+  | 'ERR_LEAKPROBE_NO_MONITOR'
+  | 'ERR_LEAKPROBE_NO_SAMPLING'
+  | 'ERR_LEAKPROBE_READ'
+  | 'ERR_LEAKPROBE_REMOTE'
+  | 'ERR_LEAKPROBE_COMMAND'
+  | 'ERR_LEAKPROBE_USAGE'
 
 /** Every leakprobe function rejects with this: `code` says what failed, `message` what to do. */
 export class LeakprobeError extends Error {
