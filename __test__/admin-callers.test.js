@@ -3,8 +3,6 @@
 // items 5 and 6). Bad forms fail at setup, naming the entry; a bad forwarded address fails closed.
 const { test } = require('node:test')
 const assert = require('node:assert/strict')
-const fs = require('node:fs')
-const path = require('node:path')
 const http = require('node:http')
 const leakprobe = require('..')
 const { inProcessRoutes } = require('./helpers/serve-route')

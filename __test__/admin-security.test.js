@@ -21,7 +21,7 @@ function request(base, method, p, headers = {}) {
       res.on('data', (c) => { body += c })
       res.on('end', () => {
         let json = null
-        try { json = JSON.parse(body) } catch {}
+        try { json = JSON.parse(body) } catch { /* not JSON: json stays null */ }
         resolve({ status: res.statusCode, headers: res.headers, body, json })
       })
     })

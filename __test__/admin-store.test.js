@@ -7,7 +7,7 @@ const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
 const leakprobe = require('..')
-const { startRoute, request, waitFor, sleep, TOKEN, auth } = require('./helpers/spawn-route')
+const { startRoute, request, waitFor, TOKEN, auth } = require('./helpers/spawn-route')
 
 const ROOT = path.join(__dirname, '..')
 const FIXTURE = path.join(__dirname, 'fixtures', 'small.heapsnapshot.gz')

@@ -79,7 +79,7 @@ test('watch: exit 1 once the app\'s monitor reports the leak, naming the functio
   const polls = r.stdout.slice(0, r.stdout.indexOf('LEAK:')).trim().split('\n')
   assert.ok(polls.length >= 3, r.stdout)
   for (const l of polls) assert.match(l, /^\d\d:\d\d:\d\d {2}floor [\d.]+ [KMG]?B {2}[+-][\d.]+ [KMG]?B\/min {2}(rising|steady)/)
-  assert.match(polls[0], /steady  no growing site$/)
+  assert.match(polls[0], /steady {2}no growing site$/)
   assert.match(r.stdout, new RegExp(`rising .*remember sampling-app\\.js:${REMEMBER_LINE} \\+[\\d.]+ [KM]?B`), 'the poll lines name the site as it grows')
   assert.match(r.stdout, /LEAK: the app's monitor reported a leak at \d\d:\d\d:\d\d \(\d+ s into this watch\)/)
   const verdict = r.stdout.slice(r.stdout.indexOf('LEAK:'))
@@ -119,7 +119,7 @@ test('watch: a steady app, --duration 2 --interval 0.5: a line per poll, exit 0'
   assert.doesNotMatch(r.stdout, /LEAK/)
 })
 
-test('watch: bad URL, token or route exit 2 with a message on stderr', async (t) => {
+test('watch: bad URL, token or route exit 2 with a message on stderr', async () => {
   // a route without a monitor cannot report a leak
   const server = http.createServer(leakprobe.handler({ token: TOKEN, dir: path.join(tmp, 'plain') }))
   servers.push(server)

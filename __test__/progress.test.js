@@ -58,6 +58,7 @@ test('CLI progress off a TTY: a line when a step starts, its sentences, a line w
   assert.equal(lines[1], 'leakprobe: baseline snapshot: retrying in 2 s')
   assert.match(lines[2], /^leakprobe: baseline snapshot: got 42, \d+\.\d s$/)
   assert.equal(lines.length, 4)
+  // eslint-disable-next-line no-control-regex -- the terminal's escape codes are what this looks for
   assert.doesNotMatch(stream.text, /\r|\x1b/)
   await assert.rejects(p.run('final snapshot', async () => { throw new Error('no') }), /no/)
   assert.match(stream.text, /leakprobe: final snapshot: failed after \d+\.\d s\n$/)
@@ -74,6 +75,7 @@ test('CLI progress on a TTY: one line redrawn in place with the elapsed time and
   const redraws = stream.text.split('\r\x1b[K').filter(Boolean)
   assert.ok(redraws.some((l) => /downloading snapshot x… \d+\.\d s {2}512\.0 KB of 1\.00 MB \(50%\)/.test(l)), stream.text)
   assert.match(stream.text, /leakprobe: a note while the spinner runs\n/)
+  // eslint-disable-next-line no-control-regex -- the terminal's escape codes are what this looks for
   assert.match(stream.text, /\r\x1b\[Kleakprobe: downloading snapshot x: saved, \d+\.\d s\n$/)
 })
 

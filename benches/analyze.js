@@ -91,7 +91,7 @@ function runTool(tool, file, args) {
     const why = timedOut ? `timed out after ${args.timeoutS} s` : `exit ${r.status ?? r.signal}: ${said.trim().slice(0, 200)}`
     return { tool, ok: false, wallMs: wall, peakMb, why }
   }
-  let extra = {}
+  let extra
   if (tool === 'devtools') {
     const o = JSON.parse(r.stdout)
     extra = { nodes: o.snapshot.nodes, topRetained: o.top[0] && o.top[0].retainedSize }

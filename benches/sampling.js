@@ -813,7 +813,7 @@ function tables(res) {
   if (res.verdict) {
     const site = (x) => x ? `${x.fn} (${x.url}:${x.line})${x.package ? ` [${x.package}]` : ''}${x.caller ? ` ← ${x.caller}` : ''}${x.share != null ? `, share ${x.share}` : ''}` : '—'
     o.push('', `### Time to a verdict (socket.io, ${VERDICT.clients * VERDICT.perClientPerTick * 1000 / VERDICT.tickMs} unacked emitWithAck()/s; monitor({ intervalMs: 1000, window: 10, sampling: { intervalBytes, readIntervalMs: 1000 } }))`, '')
-    o.push('| interval | \`leak\` event | heap used (floor) then | the event\'s first site | growing sites first name the leak | heap used (floor) then | that site | reads (pause ms) |')
+    o.push('| interval | `leak` event | heap used (floor) then | the event\'s first site | growing sites first name the leak | heap used (floor) then | that site | reads (pause ms) |')
     o.push('| ---: | ---: | ---: | --- | ---: | ---: | --- | --- |')
     for (const r of res.verdict) {
       const l = r.leak

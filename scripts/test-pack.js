@@ -19,6 +19,7 @@ function run(cmd, args, opts) {
   try {
     return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 300000, ...opts })
   } catch (err) {
+    // eslint-disable-next-line preserve-caught-error -- the message has all of it (exit, output); the cause would print the output twice
     throw new Error(`${cmd} ${args.join(' ')} failed (exit ${err.status}):\n${err.stdout || ''}${err.stderr || ''}`)
   }
 }

@@ -54,7 +54,7 @@ function request(base, method, p, headers = {}, { maxBytes = Infinity } = {}) {
         const buf = Buffer.concat(chunks)
         const body = buf.toString('utf8')
         let json = null
-        try { json = JSON.parse(body) } catch {}
+        try { json = JSON.parse(body) } catch { /* not JSON: json stays null */ }
         resolve({ status: res.statusCode, headers: res.headers, body, buf, json, bytes: got, complete: res.complete })
       })
     })

@@ -1,7 +1,7 @@
 'use strict'
 // An express route that caches every response in a module-level Map, never evicting.
 const express = require('express')
-const { listen, traffic, close } = require('./http-util')
+const { traffic, close } = require('./http-util')
 
 const responseCache = new Map()
 let seq = 0

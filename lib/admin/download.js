@@ -29,7 +29,7 @@ function sendFile(res, { fd, size }, headers, onError = () => {}) {
     if (!err) return
     if (!res.destroyed) res.destroy()
     if (err.code !== 'ERR_STREAM_PREMATURE_CLOSE') {
-      try { onError(err) } catch {}
+      try { onError(err) } catch { /* the app's hook failed: the response is gone either way */ }
     }
   })
 }

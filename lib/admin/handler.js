@@ -89,7 +89,7 @@ function errorHook(hook) {
   })
   // a hook that throws must not take the request (or the app) down with it
   return (err, where) => {
-    try { report(err, where) } catch {}
+    try { report(err, where) } catch { /* the hook's own failure: dropped, as above */ }
   }
 }
 

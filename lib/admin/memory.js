@@ -91,7 +91,7 @@ function machineAvailable(root = '/') {
   try {
     const m = /^MemAvailable:\s+(\d+) kB$/m.exec(fs.readFileSync(path.join(root, 'proc/meminfo'), 'utf8'))
     if (m) return Number(m[1]) * 1024
-  } catch {}
+  } catch { /* no /proc/meminfo (macOS, Windows): the OS's figure */ }
   return os.freemem()
 }
 
