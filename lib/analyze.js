@@ -5,19 +5,15 @@ const path = require('node:path')
 const native = require('./native')
 const { LeakprobeError, fromNative, invalidArg } = require('./errors')
 const { progressOption, withProgress } = require('./task-progress')
-
-function checkCount(fn, name, v, dflt) {
-  if (v === undefined) return dflt
-  if (!Number.isInteger(v) || v < 0 || v > 1e6) throw invalidArg(`${fn}(): \`${name}\` must be a whole number from 0 to 1000000, got ${v}`)
-  return v
-}
+const { wholeNumber } = require('./options')
 
 function analyzeOptions(opts, fn = 'analyze') {
   if (opts === undefined || opts === null) opts = {}
   if (typeof opts !== 'object') throw invalidArg(`${fn}(): options must be an object`)
-  const top = checkCount(fn, 'top', opts.top, 20)
-  const paths = checkCount(fn, 'paths', opts.paths, 5)
-  const classes = checkCount(fn, 'classes', opts.classes, undefined)
+  const count = (name, dflt) => wholeNumber(`${fn}(): \`${name}\``, opts[name], { max: 1e6, dflt })
+  const top = count('top', 20)
+  const paths = count('paths', 5)
+  const classes = count('classes', undefined)
   return { top, paths, classes, onProgress: progressOption(fn, opts.onProgress) }
 }
 

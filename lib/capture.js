@@ -8,6 +8,7 @@ const { performance } = require('node:perf_hooks')
 const native = require('./native')
 const { LeakprobeError, fromNative, invalidArg } = require('./errors')
 const { analyzeOptions } = require('./analyze')
+const { wholeNumber } = require('./options')
 const { noteCapture } = require('./admin/memory')
 const { ensurePrivateDir, userDir } = require('./private-dir')
 
@@ -26,7 +27,7 @@ function checkOptions(opts) {
   const { dir = DEFAULT_DIR, gzip = true, level = 3, method = 'auto', analyze = false, redact = false } = opts
   if (typeof dir !== 'string' || dir === '') throw invalidArg('capture(): `dir` must be a non-empty string (a directory path)')
   if (typeof gzip !== 'boolean') throw invalidArg('capture(): `gzip` must be true or false')
-  if (!Number.isInteger(level) || level < 1 || level > 9) throw invalidArg('capture(): `level` must be an integer gzip level from 1 to 9')
+  wholeNumber('capture(): `level` (the gzip level)', level, { min: 1, max: 9 })
   if (!METHODS.includes(method)) throw invalidArg(`capture(): \`method\` must be one of ${METHODS.join(', ')}`)
   if (typeof analyze !== 'boolean') throw invalidArg('capture(): `analyze` must be true or false')
   if (typeof redact !== 'boolean') throw invalidArg('capture(): `redact` must be true or false')

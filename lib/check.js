@@ -9,12 +9,7 @@ const path = require('node:path')
 const { capture } = require('./capture')
 const { compare, compareOptions } = require('./compare')
 const { invalidArg } = require('./errors')
-
-function wholeNumber(fn, name, v, dflt, min) {
-  if (v === undefined) return dflt
-  if (!Number.isInteger(v) || v < min || v > 1e6) throw invalidArg(`${fn}(): \`${name}\` must be a whole number from ${min} to 1000000, got ${v}`)
-  return v
-}
+const { wholeNumber } = require('./options')
 
 // `counter.n`: the round's number over the whole check (warm-ups included), so that an action
 // can make each round's work its own (new keys, new ids)
@@ -32,8 +27,8 @@ async function runRounds(action, n, phase, counter) {
 async function check(action, options = {}) {
   if (typeof action !== 'function') throw invalidArg('check(action, options): `action` must be a function (one round of the work to test)')
   if (options === null || typeof options !== 'object') throw invalidArg('check(): options must be an object')
-  const rounds = wholeNumber('check', 'rounds', options.rounds, 5, 1)
-  const warmup = wholeNumber('check', 'warmup', options.warmup, 2, 0)
+  const rounds = wholeNumber('check(): `rounds`', options.rounds, { min: 1, max: 1e6, dflt: 5 })
+  const warmup = wholeNumber('check(): `warmup`', options.warmup, { max: 1e6, dflt: 2 })
   // Default: one leaked object per round of any size is a leak (a test is quiet otherwise).
   const threshold = options.threshold === undefined ? { bytes: 1, count: rounds } : options.threshold
   const cmpOpts = compareOptions({ threshold, suspects: options.suspects, classes: options.classes }, 'check')

@@ -5,13 +5,14 @@ const native = require('./native')
 const { fromNative, invalidArg } = require('./errors')
 const { resolveInput } = require('./analyze')
 const { progressOption, withProgress } = require('./task-progress')
+const { isNumber, wholeNumber } = require('./options')
 
 const UNITS = { b: 1, kb: 1024, k: 1024, mb: 1024 ** 2, m: 1024 ** 2, gb: 1024 ** 3, g: 1024 ** 3 }
 const DEFAULT_THRESHOLD = { bytes: 16 * 1024, count: 10 }
 
 // `65536`, `'64kb'`, `'1.5 MB'` → bytes
 function parseBytes(v, what) {
-  if (typeof v === 'number' && Number.isFinite(v) && v >= 0) return Math.floor(v)
+  if (isNumber(v, 0)) return Math.floor(v)
   const m = typeof v === 'string' && /^\s*(\d+(?:\.\d+)?)\s*([kmg]?b?)?\s*$/i.exec(v)
   if (!m) throw invalidArg(`${what} must be a byte count such as 65536, '64kb' or '1mb', got ${JSON.stringify(v)}`)
   return Math.floor(Number(m[1]) * UNITS[(m[2] || 'b').toLowerCase()])
@@ -24,8 +25,7 @@ function thresholdOf(t, fn) {
   if (typeof t === 'number' || typeof t === 'string') return { bytes: parseBytes(t, `${fn}(): \`threshold\``), count: DEFAULT_THRESHOLD.count }
   if (t === null || typeof t !== 'object') throw invalidArg(`${fn}(): \`threshold\` must be a byte count or { bytes, count }`)
   const bytes = t.bytes === undefined ? DEFAULT_THRESHOLD.bytes : parseBytes(t.bytes, `${fn}(): \`threshold.bytes\``)
-  const count = t.count === undefined ? DEFAULT_THRESHOLD.count : t.count
-  if (!Number.isInteger(count) || count < 0) throw invalidArg(`${fn}(): \`threshold.count\` must be a whole number, got ${count}`)
+  const count = wholeNumber(`${fn}(): \`threshold.count\``, t.count, { dflt: DEFAULT_THRESHOLD.count })
   return { bytes, count }
 }
 
@@ -39,10 +39,8 @@ function compareOptions(opts, fn = 'compare') {
   if (opts === undefined || opts === null) opts = {}
   if (typeof opts !== 'object') throw invalidArg(`${fn}(): options must be an object`)
   const threshold = thresholdOf(opts.threshold, fn)
-  const suspects = opts.suspects === undefined ? 10 : opts.suspects
-  if (!Number.isInteger(suspects) || suspects < 0 || suspects > 10000) throw invalidArg(`${fn}(): \`suspects\` must be a whole number from 0 to 10000`)
-  const classes = opts.classes
-  if (classes !== undefined && (!Number.isInteger(classes) || classes < 0)) throw invalidArg(`${fn}(): \`classes\` must be a whole number`)
+  const suspects = wholeNumber(`${fn}(): \`suspects\``, opts.suspects, { max: 10000, dflt: 10 })
+  const classes = wholeNumber(`${fn}(): \`classes\``, opts.classes)
   return { thresholdBytes: threshold.bytes, thresholdCount: threshold.count, suspects, classes, onProgress: progressOption(fn, opts.onProgress) }
 }
 

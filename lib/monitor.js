@@ -14,6 +14,7 @@ const { compare } = require('./compare')
 const { analyze } = require('./analyze')
 const { LeakprobeError, fromNative, invalidArg } = require('./errors')
 const { Sampler, samplingOptions } = require('./sampling')
+const { number } = require('./options')
 const memory = require('./admin/memory')
 
 const NEAR_LIMIT_FILE = /^Heap\.\d{8}\.\d{6}\.(\d+)\.\d+\.\d+\.heapsnapshot$/
@@ -45,13 +46,7 @@ function captureCounts() {
   return out
 }
 
-function num(name, v, dflt, min, max = Infinity) {
-  if (v === undefined) return dflt
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) {
-    throw invalidArg(`monitor(): \`${name}\` must be a number from ${min}${max < Infinity ? ` to ${max}` : ' up'}, got ${v}`)
-  }
-  return v
-}
+const num = (name, v, dflt, min, max) => number(`monitor(): \`${name}\``, v, { dflt, min, max })
 
 // Where Node writes snapshots by itself: --diagnostic-dir, else the working directory.
 function diagnosticDir() {

@@ -13,6 +13,7 @@ const v8 = require('node:v8')
 const { performance } = require('node:perf_hooks')
 const { LeakprobeError, invalidArg } = require('./errors')
 const { fold, SiteHistory } = require('./sites')
+const { number } = require('./options')
 
 const DEFAULTS = {
   // BENCHMARKS.md, Sampling: ~0.5% of the CPU per request (14.7 µs per sample), ~4% at 64 KiB
@@ -25,14 +26,7 @@ const DEFAULTS = {
 function samplingOptions(o) {
   if (o === true) o = {}
   if (o === null || typeof o !== 'object') throw invalidArg('monitor(): `sampling` must be true or { intervalBytes, readIntervalMs, budget }')
-  const num = (name, min, max) => {
-    const v = o[name]
-    if (v === undefined) return DEFAULTS[name]
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) {
-      throw invalidArg(`monitor(): \`sampling.${name}\` must be a number from ${min} to ${max}, got ${v}`)
-    }
-    return v
-  }
+  const num = (name, min, max) => number(`monitor(): \`sampling.${name}\``, o[name], { min, max, dflt: DEFAULTS[name] })
   return {
     intervalBytes: Math.round(num('intervalBytes', 128, 64 << 20)),
     readIntervalMs: num('readIntervalMs', 10, 2 ** 31 - 1),

@@ -8,6 +8,7 @@ const { capture } = require('../capture')
 const { analyze } = require('../analyze')
 const { compare, thresholdFromText } = require('../compare')
 const { LeakprobeError } = require('../errors')
+const { wholeNumber } = require('../options')
 const { allowList, bareFamily } = require('./netmask')
 const { tokenChecker } = require('./auth')
 const { snapshotRoom, SYSTEM, formatBytes, SNAPSHOT_BYTES_PER_OBJECT } = require('./memory')
@@ -349,9 +350,7 @@ function sitesOf(monitor, limit) {
 function limitOf(url) {
   const raw = url.searchParams.get('limit')
   if (raw === null) return undefined
-  const n = Number(raw)
-  if (!Number.isInteger(n) || n < 1 || n > 100) throw new LeakprobeError('ERR_LEAKPROBE_INVALID_ARG', `limit must be a whole number from 1 to 100, got ${JSON.stringify(raw)}`)
-  return n
+  return wholeNumber('limit', Number(raw), { min: 1, max: 100, got: JSON.stringify(raw) })
 }
 
 function noSamplingMessage(monitor) {

@@ -26,6 +26,7 @@ const os = require('node:os')
 const path = require('node:path')
 const v8 = require('node:v8')
 const { invalidArg } = require('../errors')
+const { number } = require('../options')
 
 /** RSS V8's snapshot machinery costs per heap object (the upper end of the figures above). */
 const SNAPSHOT_BYTES_PER_OBJECT = 450
@@ -61,10 +62,8 @@ function objectSize() {
 function snapshotRoom(options = {}) {
   if (options === null || typeof options !== 'object') throw invalidArg('snapshotRoom(options): options must be an object')
   const { heapUsed = v8.getHeapStatistics().used_heap_size, factor } = options
-  if (typeof heapUsed !== 'number' || !(heapUsed >= 0) || !Number.isFinite(heapUsed)) throw invalidArg('snapshotRoom(): `heapUsed` must be a number of bytes ≥ 0')
-  if (factor !== undefined && factor !== null && (typeof factor !== 'number' || !(factor >= 0) || !Number.isFinite(factor))) {
-    throw invalidArg('snapshotRoom(): `factor` must be a number ≥ 0')
-  }
+  number('snapshotRoom(): `heapUsed` (bytes)', heapUsed)
+  if (factor !== null) number('snapshotRoom(): `factor`', factor)
   const sys = options[SYSTEM] || {}
   const { bytesPerObject, basis } = objectSize()
   const objects = Math.round(heapUsed / bytesPerObject)

@@ -2,6 +2,7 @@
 // leakprobe.metrics(monitor, { prometheus: registry } | { openTelemetry: meter }) (README: Metrics):
 // the monitor's leak signals in the application's metrics system, read at scrape time.
 const { invalidArg } = require('../errors')
+const { wholeNumber } = require('../options')
 const { Monitor } = require('../monitor')
 const { DEFAULT_SITES, MAX_SITES } = require('./definitions')
 
@@ -12,10 +13,7 @@ function checkOptions(monitor, options) {
   if (has('prometheus') === has('openTelemetry')) {
     throw invalidArg('leakprobe.metrics(monitor, options): pass one of { prometheus: registry } (prom-client) or { openTelemetry: meter } (@opentelemetry/api)')
   }
-  const sites = options.sites === undefined ? DEFAULT_SITES : options.sites
-  if (!Number.isInteger(sites) || sites < 0 || sites > MAX_SITES) {
-    throw invalidArg(`leakprobe.metrics(): \`sites\` (the most allocation sites exposed) must be a whole number from 0 to ${MAX_SITES}, got ${options.sites}`)
-  }
+  const sites = wholeNumber('leakprobe.metrics(): `sites` (the most allocation sites exposed)', options.sites, { max: MAX_SITES, dflt: DEFAULT_SITES })
   return { sites }
 }
 

@@ -1,0 +1,50 @@
+'use strict'
+// lib/options.js: the numeric option checks every public function uses, and their one wording.
+const { test } = require('node:test')
+const assert = require('node:assert/strict')
+const os = require('node:os')
+const leakprobe = require('..')
+const { wholeNumber, number, isWholeNumber, isNumber } = require('../lib/options')
+const { compareOptions } = require('../lib/compare')
+const { snapshotRoom } = require('../lib/admin/memory')
+
+const invalid = (message) => ({ code: 'ERR_LEAKPROBE_INVALID_ARG', message })
+
+test('wholeNumber: the default when undefined, the value in range, else the option, range and value', () => {
+  assert.equal(wholeNumber('f(): `n`', undefined, { dflt: 7 }), 7)
+  assert.equal(wholeNumber('f(): `n`', undefined), undefined)
+  assert.equal(wholeNumber('f(): `n`', 0), 0)
+  assert.equal(wholeNumber('f(): `n`', 9, { min: 1, max: 9 }), 9)
+  assert.throws(() => wholeNumber('f(): `n`', 10, { min: 1, max: 9 }), invalid('f(): `n` must be a whole number from 1 to 9, got 10'))
+  assert.throws(() => wholeNumber('f(): `n`', 1.5), invalid('f(): `n` must be a whole number from 0 up, got 1.5'))
+  for (const bad of [-1, NaN, Infinity, '3', null]) assert.throws(() => wholeNumber('f(): `n`', bad), invalid(/^f\(\): `n` must be a whole number from 0 up, got /), String(bad))
+  assert.throws(() => wholeNumber('limit', Number('ten'), { min: 1, max: 100, got: '"ten"' }), invalid('limit must be a whole number from 1 to 100, got "ten"'))
+})
+
+test('number: finite numbers in range, fractions too', () => {
+  assert.equal(number('f(): `x`', undefined, { dflt: 0.5 }), 0.5)
+  assert.equal(number('f(): `x`', 0.25, { min: 0.0001, max: 0.5 }), 0.25)
+  assert.throws(() => number('f(): `x`', 0.75, { min: 0.0001, max: 0.5 }), invalid('f(): `x` must be a number from 0.0001 to 0.5, got 0.75'))
+  for (const bad of [-1, NaN, Infinity, '1', null]) assert.throws(() => number('f(): `x`', bad), invalid(/^f\(\): `x` must be a number from 0 up, got /), String(bad))
+  assert.equal(isNumber(2_000_000, 0, 2_000_000), true)
+  assert.equal(isNumber(0, Number.MIN_VALUE), false)
+  assert.equal(isWholeNumber(1, 1), true)
+  assert.equal(isWholeNumber(2 ** 53), true)
+  assert.equal(isWholeNumber(0, 1), false)
+})
+
+test('the public functions name the option, its range and the value they got', async () => {
+  await assert.rejects(leakprobe.analyze('x.heapsnapshot', { top: -1 }), invalid('analyze(): `top` must be a whole number from 0 to 1000000, got -1'))
+  await assert.rejects(leakprobe.check(() => {}, { rounds: 0 }), invalid('check(): `rounds` must be a whole number from 1 to 1000000, got 0'))
+  await assert.rejects(leakprobe.check(() => {}, { warmup: 2.5 }), invalid('check(): `warmup` must be a whole number from 0 to 1000000, got 2.5'))
+  assert.throws(() => compareOptions({ suspects: 10001 }), invalid('compare(): `suspects` must be a whole number from 0 to 10000, got 10001'))
+  assert.throws(() => compareOptions({ classes: -1 }), invalid('compare(): `classes` must be a whole number from 0 up, got -1'))
+  assert.throws(() => compareOptions({ threshold: { count: 1.5 } }, 'check'), invalid('check(): `threshold.count` must be a whole number from 0 up, got 1.5'))
+  await assert.rejects(leakprobe.capture({ dir: os.tmpdir(), level: 0 }), invalid('capture(): `level` (the gzip level) must be a whole number from 1 to 9, got 0'))
+  assert.throws(() => leakprobe.monitor({ intervalMs: 5 }), invalid('monitor(): `intervalMs` must be a number from 10 to 2147483647, got 5'))
+  assert.throws(() => leakprobe.monitor({ window: 2 }), invalid('monitor(): `window` must be a number from 3 up, got 2'))
+  assert.throws(() => leakprobe.monitor({ sampling: { budget: 1 } }), invalid('monitor(): `sampling.budget` must be a number from 0.0001 to 0.5, got 1'))
+  assert.throws(() => snapshotRoom({ heapUsed: -1 }), invalid('snapshotRoom(): `heapUsed` (bytes) must be a number from 0 up, got -1'))
+  assert.throws(() => snapshotRoom({ heapUsed: 1, factor: 'x' }), invalid('snapshotRoom(): `factor` must be a number from 0 up, got x'))
+  assert.equal(snapshotRoom({ heapUsed: 1, factor: null }).ok !== undefined, true, 'factor: null is no factor')
+})
