@@ -2,6 +2,8 @@
 'use strict'
 // leakprobe CLI. Exit codes: 0 ok, 1 leak found (compare/check/watch), 2 error (message on stderr).
 const path = require('node:path')
+const { parseArgs } = require('node:util')
+const { isNumber, isWholeNumber } = require('../lib/options')
 
 const USAGE = `usage: leakprobe <command> [options]
 
@@ -46,32 +48,70 @@ big snapshots: during the dominator pass names go to a nameless temp file in LEA
 (default: the temp dir; off: keep all in memory), from LEAKPROBE_SPILL_MIN_MB MiB of them (32)
 `
 
+// One command's flags, by node:util's parseArgs. `spec`: each flag's kind, 'boolean', 'string',
+// 'number' (a positive whole number) or 'seconds'; `_`: how many positionals the command takes;
+// `'--': true`: what follows `--` is a command of its own (check's load), in `out['--']`.
 function parseFlags(argv, spec) {
-  const out = { _: [], '--': null }
+  const { _: maxPositionals = 0, '--': takesCommand = false, ...flags } = spec
+  const options = {}
+  for (const [name, kind] of Object.entries(flags)) options[name] = { type: kind === 'boolean' ? 'boolean' : 'string' }
+  const args = joinDashValues(argv, options)
+  let parsed
+  try {
+    parsed = parseArgs({ args, options, strict: true, allowPositionals: true, tokens: true })
+  } catch (e) {
+    throw usageError(flagError(args, options) || e.message)
+  }
+  const out = { ...parsed.values, _: parsed.positionals, '--': null }
+  const end = takesCommand && parsed.tokens.find((t) => t.kind === 'option-terminator')
+  if (end) {
+    out['--'] = args.slice(end.index + 1)
+    out._ = parsed.tokens.filter((t) => t.kind === 'positional' && t.index < end.index).map((t) => t.value)
+  }
+  if (out._.length > maxPositionals) throw usageError(`unexpected argument ${out._[maxPositionals]}`)
+  for (const [name, kind] of Object.entries(flags)) {
+    if (out[name] === undefined || (kind !== 'number' && kind !== 'seconds')) continue
+    const v = Number(out[name])
+    if (kind === 'number' && !isWholeNumber(v, 1)) throw usageError(`--${name} takes a positive whole number`)
+    // seconds: 0.5 is fine (> 0: the smallest number up); below setTimeout's range (~24.8 days)
+    if (kind === 'seconds' && !isNumber(v, Number.MIN_VALUE, 2_000_000)) throw usageError(`--${name} takes a number of seconds > 0, such as 10 or 0.5`)
+    out[name] = v
+  }
+  return out
+}
+
+// `--token -x…` → `--token=-x…`: a flag's value is the next word even when it starts with a dash
+// (a random token may), where strict parseArgs would call it ambiguous
+function joinDashValues(argv, options) {
+  const out = []
   for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === '--' && spec['--']) {
-      out['--'] = argv.slice(i + 1)
-      break
-    }
     const a = argv[i]
-    if (!a.startsWith('--')) {
-      if (out._.length >= (spec._ || 0)) throw usageError(`unexpected argument ${a}`)
-      out._.push(a)
-      continue
-    }
-    const key = a.slice(2)
-    if (!(key in spec)) throw usageError(`unknown option ${a}`)
-    if (spec[key] === 'boolean') out[key] = true
-    else {
-      const v = argv[++i]
-      if (v === undefined) throw usageError(`${a} needs a value`)
-      out[key] = spec[key] === 'number' || spec[key] === 'seconds' ? Number(v) : v
-      if (spec[key] === 'number' && !(Number.isInteger(out[key]) && out[key] > 0)) throw usageError(`${a} takes a positive whole number`)
-      // seconds: 0.5 is fine; below setTimeout's range (~24.8 days)
-      if (spec[key] === 'seconds' && !(out[key] > 0 && out[key] <= 2_000_000)) throw usageError(`${a} takes a number of seconds > 0, such as 10 or 0.5`)
+    if (a === '--') return out.concat(argv.slice(i))
+    const next = argv[i + 1]
+    const name = a.startsWith('--') ? a.slice(2) : ''
+    if (Object.hasOwn(options, name) && options[name].type === 'string' && next !== undefined && next !== '--' && next.startsWith('-')) {
+      out.push(`${a}=${next}`)
+      i++
+    } else {
+      out.push(a)
     }
   }
   return out
+}
+
+// What strict parseArgs refused, in our words (its own vary across Node versions): the first
+// flag that is unknown, lacks its value or has one it should not.
+function flagError(argv, options) {
+  const { tokens } = parseArgs({ args: argv, options, strict: false, allowPositionals: true, tokens: true })
+  for (const t of tokens) {
+    if (t.kind !== 'option') continue
+    const type = Object.hasOwn(options, t.name) ? options[t.name].type : null
+    if (!type) return `unknown option ${t.rawName}`
+    if (type === 'boolean' && t.value !== undefined) return `${t.rawName} takes no value`
+    // `--warmup -- load`: `--` ends the flags, it is no value
+    if (type === 'string' && (t.value === undefined || (!t.inlineValue && t.value === '--'))) return `${t.rawName} needs a value`
+  }
+  return null
 }
 
 // the page, written whole or not at all
