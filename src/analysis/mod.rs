@@ -14,8 +14,9 @@ pub mod shallow;
 
 pub use report::{AnalyzeOptions, Report};
 
+use crate::graph::bitset::BitSet;
 use crate::graph::dom_tree::DomChildren;
-use crate::graph::essential::{page_owned, BitSet, EssentialRule, TableIds};
+use crate::graph::essential::{page_owned, EssentialRule, TableIds};
 use crate::graph::retainers::Retainers;
 use crate::graph::{distances, dominators, Kinds};
 use crate::shelf::{Shelf, ShelfPolicy};

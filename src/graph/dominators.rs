@@ -2,7 +2,7 @@
 //! them, including the odd cases (nodes held only by weak edges, unreachable cliques).
 //! Iterative throughout; arrays are `u32`, indexed by ordinal + 1 with 0 meaning "none", as in
 //! the original.
-use super::essential::BitSet;
+use super::bitset::BitSet;
 use super::retainers::Retainers;
 use crate::snapshot::{HeapSnapshot, Sizes};
 

@@ -1,7 +1,7 @@
 //! SEMI-NCA against DevTools' own Lengauer–Tarjan (with buckets) on many random graphs with
 //! non-essential edges, nodes held only by them, and cliques held only by each other.
+use super::bitset::BitSet;
 use super::dominators::{compute, only_weak_retainers};
-use super::essential::BitSet;
 use super::retainers::{Retainers, ESSENTIAL};
 use crate::snapshot::model::pack_edge;
 use crate::snapshot::HeapSnapshot;
