@@ -65,7 +65,7 @@ fn profile_phases() {
     };
     let mut s2 = snap.clone();
     let mut t = Instant::now();
-    crate::analysis::dom_state::propagate(&mut s2);
+    crate::analysis::detachedness::propagate(&mut s2);
     let k = Kinds::of(&s2);
     lap("dom state, kinds", &mut t);
     let f = distances::EdgeFilter::of(&s2, &k);

@@ -3,7 +3,7 @@
 pub mod census;
 pub mod classes;
 pub mod compare;
-pub mod dom_state;
+pub mod detachedness;
 pub mod interfaces;
 pub mod locations;
 mod name_columns;
@@ -68,7 +68,7 @@ impl Analysis {
     s: &mut HeapSnapshot,
     policy: &ShelfPolicy,
   ) -> io::Result<(Analysis, Option<NameColumns>)> {
-    dom_state::propagate(s);
+    detachedness::propagate(s);
     let kinds = Kinds::of(s);
     // the size column is moved in place on the side thread, out of the snapshot meanwhile; it and
     // the shelved columns go back even if the analysis panics (the caller turns that into an
