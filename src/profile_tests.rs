@@ -95,7 +95,7 @@ fn profile_phases() {
     rows.add_retained(
       &c,
       &retained,
-      &crate::graph::dom_tree::DomChildren::of(&doms.idom),
+      &crate::graph::dominator_tree::DomChildren::of(&doms.idom),
     );
     lap("class retained sizes", &mut t);
   }

@@ -7,7 +7,7 @@ use super::locations::{self, SourceLocation};
 use super::names::display_name;
 use super::report::{cut_name, PathStep};
 use super::Analysis;
-use crate::graph::dom_tree::DomChildren;
+use crate::graph::dominator_tree::DomChildren;
 use crate::graph::kinds::edge_name;
 use crate::graph::{Kinds, NO_DISTANCE};
 use crate::snapshot::HeapSnapshot;

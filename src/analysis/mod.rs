@@ -15,7 +15,7 @@ pub mod shallow;
 pub use report::{AnalyzeOptions, Report};
 
 use crate::graph::bitset::BitSet;
-use crate::graph::dom_tree::DomChildren;
+use crate::graph::dominator_tree::DomChildren;
 use crate::graph::essential::{page_owned, EssentialRule, TableIds};
 use crate::graph::retainers::Retainers;
 use crate::graph::{distances, dominators, Kinds};
@@ -352,4 +352,4 @@ mod compare_tests;
 #[cfg(test)]
 mod exactness_tests;
 #[cfg(test)]
-mod graph_tests;
+mod figures_tests;
