@@ -85,7 +85,7 @@ fn profile_phases() {
       &mut essential::EssentialRule::new(&s2, &k, &owned, &essential::TableIds::of(&s2, &s2.node_id)),
     );
     lap("retainers + essential", &mut t);
-    let doms = dominators::compute(&s2, &r, &ess);
+    let doms = dominators::compute(&crate::graph::dominators::EssentialGraph::of(&s2, &r, &ess));
     lap("dominators", &mut t);
     let retained = dominators::retained_sizes(&doms.order, &doms.idom, ss.clone());
     lap("retained sizes", &mut t);

@@ -16,6 +16,7 @@ pub use report::{AnalyzeOptions, Report};
 
 use crate::graph::bitset::BitSet;
 use crate::graph::dominator_tree::DomChildren;
+use crate::graph::dominators::EssentialGraph;
 use crate::graph::essential::{page_owned, EssentialRule, TableIds};
 use crate::graph::retainers::Retainers;
 use crate::graph::{distances, dominators, Kinds};
@@ -185,7 +186,7 @@ impl Halves {
         (distances, classes, aggregates)
       },
       |retainers, essential| {
-        let doms = dominators::compute(s, &retainers, &essential);
+        let doms = dominators::compute(&EssentialGraph::of(s, &retainers, &essential));
         (retainers, doms)
       },
     );
@@ -271,7 +272,7 @@ impl Halves {
         aggregates.add_distances(&classes, &distances);
         (distances, classes, aggregates)
       });
-      let doms = dominators::compute(s, &retainers, &essential);
+      let doms = dominators::compute(&EssentialGraph::of(s, &retainers, &essential));
       let (distances, classes, aggregates) = join(side);
       Halves {
         retainers,
