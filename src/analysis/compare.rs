@@ -5,6 +5,7 @@
 use super::census::{leak_label, Census, KindKeys};
 use super::locations::{self, SourceLocation};
 use super::names::display_name;
+use super::paths::{self, edge_source, NO_EDGE};
 use super::report::{cut_name, PathStep};
 use super::Analysis;
 use crate::graph::dominator_tree::DomChildren;
@@ -12,7 +13,7 @@ use crate::graph::kinds::edge_name;
 use crate::graph::{Kinds, NO_DISTANCE};
 use crate::snapshot::HeapSnapshot;
 use serde::Serialize;
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 
 #[derive(Debug, Clone, Copy)]
 pub struct CompareOptions {
@@ -298,72 +299,6 @@ fn is_container(s: &HeapSnapshot, k: &Kinds, v: u32) -> bool {
   matches!(name, "Object" | "Array" | "Map" | "Set" | "WeakMap" | "WeakSet")
 }
 
-const NO_EDGE: u32 = u32::MAX;
-
-/// For every node, the edge into it on the path a developer would recognise: breadth-first
-/// from the user roots (the globals, hence the module scopes) through the program's own
-/// objects first; then through Node's internals (`internal`: a timer list, a socket's stream
-/// state) for what only they reach; then from V8's own roots (stack, handles) for the rest.
-/// Each parent is one BFS level up: walks over it always end. The root's edges are never
-/// parents: a path starts at a user root or at a GC root such as `(Stack roots)`.
-fn preferred_parent_edges(s: &HeapSnapshot, a: &Analysis, internal: &[bool]) -> Vec<u32> {
-  let n = s.node_count();
-  let mut parent = vec![NO_EDGE; n];
-  let mut seen = vec![false; n];
-  let mut queue: VecDeque<u32> = VecDeque::new();
-  let mut deferred: Vec<u32> = Vec::new();
-  if n == 0 {
-    return parent;
-  }
-  seen[0] = true;
-  let expand = |u: u32, queue: &mut VecDeque<u32>, seen: &mut [bool], parent: &mut [u32]| {
-    for e in s.edges_of(u) {
-      if s.edge_type(e) == a.kinds.e_weak {
-        continue;
-      }
-      let to = s.edge_to(e) as usize;
-      if !seen[to] {
-        seen[to] = true;
-        parent[to] = e as u32;
-        queue.push_back(to as u32);
-      }
-    }
-  };
-  for (v, &d) in a.distances.iter().enumerate().take(n).skip(1) {
-    if d == 1 {
-      seen[v] = true;
-      queue.push_back(v as u32);
-    }
-  }
-  for phase in 0..3 {
-    if phase == 1 {
-      queue.extend(deferred.drain(..));
-    } else if phase == 2 {
-      // V8's own roots, for what the program's roots do not reach
-      for e in s.edges_of(0) {
-        let to = s.edge_to(e) as usize;
-        if !seen[to] && s.edge_type(e) != a.kinds.e_weak {
-          seen[to] = true;
-          queue.push_back(to as u32);
-        }
-      }
-    }
-    while let Some(u) = queue.pop_front() {
-      if phase == 0 && internal[u as usize] {
-        deferred.push(u);
-        continue;
-      }
-      expand(u, &mut queue, &mut seen, &mut parent);
-    }
-  }
-  parent
-}
-
-fn edge_source(s: &HeapSnapshot, e: u32) -> u32 {
-  // first_edge is non-decreasing: the source is the last node whose first edge is <= e
-  (s.first_edge.partition_point(|&f| f <= e) - 1) as u32
-}
-
 /// `covered[v]`: a strict dominator of v is itself a candidate, so v is part of a bigger leaked
 /// object and not a suspect of its own. Preorder over the dominator tree, without recursion.
 /// What a group's members are: their Summary class and, for functions, their own name (the
@@ -445,7 +380,7 @@ fn find_suspects(
     })
     .collect();
   let internal = locations::in_node_internals(s, k);
-  let parent = preferred_parent_edges(s, a, &internal);
+  let parent = paths::preferred_parent_edges(s, a, &internal);
   let mut holders = Holders::new(s, a, &parent, &candidate, &existed);
   let mut groups: Vec<Group> = Vec::new();
   let mut by_key: HashMap<(String, String), usize> = HashMap::new();
@@ -1017,17 +952,7 @@ const MAX_SPAN: usize = 4;
 fn path_steps(s: &HeapSnapshot, a: &Analysis, parent: &[u32], internal: &[bool], v: u32) -> Vec<PathStep> {
   let k = &a.kinds;
   // (node, edge from it to the next step) from the object up; bounded: distances decrease
-  let mut raw: Vec<(u32, u32)> = vec![(v, NO_EDGE)];
-  let mut cur = v;
-  for _ in 0..s.node_count() {
-    let e = parent[cur as usize];
-    if e == NO_EDGE {
-      break;
-    }
-    cur = edge_source(s, e);
-    raw.push((cur, e));
-  }
-  raw.reverse();
+  let raw = paths::preferred_path(s, parent, v);
   // what a reader sees of a step: the node's type and name, the edge's type and name (element
   // indices are all alike: `[i]` of a chain of arrays repeats)
   let key = |&(node, e): &(u32, u32)| {
