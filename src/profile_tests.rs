@@ -65,7 +65,7 @@ fn profile_phases() {
     };
     let mut s2 = snap.clone();
     let mut t = Instant::now();
-    crate::analysis::dom_state::propagate(&mut s2);
+    crate::analysis::detachedness::propagate(&mut s2);
     let k = Kinds::of(&s2);
     lap("dom state, kinds", &mut t);
     let f = distances::EdgeFilter::of(&s2, &k);
@@ -85,7 +85,7 @@ fn profile_phases() {
       &mut essential::EssentialRule::new(&s2, &k, &owned, &essential::TableIds::of(&s2, &s2.node_id)),
     );
     lap("retainers + essential", &mut t);
-    let doms = dominators::compute(&s2, &r, &ess);
+    let doms = dominators::compute(&crate::graph::dominators::EssentialGraph::of(&s2, &r, &ess));
     lap("dominators", &mut t);
     let retained = dominators::retained_sizes(&doms.order, &doms.idom, ss.clone());
     lap("retained sizes", &mut t);
@@ -95,7 +95,7 @@ fn profile_phases() {
     rows.add_retained(
       &c,
       &retained,
-      &crate::graph::dom_tree::DomChildren::of(&doms.idom),
+      &crate::graph::dominator_tree::DomChildren::of(&doms.idom),
     );
     lap("class retained sizes", &mut t);
   }

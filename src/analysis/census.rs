@@ -4,7 +4,7 @@
 //! counts per leak label. About 20 bytes per node, so the baseline and target can stay in
 //! memory beside the analysis of the last snapshot.
 use super::classes::{self, ClassNames};
-use super::{dom_state, shallow};
+use super::{detachedness, shallow};
 use crate::graph::Kinds;
 use crate::snapshot::HeapSnapshot;
 use std::collections::HashMap;
@@ -92,7 +92,7 @@ impl KindKeys {
 impl Census {
   /// Reads the figures of a snapshot that is not analyzed in full (no dominators needed).
   pub fn of_snapshot(s: &mut HeapSnapshot) -> Census {
-    dom_state::propagate(s);
+    detachedness::propagate(s);
     let k = Kinds::of(s);
     let classes = classes::class_names(s, &k);
     shallow::move_owned_sizes(s, &k);

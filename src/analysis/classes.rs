@@ -2,7 +2,7 @@
 //! aggregates per class key, and class retained sizes (`calculateClassesRetainedSize`).
 use super::interfaces;
 use super::names::base_class_name;
-use crate::graph::dom_tree::DomChildren;
+use crate::graph::dominator_tree::DomChildren;
 use crate::graph::Kinds;
 use crate::snapshot::{HeapSnapshot, Sizes};
 use foldhash::{HashMap, HashMapExt};

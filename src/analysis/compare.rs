@@ -5,14 +5,15 @@
 use super::census::{leak_label, Census, KindKeys};
 use super::locations::{self, SourceLocation};
 use super::names::display_name;
+use super::paths::{self, edge_source, NO_EDGE};
 use super::report::{cut_name, PathStep};
 use super::Analysis;
-use crate::graph::dom_tree::DomChildren;
+use crate::graph::dominator_tree::DomChildren;
 use crate::graph::kinds::edge_name;
 use crate::graph::{Kinds, NO_DISTANCE};
 use crate::snapshot::HeapSnapshot;
 use serde::Serialize;
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 
 #[derive(Debug, Clone, Copy)]
 pub struct CompareOptions {
@@ -298,72 +299,6 @@ fn is_container(s: &HeapSnapshot, k: &Kinds, v: u32) -> bool {
   matches!(name, "Object" | "Array" | "Map" | "Set" | "WeakMap" | "WeakSet")
 }
 
-const NO_EDGE: u32 = u32::MAX;
-
-/// For every node, the edge into it on the path a developer would recognise: breadth-first
-/// from the user roots (the globals, hence the module scopes) through the program's own
-/// objects first; then through Node's internals (`internal`: a timer list, a socket's stream
-/// state) for what only they reach; then from V8's own roots (stack, handles) for the rest.
-/// Each parent is one BFS level up: walks over it always end. The root's edges are never
-/// parents: a path starts at a user root or at a GC root such as `(Stack roots)`.
-fn preferred_parent_edges(s: &HeapSnapshot, a: &Analysis, internal: &[bool]) -> Vec<u32> {
-  let n = s.node_count();
-  let mut parent = vec![NO_EDGE; n];
-  let mut seen = vec![false; n];
-  let mut queue: VecDeque<u32> = VecDeque::new();
-  let mut deferred: Vec<u32> = Vec::new();
-  if n == 0 {
-    return parent;
-  }
-  seen[0] = true;
-  let expand = |u: u32, queue: &mut VecDeque<u32>, seen: &mut [bool], parent: &mut [u32]| {
-    for e in s.edges_of(u) {
-      if s.edge_type(e) == a.kinds.e_weak {
-        continue;
-      }
-      let to = s.edge_to(e) as usize;
-      if !seen[to] {
-        seen[to] = true;
-        parent[to] = e as u32;
-        queue.push_back(to as u32);
-      }
-    }
-  };
-  for (v, &d) in a.distances.iter().enumerate().take(n).skip(1) {
-    if d == 1 {
-      seen[v] = true;
-      queue.push_back(v as u32);
-    }
-  }
-  for phase in 0..3 {
-    if phase == 1 {
-      queue.extend(deferred.drain(..));
-    } else if phase == 2 {
-      // V8's own roots, for what the program's roots do not reach
-      for e in s.edges_of(0) {
-        let to = s.edge_to(e) as usize;
-        if !seen[to] && s.edge_type(e) != a.kinds.e_weak {
-          seen[to] = true;
-          queue.push_back(to as u32);
-        }
-      }
-    }
-    while let Some(u) = queue.pop_front() {
-      if phase == 0 && internal[u as usize] {
-        deferred.push(u);
-        continue;
-      }
-      expand(u, &mut queue, &mut seen, &mut parent);
-    }
-  }
-  parent
-}
-
-fn edge_source(s: &HeapSnapshot, e: u32) -> u32 {
-  // first_edge is non-decreasing: the source is the last node whose first edge is <= e
-  (s.first_edge.partition_point(|&f| f <= e) - 1) as u32
-}
-
 /// `covered[v]`: a strict dominator of v is itself a candidate, so v is part of a bigger leaked
 /// object and not a suspect of its own. Preorder over the dominator tree, without recursion.
 /// What a group's members are: their Summary class and, for functions, their own name (the
@@ -428,34 +363,66 @@ fn find_suspects(
   a: &Analysis,
   opts: &CompareOptions,
 ) -> Vec<Suspect> {
-  let n = s.node_count();
-  let k = &a.kinds;
-  let keys = KindKeys::new(s);
-  let (existed, in_target) = new_objects(base, target, s, &keys);
-  drop(keys);
-  let candidate: Vec<bool> = (0..n)
+  let (existed, in_target) = new_objects(base, target, s, &KindKeys::new(s));
+  let candidate = candidates(s, a, &existed, &in_target);
+  let internal = locations::in_node_internals(s, &a.kinds);
+  let parent = paths::preferred_parent_edges(s, a, &internal);
+  let mut holders = Holders::new(s, a, &parent, &candidate, &existed);
+  let mut grouping = group_candidates(s, a, &candidate, &mut holders);
+  credit_upstream(&mut grouping);
+  let mut suspects: Vec<Suspect> = grouping.groups.into_iter().map(|g| g.into_suspect(s)).collect();
+  for sp in &mut suspects {
+    first_verdict(sp, base, target, cur, opts);
+  }
+  rank(&mut suspects);
+  let new = NewObjects {
+    existed: &existed,
+    in_target: &in_target,
+    three: target.is_some(),
+  };
+  settle_own_counts(&mut suspects, s, a, &mut holders, &new, opts);
+  suspects.truncate(opts.suspects);
+  for sp in &mut suspects {
+    sp.path = path_steps(s, a, &parent, &internal, sp.largest);
+  }
+  suspects
+}
+
+/// The objects a leak can be made of: new, alive in the target, reachable, not bookkeeping.
+fn candidates(s: &HeapSnapshot, a: &Analysis, existed: &[bool], in_target: &[bool]) -> Vec<bool> {
+  (0..s.node_count())
     .map(|v| {
       // objects held only from V8's own roots (stack, global handles: how a server's handlers
       // are held) count: a Node program's state is often reachable only that way
       a.distances[v] != NO_DISTANCE
         && !a.unreachable.get(v)
-        && !is_internal(s, k, v as u32)
+        && !is_internal(s, &a.kinds, v as u32)
         && !existed[v]
         && in_target[v]
     })
-    .collect();
-  let internal = locations::in_node_internals(s, k);
-  let parent = preferred_parent_edges(s, a, &internal);
-  let mut holders = Holders::new(s, a, &parent, &candidate, &existed);
-  let mut groups: Vec<Group> = Vec::new();
+    .collect()
+}
+
+/// The groups, the group each counted candidate is in, and each group root with the top
+/// candidate of its path.
+struct Grouping {
+  groups: Vec<Group>,
+  group_of: Vec<u32>,
+  roots: Vec<(u32, u32)>,
+}
+
+/// Preorder over the dominator tree, without recursion: a candidate no other candidate
+/// dominates starts (or joins) a group by its kind and holder; a candidate inside another one
+/// counts in that group when it is of the group's kind (the rest of a linked list, of a chain of
+/// closure scopes), and is part of its dominator's retained size otherwise.
+fn group_candidates(s: &HeapSnapshot, a: &Analysis, candidate: &[bool], holders: &mut Holders) -> Grouping {
+  let n = s.node_count();
+  let mut g = Grouping {
+    groups: Vec::new(),
+    group_of: vec![NO_GROUP; n],
+    roots: Vec::new(),
+  };
   let mut by_key: HashMap<(String, String), usize> = HashMap::new();
-  // the group each counted candidate is in; the top candidate of each group root's path
-  let mut group_of = vec![NO_GROUP; n];
-  let mut roots: Vec<(u32, u32)> = Vec::new();
-  // preorder over the dominator tree, without recursion: a candidate no other candidate
-  // dominates starts (or joins) a group by its kind and holder; a candidate inside another
-  // one counts in that group when it is of the group's kind (the rest of a linked list, of a
-  // chain of closure scopes), and is part of its dominator's retained size otherwise
   let tree = DomChildren::of(&a.idom[..n]);
   let mut stack: Vec<(u32, u32)> = vec![(0, NO_GROUP)];
   while let Some((v, inherited)) = stack.pop() {
@@ -464,78 +431,82 @@ fn find_suspects(
     if candidate[vu] {
       if inherited == NO_GROUP {
         let held = holders.of(v);
-        let label = leak_label(s, k, &a.classes, v);
-        let holder_name = match held.holder {
-          Some(h) if s.node_type[h as usize] == k.synthetic => s.node_name_str(h).to_string(),
-          Some(h) => a.classes.names[a.classes.of(h as usize) as usize].clone(),
-          None => "(GC roots)".to_string(),
-        };
-        // one group per kind of object and holder class; the edge shown is the one most of
-        // the group hangs from (a doubly linked list is reached from both of its ends)
-        let key = (label, holder_name);
-        let gi = match by_key.get(&key) {
-          Some(&g) => g,
-          None => {
-            groups.push(Group {
-              name: key.0.clone(),
-              kind: kind_of(s, a, v),
-              holder: Holder {
-                id: held.holder.map(|h| s.node_id[h as usize] as u64).unwrap_or(0),
-                name: key.1.clone(),
-                edge: String::new(),
-                keys: None,
-              },
-              edges: HashMap::new(),
-              vm_held: held.holder.is_none_or(|h| {
-                let t = s.node_type[h as usize];
-                t == k.synthetic || t == k.code || t == k.hidden
-              }),
-              count: 0,
-              self_size: 0,
-              retained: 0,
-              through: 0,
-              best: Vec::new(),
-            });
-            by_key.insert(key, groups.len() - 1);
-            groups.len() - 1
-          }
-        };
-        let g = &mut groups[gi];
-        let e = g
-          .edges
-          .entry(held.summary)
-          .or_insert_with(|| (0, held.edge.clone(), false, held.keys));
-        e.0 += 1;
-        e.2 |= e.1 != held.edge;
-        let r = a.retained.get(vu);
-        g.count += 1;
-        g.self_size += s.node_self_size.get(vu);
-        g.retained += r;
-        add_sample(&mut g.best, r, v);
-        group_of[vu] = gi as u32;
-        roots.push((v, held.top));
+        let gi = g.group_for(s, a, v, &held, &mut by_key);
+        g.groups[gi].add_root(s, a, v, &held);
+        g.group_of[vu] = gi as u32;
+        g.roots.push((v, held.top));
         pass = gi as u32;
-      } else if kind_of(s, a, v) == groups[inherited as usize].kind {
-        let g = &mut groups[inherited as usize];
-        g.count += 1;
-        g.self_size += s.node_self_size.get(vu);
-        group_of[vu] = inherited;
+      } else if kind_of(s, a, v) == g.groups[inherited as usize].kind {
+        let group = &mut g.groups[inherited as usize];
+        group.count += 1;
+        group.self_size += s.node_self_size.get(vu);
+        g.group_of[vu] = inherited;
       }
     }
     for &c in tree.of_node(vu) {
       stack.push((c, pass));
     }
   }
-  drop(tree);
-  // a group reached through another group's members is a consequence of that one (a
-  // listener's scope keeps the request): what it retains counts for the group most of its
-  // members hang from when the two are ranked
+  g
+}
+
+impl Grouping {
+  /// The group of `v`'s kind and holder class, new if none yet: one group per kind of object
+  /// and holder class.
+  fn group_for(
+    &mut self,
+    s: &HeapSnapshot,
+    a: &Analysis,
+    v: u32,
+    held: &Held,
+    by_key: &mut HashMap<(String, String), usize>,
+  ) -> usize {
+    let k = &a.kinds;
+    let label = leak_label(s, k, &a.classes, v);
+    let holder_name = match held.holder {
+      Some(h) if s.node_type[h as usize] == k.synthetic => s.node_name_str(h).to_string(),
+      Some(h) => a.classes.names[a.classes.of(h as usize) as usize].clone(),
+      None => "(GC roots)".to_string(),
+    };
+    let key = (label, holder_name);
+    if let Some(&g) = by_key.get(&key) {
+      return g;
+    }
+    self.groups.push(Group {
+      name: key.0.clone(),
+      kind: kind_of(s, a, v),
+      holder: Holder {
+        id: held.holder.map(|h| s.node_id[h as usize] as u64).unwrap_or(0),
+        name: key.1.clone(),
+        edge: String::new(),
+        keys: None,
+      },
+      edges: HashMap::new(),
+      vm_held: held.holder.is_none_or(|h| {
+        let t = s.node_type[h as usize];
+        t == k.synthetic || t == k.code || t == k.hidden
+      }),
+      count: 0,
+      self_size: 0,
+      retained: 0,
+      through: 0,
+      best: Vec::new(),
+    });
+    by_key.insert(key, self.groups.len() - 1);
+    self.groups.len() - 1
+  }
+}
+
+/// A group reached through another group's members is a consequence of that one (a listener's
+/// scope keeps the request): what it retains counts for the group most of its members hang
+/// from when the two are ranked.
+fn credit_upstream(g: &mut Grouping) {
   let mut votes: HashMap<(u32, u32), u64> = HashMap::new();
-  for &(v, top) in &roots {
+  for &(v, top) in &g.roots {
     if top == NO_NODE {
       continue;
     }
-    let (from, to) = (group_of[top as usize], group_of[v as usize]);
+    let (from, to) = (g.group_of[top as usize], g.group_of[v as usize]);
     if from != NO_GROUP && from != to {
       *votes.entry((to, from)).or_default() += 1;
     }
@@ -548,89 +519,61 @@ fn find_suspects(
     }
   }
   for (to, (_, from)) in upstream {
-    groups[from as usize].through += groups[to as usize].retained;
+    g.groups[from as usize].through += g.groups[to as usize].retained;
   }
-  let mut suspects: Vec<Suspect> = groups
-    .into_iter()
-    .map(|g| {
-      // a key shared by the whole group is a name (`_events.end`); keys that differ from
-      // member to member are data (`sessions[*]`)
-      let (edge, keys) = g
-        .edges
-        .iter()
-        .max_by(|x, y| x.1 .0.cmp(&y.1 .0).then(y.0.cmp(x.0)))
-        .map(|(summary, (_, first, differs, keys))| {
-          if *differs {
-            (summary.clone(), (*keys > 0).then_some(*keys))
-          } else {
-            (first.clone(), None)
-          }
-        })
-        .unwrap_or_default();
-      Suspect {
-        name: cut_name(g.name),
-        count: g.count,
-        self_size: g.self_size,
-        retained_size: g.retained,
-        rank_size: g.retained + g.through,
-        holder: Holder {
-          name: cut_name(g.holder.name.clone()),
-          edge: cut_name(edge),
-          keys,
-          ..g.holder
-        },
-        path: Vec::new(),
-        sample_ids: g
-          .best
-          .iter()
-          .map(|&(_, v)| s.node_id[v as usize] as u64)
-          .collect(),
-        counts: Vec::new(),
-        class_counts: Vec::new(),
-        growing: false,
-        vm_held: g.vm_held,
-        leak: false,
-        location: None,
-        // the site most of the samples (the group's largest objects) share, ties to the
-        // largest's: a group is one name and holder, so its members nearly always share one;
-        // two classes of one name from two files are the exception
-        site: locations::common_site(s, g.best.iter().map(|&(_, v)| v)),
-        kind: g.kind,
-        largest: g.best.first().map(|b| b.1).unwrap_or(0),
-        holder_key: g.holder.name,
-      }
-    })
-    .collect();
-  // the class's count in each snapshot; the verdict's first cut
-  for sp in &mut suspects {
-    let mut counts = vec![base.label_count(&sp.name)];
-    if let Some(t) = target {
-      counts.push(t.label_count(&sp.name));
-    }
-    counts.push(cur.label_count(&sp.name));
-    sp.growing = counts.windows(2).all(|w| w[1] > w[0]);
-    sp.class_counts = counts;
-    sp.leak =
-      sp.growing && !sp.vm_held && sp.rank_size >= opts.threshold_bytes && sp.count >= opts.threshold_count;
+}
+
+/// The class's count in each snapshot: the verdict's first cut.
+fn first_verdict(
+  sp: &mut Suspect,
+  base: &Census,
+  target: Option<&Census>,
+  cur: &Census,
+  opts: &CompareOptions,
+) {
+  let mut counts = vec![base.label_count(&sp.name)];
+  if let Some(t) = target {
+    counts.push(t.label_count(&sp.name));
   }
-  rank(&mut suspects);
-  // the group's own counts, for the groups reported and every one that may be a leak: the
-  // group must have gained objects from each snapshot to the next as well
-  // until every group that may be reported has them: a group that loses its `leak` flag
-  // moves down and lets others up (each round only clears flags, so this ends)
+  counts.push(cur.label_count(&sp.name));
+  sp.growing = counts.windows(2).all(|w| w[1] > w[0]);
+  sp.class_counts = counts;
+  sp.leak =
+    sp.growing && !sp.vm_held && sp.rank_size >= opts.threshold_bytes && sp.count >= opts.threshold_count;
+}
+
+/// Which objects are new, as `new_objects` found them; `three`: three snapshots were compared.
+struct NewObjects<'a> {
+  existed: &'a [bool],
+  in_target: &'a [bool],
+  three: bool,
+}
+
+/// The group's own counts, for the groups reported and every one that may be a leak: the group
+/// must have gained objects from each snapshot to the next as well. Until every group that may
+/// be reported has them: a group that loses its `leak` flag moves down and lets others up (each
+/// round only clears flags, so this ends).
+fn settle_own_counts(
+  suspects: &mut [Suspect],
+  s: &HeapSnapshot,
+  a: &Analysis,
+  holders: &mut Holders,
+  new: &NewObjects,
+  opts: &CompareOptions,
+) {
   let mut own: Vec<usize> = (0..suspects.len())
     .filter(|&i| i < opts.suspects || suspects[i].leak)
     .collect();
   while !own.is_empty() {
     let counts = own_counts(
-      &suspects,
+      suspects,
       &own,
       s,
       a,
-      &mut holders,
-      &existed,
-      &in_target,
-      target.is_some(),
+      holders,
+      new.existed,
+      new.in_target,
+      new.three,
     );
     for (&i, c) in own.iter().zip(counts) {
       let sp = &mut suspects[i];
@@ -638,16 +581,79 @@ fn find_suspects(
       sp.leak = sp.leak && sp.growing;
       sp.counts = c;
     }
-    rank(&mut suspects);
+    rank(suspects);
     own = (0..suspects.len().min(opts.suspects))
       .filter(|&i| suspects[i].counts.is_empty())
       .collect();
   }
-  suspects.truncate(opts.suspects);
-  for sp in &mut suspects {
-    sp.path = path_steps(s, a, &parent, &internal, sp.largest);
+}
+
+impl Group {
+  /// A group root joins: its edge label, its sizes, a sample. The edge shown is the one most of
+  /// the group hangs from (a doubly linked list is reached from both of its ends).
+  fn add_root(&mut self, s: &HeapSnapshot, a: &Analysis, v: u32, held: &Held) {
+    let e = self
+      .edges
+      .entry(held.summary.clone())
+      .or_insert_with(|| (0, held.edge.clone(), false, held.keys));
+    e.0 += 1;
+    e.2 |= e.1 != held.edge;
+    let r = a.retained.get(v as usize);
+    self.count += 1;
+    self.self_size += s.node_self_size.get(v as usize);
+    self.retained += r;
+    add_sample(&mut self.best, r, v);
   }
-  suspects
+
+  fn into_suspect(self, s: &HeapSnapshot) -> Suspect {
+    let g = self;
+    // a key shared by the whole group is a name (`_events.end`); keys that differ from
+    // member to member are data (`sessions[*]`)
+    let (edge, keys) = g
+      .edges
+      .iter()
+      .max_by(|x, y| x.1 .0.cmp(&y.1 .0).then(y.0.cmp(x.0)))
+      .map(|(summary, (_, first, differs, keys))| {
+        if *differs {
+          (summary.clone(), (*keys > 0).then_some(*keys))
+        } else {
+          (first.clone(), None)
+        }
+      })
+      .unwrap_or_default();
+    Suspect {
+      name: cut_name(g.name),
+      count: g.count,
+      self_size: g.self_size,
+      retained_size: g.retained,
+      rank_size: g.retained + g.through,
+      holder: Holder {
+        name: cut_name(g.holder.name.clone()),
+        edge: cut_name(edge),
+        keys,
+        ..g.holder
+      },
+      path: Vec::new(),
+      sample_ids: g
+        .best
+        .iter()
+        .map(|&(_, v)| s.node_id[v as usize] as u64)
+        .collect(),
+      counts: Vec::new(),
+      class_counts: Vec::new(),
+      growing: false,
+      vm_held: g.vm_held,
+      leak: false,
+      location: None,
+      // the site most of the samples (the group's largest objects) share, ties to the
+      // largest's: a group is one name and holder, so its members nearly always share one;
+      // two classes of one name from two files are the exception
+      site: locations::common_site(s, g.best.iter().map(|&(_, v)| v)),
+      kind: g.kind,
+      largest: g.best.first().map(|b| b.1).unwrap_or(0),
+      holder_key: g.holder.name,
+    }
+  }
 }
 
 /// Leaks first, then by what they retain (with what is held through them): the top suspect
@@ -1017,17 +1023,7 @@ const MAX_SPAN: usize = 4;
 fn path_steps(s: &HeapSnapshot, a: &Analysis, parent: &[u32], internal: &[bool], v: u32) -> Vec<PathStep> {
   let k = &a.kinds;
   // (node, edge from it to the next step) from the object up; bounded: distances decrease
-  let mut raw: Vec<(u32, u32)> = vec![(v, NO_EDGE)];
-  let mut cur = v;
-  for _ in 0..s.node_count() {
-    let e = parent[cur as usize];
-    if e == NO_EDGE {
-      break;
-    }
-    cur = edge_source(s, e);
-    raw.push((cur, e));
-  }
-  raw.reverse();
+  let raw = paths::preferred_path(s, parent, v);
   // what a reader sees of a step: the node's type and name, the edge's type and name (element
   // indices are all alike: `[i]` of a chain of arrays repeats)
   let key = |&(node, e): &(u32, u32)| {

@@ -2,8 +2,8 @@
 //! `acks`; a bounded cache that evicts is not.
 use super::census::Census;
 use super::compare::{compare, CompareOptions, Comparison};
-use super::graph_tests::{with_global, Builder};
 use super::Analysis;
+use crate::snapshot::builder::{with_global, Builder};
 use crate::snapshot::HeapSnapshot;
 
 /// global.sock: Socket —acks→ Map —table→ (array) —[i]→ ack closures, with the given ids.

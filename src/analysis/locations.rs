@@ -163,9 +163,9 @@ mod tests {
   use super::*;
   use crate::analysis::census::Census;
   use crate::analysis::compare::{compare, CompareOptions};
-  use crate::analysis::graph_tests::{with_global, Builder};
   use crate::analysis::{analyze, Analysis, AnalyzeOptions};
   use crate::shelf::ShelfPolicy;
+  use crate::snapshot::builder::{with_global, Builder};
   use crate::snapshot::Location;
 
   const JOBS_JS: u32 = 7;

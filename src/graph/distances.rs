@@ -2,7 +2,7 @@
 //! BFS over non-weak edges, first from the user roots (the root's non-synthetic children, e.g.
 //! `global`) at distance 1, then from the root itself at `BASE_SYSTEM_DISTANCE`, so objects held
 //! only by V8 internals come out at 100000000 and more.
-use super::essential::BitSet;
+use super::bitset::BitSet;
 use super::kinds::Kinds;
 use super::weakmap;
 use crate::snapshot::HeapSnapshot;

@@ -1,7 +1,7 @@
 //! SEMI-NCA against DevTools' own Lengauer–Tarjan (with buckets) on many random graphs with
 //! non-essential edges, nodes held only by them, and cliques held only by each other.
-use super::dominators::{compute, only_weak_retainers};
-use super::essential::BitSet;
+use super::bitset::BitSet;
+use super::dominators::{compute, only_weak_retainers, EssentialGraph};
 use super::retainers::{Retainers, ESSENTIAL};
 use crate::snapshot::model::pack_edge;
 use crate::snapshot::HeapSnapshot;
@@ -238,7 +238,7 @@ fn semi_nca_matches_devtools_lengauer_tarjan_on_random_graphs() {
     let n = 2 + round % 40;
     let (s, ret, essential) = random_graph(&mut seed, n, 1 + (round % 4) as u64);
     let want = reference(&s, &ret, &essential);
-    let got = compute(&s, &ret, &essential);
+    let got = compute(&EssentialGraph::of(&s, &ret, &essential));
     assert_eq!(got.idom, want, "round {round}: {n} nodes");
     odd += (0..n as u32)
       .filter(|&v| v != 0 && only_weak_retainers(&ret, v))

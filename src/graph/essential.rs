@@ -1,36 +1,11 @@
 //! Which edges count for dominators (DevTools' `computeIsEssentialEdge`): not weak, not a
 //! self-edge, no `shortcut` except from the root, not a WeakMap table → value edge, and not from
 //! a node outside the page-owned set into it (`markPageOwnedNodes`).
+use super::bitset::BitSet;
 use super::kinds::Kinds;
 use super::weakmap;
 use crate::snapshot::HeapSnapshot;
 use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
-
-pub struct BitSet {
-  words: Vec<u64>,
-}
-
-impl BitSet {
-  pub fn new(len: usize) -> Self {
-    BitSet {
-      words: vec![0; len.div_ceil(64)],
-    }
-  }
-  #[inline]
-  pub fn set(&mut self, i: usize) {
-    self.words[i >> 6] |= 1 << (i & 63);
-  }
-  #[inline]
-  pub fn get(&self, i: usize) -> bool {
-    self.words[i >> 6] & (1 << (i & 63)) != 0
-  }
-  /// Adds the bits of `other` (of the same length).
-  pub fn or_with(&mut self, other: &BitSet) {
-    for (w, o) in self.words.iter_mut().zip(&other.words) {
-      *w |= o;
-    }
-  }
-}
 
 /// Nodes reachable from the root's `shortcut` edges (and `(Document DOM trees)`) over non-weak
 /// edges: what DevTools calls page-owned.

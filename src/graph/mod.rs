@@ -1,7 +1,8 @@
 //! The snapshot as a graph: retainers, essential edges, dominators, retained sizes, distances.
 //! Plain Rust, iterative throughout (a 10-million-long linked list must work).
+pub mod bitset;
 pub mod distances;
-pub mod dom_tree;
+pub mod dominator_tree;
 pub mod dominators;
 pub mod essential;
 pub mod kinds;

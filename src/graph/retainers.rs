@@ -2,7 +2,8 @@
 //! the retaining node, with the top bit set when that edge counts for dominators.
 //! Laid out exactly as DevTools' `buildRetainers` (each node's retainers in reverse edge order),
 //! so walks over retainers visit them in the same order DevTools does.
-use super::essential::{BitSet, EssentialRule};
+use super::bitset::BitSet;
+use super::essential::EssentialRule;
 use crate::snapshot::model::EDGE_TO_MASK;
 use crate::snapshot::HeapSnapshot;
 

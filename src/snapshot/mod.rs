@@ -15,3 +15,6 @@ pub use reader::{
   read_snapshot, read_snapshot_auto, read_snapshot_bytes, read_snapshot_path, read_snapshot_path_with,
 };
 pub use sizes::Sizes;
+
+#[cfg(test)]
+pub mod builder;

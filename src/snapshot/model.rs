@@ -107,7 +107,7 @@ pub struct HeapSnapshot {
   /// CSR: the edges of node `i` are `first_edge[i]..first_edge[i + 1]`; `len() == nodes + 1`.
   pub first_edge: Vec<u32>,
   /// `detachedness` field when present (0 = unknown), else empty; emptied once detached nodes
-  /// are renamed (`analysis::dom_state`).
+  /// are renamed (`analysis::detachedness`).
   pub node_detachedness: Vec<u8>,
 
   // --- per edge (index = edge ordinal) ---
@@ -130,8 +130,8 @@ pub struct HeapSnapshot {
   pub location_sites: Vec<Location>,
   /// `snapshot.extra_native_bytes` when present
   pub extra_native_bytes: u64,
-  /// set once detached native nodes were renamed `Detached …` (analysis::dom_state)
-  pub dom_state_applied: bool,
+  /// set once detached native nodes were renamed `Detached …` (analysis::detachedness)
+  pub detachedness_applied: bool,
   /// set once owned backing stores gave their self sizes to their owners (analysis::shallow)
   pub self_sizes_moved: bool,
 }

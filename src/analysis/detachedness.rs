@@ -10,10 +10,10 @@ const DETACHED: u8 = 2;
 
 /// Renames detached native nodes in place (once: the snapshot remembers it was done).
 pub fn propagate(s: &mut HeapSnapshot) {
-  if s.dom_state_applied || s.node_detachedness.len() != s.node_count() {
+  if s.detachedness_applied || s.node_detachedness.len() != s.node_count() {
     return;
   }
-  s.dom_state_applied = true;
+  s.detachedness_applied = true;
   let k = Kinds::of(s);
   let n = s.node_count();
   let mut visited = vec![false; n];
