@@ -4,7 +4,9 @@
 use std::time::Instant;
 
 fn cpu_ms() -> f64 {
+  // SAFETY: rusage is plain C data (all zeroes is valid), filled by getrusage
   let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+  // SAFETY: as above
   unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut u) };
   let t = |v: libc::timeval| v.tv_sec as f64 * 1e3 + v.tv_usec as f64 / 1e3;
   t(u.ru_utime) + t(u.ru_stime)
@@ -137,7 +139,7 @@ fn rss_timeline() {
     while !st.load(std::sync::atomic::Ordering::Relaxed) {
       let s = std::fs::read_to_string("/proc/self/statm").unwrap();
       let rss: u64 = s.split_whitespace().nth(1).unwrap().parse().unwrap();
-      out.push((t0.elapsed().as_millis(), rss * 4096 >> 20));
+      out.push((t0.elapsed().as_millis(), (rss * 4096) >> 20));
       std::thread::sleep(std::time::Duration::from_millis(5));
     }
     out

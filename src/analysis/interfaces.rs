@@ -50,7 +50,7 @@ pub fn infer(s: &HeapSnapshot, k: &Kinds) -> Vec<Definition> {
     }
   }
   // stable, like Array.prototype.sort: ties keep first-seen order
-  candidates.sort_by(|a, b| b.count.cmp(&a.count));
+  candidates.sort_by_key(|c| std::cmp::Reverse(c.count));
   let min_count = MIN_OBJECT_COUNT_PER_INTERFACE.max(total as f64 / MIN_OBJECT_PROPORTION_PER_INTERFACE);
   let keep = candidates
     .iter()

@@ -28,12 +28,12 @@ pub fn move_owned_sizes_in(s: &HeapSnapshot, k: &Kinds, sizes: &mut Sizes) {
   let ext = (0..s.strings.len() as u32).find(|&i| s.strings.get(i) == "system / ExternalStringData");
   let mut owners = vec![0u32; n];
   let mut work: Vec<u32> = Vec::new();
-  for i in 0..n {
+  for (i, owner) in owners.iter_mut().enumerate() {
     let t = s.node_type[i];
     if t == k.hidden || t == k.array || (t == k.native && Some(s.node_name[i]) == ext) {
-      owners[i] = UNVISITED;
+      *owner = UNVISITED;
     } else {
-      owners[i] = i as u32;
+      *owner = i as u32;
       work.push(i as u32);
     }
   }
@@ -55,8 +55,7 @@ pub fn move_owned_sizes_in(s: &HeapSnapshot, k: &Kinds, sizes: &mut Sizes) {
       }
     }
   }
-  for i in 0..n {
-    let o = owners[i];
+  for (i, &o) in owners.iter().enumerate() {
     if o == UNVISITED || o == MULTIPLE || o == i as u32 {
       continue;
     }

@@ -161,8 +161,8 @@ fn reference(s: &HeapSnapshot, ret: &Retainers, essential: &BitSet) -> Vec<u32> 
     }
     bucket_head[p as usize] = 0;
   }
-  for b in 0..len {
-    let mut v = bucket_head[b];
+  for &head in bucket_head.iter().take(len) {
+    let mut v = head;
     while v != 0 {
       let next = next_or_dom[v as usize];
       next_or_dom[v as usize] = 0;

@@ -29,6 +29,12 @@ pub struct Builder {
   edges: Vec<(u32, &'static str, String, u32)>,
 }
 
+impl Default for Builder {
+  fn default() -> Self {
+    Builder::new()
+  }
+}
+
 impl Builder {
   pub fn new() -> Self {
     Builder {
