@@ -20,15 +20,18 @@ mod imp {
     l.size() >= THRESHOLD && l.align() <= PAGE
   }
 
-  unsafe fn map(size: usize) -> *mut u8 {
-    let p = libc::mmap(
-      ptr::null_mut(),
-      size,
-      libc::PROT_READ | libc::PROT_WRITE,
-      libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-      -1,
-      0,
-    );
+  fn map(size: usize) -> *mut u8 {
+    // SAFETY: a new private anonymous mapping: no existing memory is touched
+    let p = unsafe {
+      libc::mmap(
+        ptr::null_mut(),
+        size,
+        libc::PROT_READ | libc::PROT_WRITE,
+        libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+        -1,
+        0,
+      )
+    };
     if p == libc::MAP_FAILED {
       ptr::null_mut()
     } else {
@@ -36,37 +39,44 @@ mod imp {
     }
   }
 
-  // SAFETY (all methods): big blocks are whole private mappings (page-aligned, zero-filled);
-  // `dealloc`/`realloc` get the layout the block was allocated with (GlobalAlloc's contract), so
-  // `big` decides the same way for a block's whole life.
+  // SAFETY: big blocks are whole private mappings (page-aligned, zero-filled); `dealloc` and
+  // `realloc` get the layout the block was allocated with (GlobalAlloc's contract), so `big`
+  // decides the same way for a block's whole life.
   unsafe impl GlobalAlloc for BigAlloc {
     unsafe fn alloc(&self, l: Layout) -> *mut u8 {
       if big(&l) {
         map(l.size())
       } else {
-        System.alloc(l)
+        // SAFETY: GlobalAlloc's contract, passed on
+        unsafe { System.alloc(l) }
       }
     }
     unsafe fn alloc_zeroed(&self, l: Layout) -> *mut u8 {
       if big(&l) {
         map(l.size())
       } else {
-        System.alloc_zeroed(l)
+        // SAFETY: GlobalAlloc's contract, passed on
+        unsafe { System.alloc_zeroed(l) }
       }
     }
     unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
       if big(&l) {
-        libc::munmap(p as *mut libc::c_void, l.size());
+        // SAFETY: `p` is a whole mapping of `l.size()` bytes (`map`), no longer used
+        unsafe { libc::munmap(p as *mut libc::c_void, l.size()) };
       } else {
-        System.dealloc(p, l)
+        // SAFETY: GlobalAlloc's contract, passed on
+        unsafe { System.dealloc(p, l) }
       }
     }
     unsafe fn realloc(&self, p: *mut u8, l: Layout, new_size: usize) -> *mut u8 {
-      let new = Layout::from_size_align_unchecked(new_size, l.align());
+      // SAFETY: realloc's contract: `new_size`, rounded to `l.align()`, does not overflow
+      let new = unsafe { Layout::from_size_align_unchecked(new_size, l.align()) };
       match (big(&l), big(&new)) {
-        (false, false) => System.realloc(p, l, new_size),
+        // SAFETY: GlobalAlloc's contract, passed on
+        (false, false) => unsafe { System.realloc(p, l, new_size) },
         (true, true) => {
-          let q = libc::mremap(p as *mut libc::c_void, l.size(), new_size, libc::MREMAP_MAYMOVE);
+          // SAFETY: `p` is a whole mapping of `l.size()` bytes (`map`); it may move
+          let q = unsafe { libc::mremap(p as *mut libc::c_void, l.size(), new_size, libc::MREMAP_MAYMOVE) };
           if q == libc::MAP_FAILED {
             ptr::null_mut()
           } else {
@@ -74,10 +84,15 @@ mod imp {
           }
         }
         _ => {
-          let q = self.alloc(new);
+          // SAFETY: a new block of `new`'s size; `p` holds `l.size()` bytes, and the two blocks
+          // are distinct; `p` is freed with the layout it was allocated with
+          let q = unsafe { self.alloc(new) };
           if !q.is_null() {
-            ptr::copy_nonoverlapping(p, q, l.size().min(new_size));
-            self.dealloc(p, l);
+            // SAFETY: as above
+            unsafe {
+              ptr::copy_nonoverlapping(p, q, l.size().min(new_size));
+              self.dealloc(p, l);
+            }
           }
           q
         }
@@ -100,9 +115,10 @@ mod imp {
       let z = vec![0u64; 1 << 20]; // zeroed big block
       assert!(z.iter().all(|&x| x == 0));
       let aligned = std::alloc::Layout::from_size_align(2 << 20, 1 << 16).unwrap(); // align > page: system
+                                                                                    // SAFETY: a non-zero size; freed with the layout it was allocated with
       unsafe {
         let p = std::alloc::alloc(aligned);
-        assert!(!p.is_null() && p as usize % (1 << 16) == 0);
+        assert!(!p.is_null() && (p as usize).is_multiple_of(1 << 16));
         std::alloc::dealloc(p, aligned);
       }
     }

@@ -20,10 +20,13 @@ use std::sync::Arc;
 pub unsafe trait Plain: Copy + Default + 'static {}
 // SAFETY: integers have no padding and no invalid bit patterns
 unsafe impl Plain for u8 {}
+// SAFETY: as u8
 unsafe impl Plain for u16 {}
+// SAFETY: as u8
 unsafe impl Plain for u32 {}
+// SAFETY: as u8
 unsafe impl Plain for u64 {}
-// two u32s in 8 bytes leave no room for padding, whatever order the compiler picks
+// SAFETY: two u32s in 8 bytes leave no room for padding, whatever order the compiler picks
 unsafe impl Plain for (u32, u32) {}
 const _: () = assert!(std::mem::size_of::<(u32, u32)>() == 8);
 
@@ -237,6 +240,7 @@ fn is_memory_fs(dir: &Path) -> bool {
   let Ok(c) = std::ffi::CString::new(dir.as_os_str().as_bytes()) else {
     return true;
   };
+  // SAFETY: statfs is plain C data: all zeroes is a valid value
   let mut st: libc::statfs = unsafe { std::mem::zeroed() };
   // SAFETY: a NUL-terminated path and a statfs to fill
   if unsafe { libc::statfs(c.as_ptr(), &mut st) } != 0 {

@@ -32,6 +32,7 @@ fn open_raw(path: &Path, flags: libc::c_int) -> io::Result<File> {
   if fd < 0 {
     return Err(io::Error::last_os_error());
   }
+  // SAFETY: a new fd, owned by nothing else
   Ok(unsafe { File::from_raw_fd(fd) })
 }
 

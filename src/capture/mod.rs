@@ -420,7 +420,7 @@ mod tests {
     )
     .unwrap();
     c.finish();
-    let err = rx.recv().unwrap().err().expect("an empty capture fails");
+    let err = rx.recv().unwrap().expect_err("an empty capture fails");
     assert_eq!(err.code(), "ERR_LEAKPROBE_CAPTURE");
     assert!(err.to_string().contains("0 bytes"), "{err}");
     let names: Vec<_> = std::fs::read_dir(&d)

@@ -364,6 +364,7 @@ mod tests {
     // a FIFO nobody reads, and one with a reader
     let mk = |n: &str| {
       let c = std::ffi::CString::new(d.join(n).to_str().unwrap()).unwrap();
+      // SAFETY: a valid C string
       assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
     };
     mk(".dead.fifo");

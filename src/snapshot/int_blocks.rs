@@ -67,6 +67,7 @@ pub fn plain_prefix(bytes: &[u8], vals: &mut Vec<u64>) -> usize {
       let v = if n < 8 {
         v
       } else {
+        // SAFETY: p + 8 < b + 72, and b + 64 + 16 <= len
         let (low, n2) = swar_digits_at(unsafe { bytes.as_ptr().add(p + 8) });
         if n2 == 8 {
           break 'blocks; // 16 digits or more: the careful parser checks the range
@@ -123,24 +124,27 @@ fn prefix_xor(mut x: u64) -> u64 {
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
 unsafe fn masks(p: *const u8) -> (u64, u64, u64) {
-  use std::arch::x86_64::*;
-  let (mut d, mut c, mut w) = (0u64, 0u64, 0u64);
-  let set = |b: u8| _mm_set1_epi8(b as i8);
-  for i in 0..4 {
-    let x = _mm_loadu_si128(p.add(16 * i) as *const __m128i);
-    // signed compares: bytes of 0x80 and above are negative, below '0'
-    let digit = _mm_and_si128(_mm_cmpgt_epi8(x, set(b'0' - 1)), _mm_cmplt_epi8(x, set(b'9' + 1)));
-    let comma = _mm_cmpeq_epi8(x, set(b','));
-    let blank = _mm_or_si128(
-      _mm_or_si128(_mm_cmpeq_epi8(x, set(b' ')), _mm_cmpeq_epi8(x, set(b'\n'))),
-      _mm_or_si128(_mm_cmpeq_epi8(x, set(b'\r')), _mm_cmpeq_epi8(x, set(b'\t'))),
-    );
-    let bits = |m: __m128i| (_mm_movemask_epi8(m) as u32 as u64) << (16 * i);
-    d |= bits(digit);
-    c |= bits(comma);
-    w |= bits(blank);
+  // SAFETY: SSE2 is part of every x86_64; `p` is readable for 64 bytes (the caller's contract)
+  unsafe {
+    use std::arch::x86_64::*;
+    let (mut d, mut c, mut w) = (0u64, 0u64, 0u64);
+    let set = |b: u8| _mm_set1_epi8(b as i8);
+    for i in 0..4 {
+      let x = _mm_loadu_si128(p.add(16 * i) as *const __m128i);
+      // signed compares: bytes of 0x80 and above are negative, below '0'
+      let digit = _mm_and_si128(_mm_cmpgt_epi8(x, set(b'0' - 1)), _mm_cmplt_epi8(x, set(b'9' + 1)));
+      let comma = _mm_cmpeq_epi8(x, set(b','));
+      let blank = _mm_or_si128(
+        _mm_or_si128(_mm_cmpeq_epi8(x, set(b' ')), _mm_cmpeq_epi8(x, set(b'\n'))),
+        _mm_or_si128(_mm_cmpeq_epi8(x, set(b'\r')), _mm_cmpeq_epi8(x, set(b'\t'))),
+      );
+      let bits = |m: __m128i| (_mm_movemask_epi8(m) as u32 as u64) << (16 * i);
+      d |= bits(digit);
+      c |= bits(comma);
+      w |= bits(blank);
+    }
+    (d, c, w)
   }
-  (d, c, w)
 }
 
 #[cfg(test)]
