@@ -142,21 +142,20 @@ mod tests {
   use super::*;
   use std::io::Write;
 
+  /// A FIFO at a fresh temp path named by `tag`, read into `writer` alone (no parser).
+  fn start_plain(tag: &str, writer: crossbeam_channel::Sender<Vec<u8>>) -> (FifoSource, PathBuf) {
+    let path = std::env::temp_dir().join(format!("leakprobe-fifo-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    // no buffers come back in these tests: the pool's sender is gone from the start
+    let (_, pool) = crossbeam_channel::bounded(1);
+    let src = FifoSource::start(path.clone(), Fanout { writer, parser: None }, pool).unwrap();
+    (src, path)
+  }
+
   #[test]
   fn bytes_written_to_the_fifo_arrive_in_order() {
-    let path = std::env::temp_dir().join(format!("leakprobe-fifo-test-{}", std::process::id()));
-    let _ = std::fs::remove_file(&path);
     let (tx, rx) = crossbeam_channel::bounded(4);
-    let (_keep, pool) = crossbeam_channel::bounded(1);
-    let mut src = FifoSource::start(
-      path.clone(),
-      Fanout {
-        writer: tx,
-        parser: None,
-      },
-      pool,
-    )
-    .unwrap();
+    let (mut src, path) = start_plain("order", tx);
     let collector = std::thread::spawn(move || rx.iter().flatten().collect::<Vec<u8>>());
     let data: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
     {
@@ -171,20 +170,9 @@ mod tests {
 
   #[test]
   fn keeps_draining_when_the_consumer_is_gone() {
-    let path = std::env::temp_dir().join(format!("leakprobe-fifo-test2-{}", std::process::id()));
-    let _ = std::fs::remove_file(&path);
     let (tx, rx) = crossbeam_channel::bounded(1);
     drop(rx);
-    let (_keep, pool) = crossbeam_channel::bounded(1);
-    let mut src = FifoSource::start(
-      path.clone(),
-      Fanout {
-        writer: tx,
-        parser: None,
-      },
-      pool,
-    )
-    .unwrap();
+    let (mut src, path) = start_plain("drain", tx);
     // Far more than the pipe holds: would block forever if nobody drained.
     let mut w = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
     w.write_all(&vec![7u8; 8 << 20]).unwrap();
