@@ -573,6 +573,7 @@ struct Slots<T> {
 // SAFETY: the threads write disjoint slots (each record's own), and nothing reads the column or
 // moves its buffer until they are done (`fill`)
 unsafe impl<T: Send> Send for Slots<T> {}
+// SAFETY: as for Send
 unsafe impl<T: Send> Sync for Slots<T> {}
 
 impl<T> Slots<T> {
@@ -600,7 +601,8 @@ impl<T> Slots<T> {
 /// # Safety
 /// Slots `0..n` (n <= cap) must all have been written, and `v` untouched since `Slots::of`.
 unsafe fn fill<T>(v: &mut Vec<T>, n: usize) {
-  v.set_len(n);
+  // SAFETY: the caller's contract
+  unsafe { v.set_len(n) };
 }
 
 /// Whether a header's count lets the parser threads write in place: a count is only a hint, so
