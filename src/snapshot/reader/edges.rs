@@ -63,51 +63,68 @@ impl UsesPool {
   }
 }
 
-/// Returns the edges with the largest string index they name (`validate` checks it once the
-/// strings are in) and, when the header gave the edge count, how often each name is used (for
-/// `compact_counted_edge_names`). The nodes are read: each edge's target is checked as it comes.
-pub(super) fn read_edges<R: Read>(
-  sc: &mut Scanner<R>,
-  l: &Layout,
-  s: &mut HeapSnapshot,
-) -> Res<(Kept, Option<NameUses>)> {
-  let node_width = l.node_roles.len() as u64;
-  let by_width = DivBy::new(node_width);
-  let nodes = s.node_count() as u64;
-  // (at most 2^28 nodes: the targets below are below 2^28 nodes, as DivBy needs)
-  let past_nodes = nodes * node_width;
-  let types = s.edge_type_names.len() as u64;
-  let roles = &l.edge_roles;
-  let width = roles.len();
-  let at_of = |role: Role| roles.iter().position(|r| *r == role).unwrap_or(0);
-  let (ti, ni, oi) = (at_of(Role::Type), at_of(Role::Name), at_of(Role::ToNode));
-  // bit t set: edges of type t name a string (the others carry an element or hidden index)
-  let named: u32 = !(index_edge_types(&s.edge_type_names) as u32);
-  // the nodes' edge counts say how many edges there are (the header's count, if any, too)
-  let counted = s.first_edge.last().map_or(0, |&n| n as usize);
-  let declared = in_place(l.edge_count, 4).map(|n| n.min(counted));
-  let says = format!("the nodes' edge_count fields add up to {counted} edges");
-  let bound = Bound::of("edge", l.edge_count, counted, &says);
-  let bound = &bound;
-  let slots = declared.map(|n| (Slots::of(&mut s.edges, n), Slots::of(&mut s.raw_edge_names, n)));
-  if slots.is_none() {
-    let n = l
-      .edge_count
-      .unwrap_or(0)
-      .min(MAX_PREALLOC * 4)
-      .min(counted as u64) as usize;
-    s.edges.reserve(n);
-    s.raw_edge_names.reserve(n);
+/// Where each edge field is in a record (from the meta), and what an edge may point to.
+#[derive(Clone, Copy)]
+struct EdgeFields {
+  width: usize,
+  types: u64,
+  t: usize,
+  name: usize,
+  to: usize,
+  /// bit t set: edges of type t name a string (the others carry an element or hidden index)
+  named: u32,
+  nodes: u64,
+  node_width: u64,
+  by_width: DivBy,
+  /// the first `to_node` past the nodes
+  past_nodes: u64,
+}
+
+impl EdgeFields {
+  fn of(l: &Layout, s: &HeapSnapshot) -> EdgeFields {
+    let roles = &l.edge_roles;
+    let at_of = |role: Role| roles.iter().position(|r| *r == role).unwrap_or(0);
+    let node_width = l.node_roles.len() as u64;
+    let nodes = s.node_count() as u64;
+    EdgeFields {
+      width: roles.len(),
+      types: s.edge_type_names.len() as u64,
+      t: at_of(Role::Type),
+      name: at_of(Role::Name),
+      to: at_of(Role::ToNode),
+      named: !(index_edge_types(&s.edge_type_names) as u32),
+      nodes,
+      node_width,
+      by_width: DivBy::new(node_width),
+      // (at most 2^28 nodes: the targets below are below 2^28 nodes, as DivBy needs)
+      past_nodes: nodes * node_width,
+    }
   }
-  let slots = &slots;
-  let uses_pool = UsesPool(std::sync::Mutex::new(Vec::new()));
-  let pool = &uses_pool;
-  let convert_edges = move |vals: &[u64],
-                            at: &dyn Fn(usize) -> u64,
-                            first: u64,
-                            c: &mut EdgeCols,
-                            uses: &mut NameUses|
-        -> Res<()> {
+
+  /// Checks whole records and writes them: to their slots (in place, `first` the index of the
+  /// first), or to `c` for the reading thread to append; counts the names into `uses`.
+  fn convert(
+    self,
+    vals: &[u64],
+    at: &dyn Fn(usize) -> u64,
+    first: u64,
+    slots: Option<&(Slots<u32>, Slots<u32>)>,
+    c: &mut EdgeCols,
+    uses: &mut NameUses,
+  ) -> Res<()> {
+    // locals, as the loop reads them on every record
+    let EdgeFields {
+      width,
+      types,
+      t: ti,
+      name: ni,
+      to: oi,
+      named,
+      nodes,
+      node_width,
+      by_width,
+      past_nodes,
+    } = self;
     for (r, rec) in vals.chunks_exact(width).enumerate() {
       let bad = |i: usize, what: String| Err(SnapshotError::at(at(r * width + i), what));
       let (t, name, to) = (rec[ti], rec[ni], rec[oi]);
@@ -157,11 +174,30 @@ pub(super) fn read_edges<R: Read>(
       }
     }
     Ok(())
-  };
-  let convert = move |vals: &[u64], at: &dyn Fn(usize) -> u64, first: u64, c: &mut EdgeCols| -> Res<()> {
-    bound.within("edge", width, vals, first, at, c, |vals, c| {
+  }
+}
+
+/// Returns the edges with the largest string index they name (`validate` checks it once the
+/// strings are in) and, when the header gave the edge count, how often each name is used (for
+/// `compact_counted_edge_names`). The nodes are read: each edge's target is checked as it comes.
+pub(super) fn read_edges<R: Read>(
+  sc: &mut Scanner<R>,
+  l: &Layout,
+  s: &mut HeapSnapshot,
+) -> Res<(Kept, Option<NameUses>)> {
+  let f = EdgeFields::of(l, s);
+  // the nodes' edge counts say how many edges there are (the header's count, if any, too)
+  let counted = s.first_edge.last().map_or(0, |&n| n as usize);
+  let declared = in_place(l.edge_count, 4).map(|n| n.min(counted));
+  let says = format!("the nodes' edge_count fields add up to {counted} edges");
+  let bound = Bound::of("edge", l.edge_count, counted, &says);
+  let slots = reserve(l, s, declared, counted);
+  let slots = slots.as_ref();
+  let pool = UsesPool(std::sync::Mutex::new(Vec::new()));
+  let convert = |vals: &[u64], at: &dyn Fn(usize) -> u64, first: u64, c: &mut EdgeCols| -> Res<()> {
+    bound.within("edge", f.width, vals, first, at, c, |vals, c| {
       let mut uses = pool.take(declared);
-      let r = convert_edges(vals, at, first, c, &mut uses);
+      let r = f.convert(vals, at, first, slots, c, &mut uses);
       pool.give(uses);
       r
     })
@@ -171,7 +207,7 @@ pub(super) fn read_edges<R: Read>(
     s.raw_edge_names.extend_from_slice(&c.name);
     Ok(())
   };
-  let (records, tail, names) = read_uint_columns(sc, "in \"edges\"", width, &convert, append)?;
+  let (records, tail, names) = read_uint_columns(sc, "in \"edges\"", f.width, &convert, append)?;
   if slots.is_some() {
     // SAFETY: records 0..records were converted, each writing both of its slots (the converter
     // refuses records past the reserved count), and the columns were left alone (the appends
@@ -181,12 +217,47 @@ pub(super) fn read_edges<R: Read>(
       fill(&mut s.raw_edge_names, records as usize);
     }
   }
+  check_records(sc, l, records, tail, f.width, counted)?;
+  Ok((names, declared.map(|n| pool.total(n))))
+}
+
+/// Room for the edge columns: slots for the parser threads to write `declared` records in place,
+/// else room reserved for the reading thread to append to (at most the `counted` edges).
+fn reserve(
+  l: &Layout,
+  s: &mut HeapSnapshot,
+  declared: Option<usize>,
+  counted: usize,
+) -> Option<(Slots<u32>, Slots<u32>)> {
+  let slots = declared.map(|n| (Slots::of(&mut s.edges, n), Slots::of(&mut s.raw_edge_names, n)));
+  if slots.is_none() {
+    let n = l
+      .edge_count
+      .unwrap_or(0)
+      .min(MAX_PREALLOC * 4)
+      .min(counted as u64) as usize;
+    s.edges.reserve(n);
+    s.raw_edge_names.reserve(n);
+  }
+  slots
+}
+
+/// What is known at the array's end: whole records, as many as the header and the nodes' edge
+/// counts say (more were refused as they came).
+fn check_records<R: Read>(
+  sc: &mut Scanner<R>,
+  l: &Layout,
+  records: u64,
+  tail: usize,
+  width: usize,
+  counted: usize,
+) -> Res<()> {
   if tail != 0 {
     return sc.err(format!(
       "the \"edges\" array ends mid-record: its length is not a multiple of {width} edge fields"
     ));
   }
-  // fewer than said (more were refused as they came), at the array's closing ']'
+  // fewer than said, at the array's closing ']'
   let end = sc.offset() - 1;
   if let Some(e) = l.edge_count.filter(|&e| e != records) {
     return Err(SnapshotError::at(
@@ -202,13 +273,14 @@ pub(super) fn read_edges<R: Read>(
       ),
     ));
   }
-  Ok((names, declared.map(|n| uses_pool.total(n))))
+  Ok(())
 }
 
 /// Division by a number fixed for a whole array (the node width): a multiply and a shift instead
 /// of a `div` per edge, which cost more than the rest of converting an edge. Exact for dividends
 /// below 2^64 / d (Granlund–Montgomery): edge targets are checked against 2^28 nodes first, and
 /// d is at most 2^16 (else, and for d = 1, plain division).
+#[derive(Clone, Copy)]
 struct DivBy {
   d: u64,
   /// ceil(2^64 / d), or 0: divide

@@ -117,13 +117,46 @@ pub fn read_snapshot_bytes(buf: &[u8]) -> Result<HeapSnapshot, SnapshotError> {
   read_snapshot_sized(buf, Some(buf.len() as u64))
 }
 
-fn read_from<R: Read>(mut sc: Scanner<R>) -> Result<HeapSnapshot, SnapshotError> {
-  let mut snap = HeapSnapshot::default();
-  let mut layout: Option<Layout> = None;
-  let (mut seen_nodes, mut seen_edges, mut seen_strings, mut seen_locations) = (false, false, false, false);
+/// The edge columns and names as the packer thread gives them back: `edges`, `raw_edge_names`,
+/// and the names packed.
+type Packed = (Vec<u32>, Vec<u32>, EdgeNames);
+
+/// The top-level object as far as it is read: the snapshot, its layout once the header is in,
+/// which sections came, and what waits for the strings.
+#[derive(Default)]
+struct Sections {
+  snap: HeapSnapshot,
+  layout: Option<Layout>,
+  seen_nodes: bool,
+  seen_edges: bool,
+  seen_strings: bool,
+  seen_locations: bool,
   // the nodes and edges with the largest string index, named once the strings are in
-  let (mut node_names, mut edge_names) = (Kept::default(), Kept::default());
-  let mut packing: Option<std::thread::JoinHandle<Option<(Vec<u32>, Vec<u32>, EdgeNames)>>> = None;
+  node_names: Kept,
+  edge_names: Kept,
+  /// edges read (the column is with the packer while the strings are read)
+  edge_total: usize,
+  packing: Option<std::thread::JoinHandle<Option<Packed>>>,
+}
+
+fn read_from<R: Read>(mut sc: Scanner<R>) -> Result<HeapSnapshot, SnapshotError> {
+  open_object(&mut sc)?;
+  let mut sections = Sections::default();
+  let mut key = String::new();
+  loop {
+    key.clear();
+    let key_at = sc.string_into(&mut key, "(a top-level key)", &KEY_CAP)?;
+    sc.expect(b':', &format!("after the key \"{key}\""))?;
+    sections.read(&mut sc, &key, key_at)?;
+    if !another_key(&mut sc, &key)? {
+      break;
+    }
+  }
+  sections.finish(&mut sc)
+}
+
+/// The top-level object's '{', with something in it.
+fn open_object<R: Read>(sc: &mut Scanner<R>) -> Res<()> {
   match sc.peek_ws()? {
     None => return sc.err("the input is empty; expected a heap snapshot (JSON)"),
     Some(b'{') => sc.bump(),
@@ -137,155 +170,183 @@ fn read_from<R: Read>(mut sc: Scanner<R>) -> Result<HeapSnapshot, SnapshotError>
   if sc.peek_ws()? == Some(b'}') {
     return sc.err("the JSON object is empty; expected \"snapshot\", \"nodes\", \"edges\" and \"strings\"");
   }
-  let mut key = String::new();
-  // edges read (the column is with the packer while the strings are read)
-  let mut edge_total = 0usize;
-  loop {
-    key.clear();
-    let key_at = sc.string_into(&mut key, "(a top-level key)", &KEY_CAP)?;
-    sc.expect(b':', &format!("after the key \"{key}\""))?;
-    match key.as_str() {
+  Ok(())
+}
+
+/// After the value of `key`: whether another key follows (',') or the object ends ('}').
+fn another_key<R: Read>(sc: &mut Scanner<R>, key: &str) -> Res<bool> {
+  match sc.peek_ws()? {
+    Some(b',') => {
+      sc.bump();
+      Ok(true)
+    }
+    Some(b'}') => {
+      sc.bump();
+      Ok(false)
+    }
+    _ => {
+      let f = sc.found()?;
+      sc.err(format!("expected ',' or '}}' after \"{key}\", found {f}"))
+    }
+  }
+}
+
+impl Sections {
+  /// The value of `key` (at offset `key_at`).
+  fn read<R: Read>(&mut self, sc: &mut Scanner<R>, key: &str, key_at: u64) -> Res<()> {
+    match key {
       "snapshot" => {
         // a second one would change the type codes of arrays already read (and being packed)
-        if layout.is_some() {
+        if self.layout.is_some() {
           return sc.err("a second \"snapshot\" header; a snapshot has one");
         }
-        layout = Some(read_header(&mut sc, &mut snap)?)
+        self.layout = Some(read_header(sc, &mut self.snap)?)
       }
-      "nodes" | "edges" | "locations" => {
-        let Some(l) = layout.as_ref() else {
-          return sc.err(format!(
-            "\"{key}\" comes before \"snapshot\"; the snapshot's meta must come first (as V8 writes it)"
-          ));
-        };
-        // V8's order, as DevTools reads it: what follows is checked against the nodes as it is
-        // read (and bounded by them)
-        if key != "nodes" && !seen_nodes {
-          return Err(SnapshotError::at(
-            key_at,
-            format!(
-              "\"{key}\" comes before \"nodes\"; V8 writes the nodes first (and DevTools reads them first)"
-            ),
-          ));
-        }
-        let seen = match key.as_str() {
-          "nodes" => &mut seen_nodes,
-          "edges" => &mut seen_edges,
-          _ => &mut seen_locations,
-        };
-        if std::mem::replace(seen, true) {
-          return Err(SnapshotError::at(
-            key_at,
-            format!("a second \"{key}\" array; a snapshot has one"),
-          ));
-        }
-        match key.as_str() {
-          "nodes" => node_names = read_nodes(&mut sc, l, &mut snap)?,
-          "edges" => {
-            let uses;
-            (edge_names, uses) = read_edges(&mut sc, l, &mut snap)?;
-            edge_total = snap.edges.len();
-            // pack the edge names on another thread while this one reads the strings; the
-            // columns go with it and come back (the raw names stay for validation)
-            // (the columns are sent once the thread exists: if none can be started they stay
-            // here, and are packed at the end instead)
-            let (tx, rx) = std::sync::mpsc::channel::<(Vec<String>, Vec<u32>, Vec<u32>, Option<NameUses>)>();
-            let packer = move || {
-              let (types, edges, raw, uses) = rx.recv().ok()?;
-              let names = match uses {
-                Some(uses) => compact_counted_edge_names(&types, &edges, &raw, uses),
-                None => compact_edge_names(&types, &edges, &raw),
-              };
-              Some((edges, raw, names))
-            };
-            if let Ok(h) = std::thread::Builder::new()
-              .name("leakprobe-names".into())
-              .spawn(packer)
-            {
-              let _ = tx.send((
-                snap.edge_type_names.clone(),
-                std::mem::take(&mut snap.edges),
-                std::mem::take(&mut snap.raw_edge_names),
-                uses,
-              ));
-              packing = Some(h);
-            }
-          }
-          _ => read_locations(&mut sc, l, &mut snap)?,
-        }
-      }
-      "strings" => {
-        if seen_strings {
-          return Err(SnapshotError::at(
-            key_at,
-            "a second \"strings\" array; a snapshot has one",
-          ));
-        }
-        if !(seen_nodes && seen_edges) {
-          return Err(SnapshotError::at(
-            key_at,
-            "\"strings\" comes before \"nodes\" and \"edges\"; V8 writes the strings last \
-             (and DevTools reads them last)",
-          ));
-        }
-        let names = (snap.node_count() + edge_total) as u64;
-        read_strings(&mut sc, &mut snap.strings, names)?;
-        seen_strings = true;
-      }
-      _ => skip(&mut sc, &format!("in \"{key}\""))?,
+      "nodes" | "edges" | "locations" => self.read_array(sc, key, key_at)?,
+      "strings" => self.read_strings(sc, key_at)?,
+      _ => skip(sc, &format!("in \"{key}\""))?,
     }
-    match sc.peek_ws()? {
-      Some(b',') => sc.bump(),
-      Some(b'}') => {
-        sc.bump();
-        break;
-      }
-      _ => {
-        let f = sc.found()?;
-        return sc.err(format!("expected ',' or '}}' after \"{key}\", found {f}"));
-      }
-    }
+    Ok(())
   }
-  if let Some(c) = sc.peek_ws()? {
-    return sc.err(format!(
-      "unexpected data after the end of the snapshot: '{}'",
-      c as char
-    ));
-  }
-  for (seen, name) in [
-    (layout.is_some(), "snapshot"),
-    (seen_nodes, "nodes"),
-    (seen_edges, "edges"),
-    (seen_strings, "strings"),
-  ] {
-    if !seen {
+
+  /// "nodes", "edges" or "locations": after the header, and in V8's order.
+  fn read_array<R: Read>(&mut self, sc: &mut Scanner<R>, key: &str, key_at: u64) -> Res<()> {
+    if self.layout.is_none() {
       return sc.err(format!(
-        "the snapshot has no \"{name}\" (the input ends here); is this a V8 heap snapshot?"
+        "\"{key}\" comes before \"snapshot\"; the snapshot's meta must come first (as V8 writes it)"
       ));
     }
-  }
-  let packed = match packing.map(|h| h.join()) {
-    None => None,
-    Some(Ok(Some((edges, raw, names)))) => {
-      (snap.edges, snap.raw_edge_names) = (edges, raw);
-      Some(names)
+    self.mark_array(key, key_at)?;
+    let l = self.layout.as_ref().expect("checked above");
+    match key {
+      "nodes" => self.node_names = read_nodes(sc, l, &mut self.snap)?,
+      "edges" => {
+        let uses;
+        (self.edge_names, uses) = read_edges(sc, l, &mut self.snap)?;
+        self.edge_total = self.snap.edges.len();
+        self.packing = start_packing(&mut self.snap, uses);
+      }
+      _ => read_locations(sc, l, &mut self.snap)?,
     }
-    Some(_) => return sc.err("internal error while packing the edge names (a bug: please report it)"),
+    Ok(())
+  }
+
+  /// Marks array `key` read: the nodes first (what follows is checked against them as it is
+  /// read, and bounded by them: V8's order, as DevTools reads it), and each once.
+  fn mark_array(&mut self, key: &str, key_at: u64) -> Res<()> {
+    if key != "nodes" && !self.seen_nodes {
+      return Err(SnapshotError::at(
+        key_at,
+        format!(
+          "\"{key}\" comes before \"nodes\"; V8 writes the nodes first (and DevTools reads them first)"
+        ),
+      ));
+    }
+    let seen = match key {
+      "nodes" => &mut self.seen_nodes,
+      "edges" => &mut self.seen_edges,
+      _ => &mut self.seen_locations,
+    };
+    if std::mem::replace(seen, true) {
+      return Err(SnapshotError::at(
+        key_at,
+        format!("a second \"{key}\" array; a snapshot has one"),
+      ));
+    }
+    Ok(())
+  }
+
+  /// "strings": last, and once.
+  fn read_strings<R: Read>(&mut self, sc: &mut Scanner<R>, key_at: u64) -> Res<()> {
+    if self.seen_strings {
+      return Err(SnapshotError::at(
+        key_at,
+        "a second \"strings\" array; a snapshot has one",
+      ));
+    }
+    if !(self.seen_nodes && self.seen_edges) {
+      return Err(SnapshotError::at(
+        key_at,
+        "\"strings\" comes before \"nodes\" and \"edges\"; V8 writes the strings last \
+         (and DevTools reads them last)",
+      ));
+    }
+    let names = (self.snap.node_count() + self.edge_total) as u64;
+    read_strings(sc, &mut self.snap.strings, names)?;
+    self.seen_strings = true;
+    Ok(())
+  }
+
+  /// Once the object is closed: nothing after it, every section there, the names checked
+  /// against the strings and packed.
+  fn finish<R: Read>(self, sc: &mut Scanner<R>) -> Result<HeapSnapshot, SnapshotError> {
+    if let Some(c) = sc.peek_ws()? {
+      return sc.err(format!(
+        "unexpected data after the end of the snapshot: '{}'",
+        c as char
+      ));
+    }
+    for (seen, name) in [
+      (self.layout.is_some(), "snapshot"),
+      (self.seen_nodes, "nodes"),
+      (self.seen_edges, "edges"),
+      (self.seen_strings, "strings"),
+    ] {
+      if !seen {
+        return sc.err(format!(
+          "the snapshot has no \"{name}\" (the input ends here); is this a V8 heap snapshot?"
+        ));
+      }
+    }
+    let mut snap = self.snap;
+    let packed = match self.packing.map(|h| h.join()) {
+      None => None,
+      Some(Ok(Some((edges, raw, names)))) => {
+        (snap.edges, snap.raw_edge_names) = (edges, raw);
+        Some(names)
+      }
+      Some(_) => return sc.err("internal error while packing the edge names (a bug: please report it)"),
+    };
+    let layout = self.layout.as_ref().expect("checked above");
+    validate(&snap, layout, &self.node_names, &self.edge_names)?;
+    match packed {
+      Some(names) => {
+        snap.raw_edge_names = Vec::new();
+        snap.set_edge_names(names);
+      }
+      None => snap.finish_edge_names(),
+    }
+    Ok(snap)
+  }
+}
+
+/// Packs the edge names on another thread while this one reads the strings; the columns go with
+/// it and come back (the raw names stay for validation). They are sent once the thread exists:
+/// if none can be started they stay here, and are packed at the end instead (None).
+fn start_packing(
+  snap: &mut HeapSnapshot,
+  uses: Option<NameUses>,
+) -> Option<std::thread::JoinHandle<Option<Packed>>> {
+  let (tx, rx) = std::sync::mpsc::channel::<(Vec<String>, Vec<u32>, Vec<u32>, Option<NameUses>)>();
+  let packer = move || {
+    let (types, edges, raw, uses) = rx.recv().ok()?;
+    let names = match uses {
+      Some(uses) => compact_counted_edge_names(&types, &edges, &raw, uses),
+      None => compact_edge_names(&types, &edges, &raw),
+    };
+    Some((edges, raw, names))
   };
-  validate(
-    &snap,
-    layout.as_ref().expect("checked above"),
-    &node_names,
-    &edge_names,
-  )?;
-  match packed {
-    Some(names) => {
-      snap.raw_edge_names = Vec::new();
-      snap.set_edge_names(names);
-    }
-    None => snap.finish_edge_names(),
-  }
-  Ok(snap)
+  let h = std::thread::Builder::new()
+    .name("leakprobe-names".into())
+    .spawn(packer)
+    .ok()?;
+  let _ = tx.send((
+    snap.edge_type_names.clone(),
+    std::mem::take(&mut snap.edges),
+    std::mem::take(&mut snap.raw_edge_names),
+    uses,
+  ));
+  Some(h)
 }
 
 /// Skips a value leakprobe does not read: at most `SKIP_MIN` bytes, or as many as came before it.

@@ -56,38 +56,167 @@ struct NodeSlots {
   det: Option<Slots<u8>>,
 }
 
+/// Where each node field is in a record (from the meta), and how many node types there are.
+#[derive(Clone, Copy)]
+struct NodeFields {
+  width: usize,
+  types: u64,
+  t: usize,
+  name: usize,
+  id: usize,
+  size: usize,
+  edges: usize,
+  det: Option<usize>,
+}
+
+impl NodeFields {
+  fn of(l: &Layout, s: &HeapSnapshot) -> NodeFields {
+    let roles = &l.node_roles;
+    let at_of = |role: Role| roles.iter().position(|r| *r == role);
+    NodeFields {
+      width: roles.len(),
+      types: s.node_type_names.len() as u64,
+      t: at_of(Role::Type).unwrap_or(0),
+      name: at_of(Role::Name).unwrap_or(0),
+      id: at_of(Role::Id).unwrap_or(0),
+      size: at_of(Role::SelfSize).unwrap_or(0),
+      edges: at_of(Role::EdgeCount).unwrap_or(0),
+      det: at_of(Role::Detachedness),
+    }
+  }
+
+  /// Checks whole records and writes them: to their slots (in place, `first` the index of the
+  /// first), or to `c` for the reading thread to append.
+  fn convert(
+    self,
+    vals: &[u64],
+    at: &dyn Fn(usize) -> u64,
+    first: u64,
+    slots: Option<&NodeSlots>,
+    c: &mut NodeCols,
+  ) -> Res<()> {
+    // locals, as the loop reads them on every record
+    let NodeFields {
+      width,
+      types,
+      t: ti,
+      name: ni_,
+      id: ii,
+      size: si,
+      edges: ei,
+      det: di,
+    } = self;
+    for (r, rec) in vals.chunks_exact(width).enumerate() {
+      let bad = |i: usize, what: String| Err(SnapshotError::at(at(r * width + i), what));
+      let (t, name, id) = (rec[ti], rec[ni_], rec[ii]);
+      if t >= types {
+        return bad(
+          ti,
+          format!("node type {t} is not in meta.node_types ({types} types)"),
+        );
+      }
+      if name > u32::MAX as u64 || id > u32::MAX as u64 {
+        return bad(
+          if name > u32::MAX as u64 { ni_ } else { ii },
+          "node field value does not fit in 32 bits".into(),
+        );
+      }
+      if rec[ei] > u32::MAX as u64 {
+        return bad(ei, "edge count does not fit in 32 bits".into());
+      }
+      c.largest_name = c.largest_name.max(name as u32);
+      c.edge_sum += rec[ei];
+      let Some(sl) = slots else {
+        c.t.push(t as u8);
+        c.name.push(name as u32);
+        c.id.push(id as u32);
+        c.size.push(rec[si]);
+        c.edges.push(rec[ei] as u32);
+        if let Some(di) = di {
+          c.det.push(rec[di].min(255) as u8);
+        }
+        continue;
+      };
+      let v = first as usize + r;
+      sl.t.put(v, t as u8);
+      sl.name.put(v, name as u32);
+      sl.id.put(v, id as u32);
+      if rec[si] >= Sizes::BIG as u64 {
+        sl.size.put(v, Sizes::BIG);
+        c.big_sizes.push((v as u32, rec[si]));
+      } else {
+        sl.size.put(v, rec[si] as u32);
+      }
+      sl.edges.put(v + 1, rec[ei] as u32);
+      if let (Some(d), Some(di)) = (&sl.det, di) {
+        d.put(v, rec[di].min(255) as u8);
+      }
+    }
+    Ok(())
+  }
+}
+
 /// Returns the nodes with the largest string index they name (`validate` checks it once the
 /// strings are in).
 pub(super) fn read_nodes<R: Read>(sc: &mut Scanner<R>, l: &Layout, s: &mut HeapSnapshot) -> Res<Kept> {
-  let types = s.node_type_names.len() as u64;
-  let roles = &l.node_roles;
-  let width = roles.len();
-  let at_of = |role: Role| roles.iter().position(|r| *r == role);
-  let (ti, ni_, ii, si, ei) = (
-    at_of(Role::Type).unwrap_or(0),
-    at_of(Role::Name).unwrap_or(0),
-    at_of(Role::Id).unwrap_or(0),
-    at_of(Role::SelfSize).unwrap_or(0),
-    at_of(Role::EdgeCount).unwrap_or(0),
-  );
-  let di = at_of(Role::Detachedness);
-  let too_many_edges = "edge count does not fit in 32 bits";
-  let declared = in_place(l.node_count, 1).filter(|&n| n <= MAX_NODES);
+  let f = NodeFields::of(l, s);
   let bound = Bound::of(
     "node",
     l.node_count,
     MAX_NODES,
     "leakprobe reads up to 2^28 nodes (268 M objects)",
   );
-  let bound = &bound;
   let mut sizes_small: Vec<u32> = Vec::new();
+  let slots = reserve(l, s, f.det.is_some(), &mut sizes_small);
+  let slots = slots.as_ref();
+  let convert = |vals: &[u64], at: &dyn Fn(usize) -> u64, first: u64, c: &mut NodeCols| -> Res<()> {
+    bound.within("node", f.width, vals, first, at, c, |vals, c| {
+      f.convert(vals, at, first, slots, c)
+    })
+  };
+  let mut edges_so_far: u64 = 0;
+  let mut big_sizes: Vec<(u32, u64)> = Vec::new();
+  sc.peek_ws()?;
+  let array_at = sc.offset();
+  let append = |c: &NodeCols, vals: &[u64], at: &dyn Fn(usize) -> u64| {
+    check_edge_sum(edges_so_far, c, vals, at, f)?;
+    edges_so_far += c.edge_sum;
+    match slots {
+      Some(_) => big_sizes.extend_from_slice(&c.big_sizes),
+      None => append_columns(s, c),
+    }
+    Ok(())
+  };
+  let (records, tail, names) = read_uint_columns(sc, "in \"nodes\"", f.width, &convert, append)?;
+  if slots.is_some() {
+    // SAFETY: read_uint_columns converted records 0..records, each writing all of its slots (the
+    // converter refuses records past the reserved count), and the columns were left alone
+    unsafe { finish_in_place(s, records as usize, sizes_small, big_sizes, f.det.is_some()) };
+  }
+  check_records(sc, l, records, tail, array_at, f.width)?;
+  if f.det.is_none() {
+    s.node_detachedness.clear();
+  }
+  Ok(names)
+}
+
+/// Room for the node columns: slots for the parser threads to write in place when the header's
+/// count allows it (`sizes_small`: the 4-byte sizes, `Sizes` once read), else room reserved for
+/// the reading thread to append to.
+fn reserve(
+  l: &Layout,
+  s: &mut HeapSnapshot,
+  detached: bool,
+  sizes_small: &mut Vec<u32>,
+) -> Option<NodeSlots> {
+  let declared = in_place(l.node_count, 1).filter(|&n| n <= MAX_NODES);
   let slots = declared.map(|n| NodeSlots {
     t: Slots::of(&mut s.node_type, n),
     name: Slots::of(&mut s.node_name, n),
     id: Slots::of(&mut s.node_id, n),
-    size: Slots::of(&mut sizes_small, n),
+    size: Slots::of(sizes_small, n),
     edges: Slots::of(&mut s.first_edge, n + 1),
-    det: di.map(|_| Slots::of(&mut s.node_detachedness, n)),
+    det: detached.then(|| Slots::of(&mut s.node_detachedness, n)),
   });
   match &slots {
     Some(sl) => sl.edges.put(0, 0), // the first node's edges start at 0
@@ -102,121 +231,88 @@ pub(super) fn read_nodes<R: Read>(sc: &mut Scanner<R>, l: &Layout, s: &mut HeapS
       s.first_edge.push(0);
     }
   }
-  let slots = &slots;
-  let convert_nodes =
-    move |vals: &[u64], at: &dyn Fn(usize) -> u64, first: u64, c: &mut NodeCols| -> Res<()> {
-      for (r, rec) in vals.chunks_exact(width).enumerate() {
-        let bad = |i: usize, what: String| Err(SnapshotError::at(at(r * width + i), what));
-        let (t, name, id) = (rec[ti], rec[ni_], rec[ii]);
-        if t >= types {
-          return bad(
-            ti,
-            format!("node type {t} is not in meta.node_types ({types} types)"),
-          );
-        }
-        if name > u32::MAX as u64 || id > u32::MAX as u64 {
-          return bad(
-            if name > u32::MAX as u64 { ni_ } else { ii },
-            "node field value does not fit in 32 bits".into(),
-          );
-        }
-        if rec[ei] > u32::MAX as u64 {
-          return bad(ei, too_many_edges.into());
-        }
-        c.largest_name = c.largest_name.max(name as u32);
-        c.edge_sum += rec[ei];
-        let Some(sl) = slots else {
-          c.t.push(t as u8);
-          c.name.push(name as u32);
-          c.id.push(id as u32);
-          c.size.push(rec[si]);
-          c.edges.push(rec[ei] as u32);
-          if let Some(di) = di {
-            c.det.push(rec[di].min(255) as u8);
-          }
-          continue;
-        };
-        let v = first as usize + r;
-        sl.t.put(v, t as u8);
-        sl.name.put(v, name as u32);
-        sl.id.put(v, id as u32);
-        if rec[si] >= Sizes::BIG as u64 {
-          sl.size.put(v, Sizes::BIG);
-          c.big_sizes.push((v as u32, rec[si]));
-        } else {
-          sl.size.put(v, rec[si] as u32);
-        }
-        sl.edges.put(v + 1, rec[ei] as u32);
-        if let (Some(d), Some(di)) = (&sl.det, di) {
-          d.put(v, rec[di].min(255) as u8);
-        }
-      }
-      Ok(())
-    };
-  let convert = move |vals: &[u64], at: &dyn Fn(usize) -> u64, first: u64, c: &mut NodeCols| -> Res<()> {
-    bound.within("node", width, vals, first, at, c, |vals, c| {
-      convert_nodes(vals, at, first, c)
-    })
-  };
-  let mut edges_so_far: u64 = 0;
-  let mut big_sizes: Vec<(u32, u64)> = Vec::new();
-  sc.peek_ws()?;
-  let array_at = sc.offset();
-  let append = |c: &NodeCols, vals: &[u64], at: &dyn Fn(usize) -> u64| {
-    // the edges start at a 32-bit index: the edge counts must add up to 2^32 at most
-    if edges_so_far + c.edge_sum > u32::MAX as u64 {
-      let mut sum = edges_so_far;
-      for (r, rec) in vals.chunks_exact(width).enumerate() {
-        sum += rec[ei];
-        if sum > u32::MAX as u64 {
-          return Err(SnapshotError::at(
-            at(r * width + ei),
-            "the nodes' edge counts add up to more than 2^32 edges: more than leakprobe reads",
-          ));
-        }
-      }
-    }
-    edges_so_far += c.edge_sum;
-    if slots.is_some() {
-      big_sizes.extend_from_slice(&c.big_sizes);
-      return Ok(());
-    }
-    let mut sum = *s.first_edge.last().unwrap_or(&0);
-    s.first_edge.extend(c.edges.iter().map(|&k| {
-      sum += k; // within 2^32: checked above
-      sum
-    }));
-    s.node_type.extend_from_slice(&c.t);
-    s.node_name.extend_from_slice(&c.name);
-    s.node_id.extend_from_slice(&c.id);
-    s.node_self_size.extend_from_slice(&c.size);
-    s.node_detachedness.extend_from_slice(&c.det);
-    Ok(())
-  };
-  let (records, tail, names) = read_uint_columns(sc, "in \"nodes\"", width, &convert, append)?;
-  if slots.is_some() {
-    let n = records as usize;
-    // SAFETY: read_uint_columns converted records 0..n, each writing all of its slots (the
-    // converter refuses records past the reserved count), and the columns were left alone
-    unsafe {
-      fill(&mut s.node_type, n);
-      fill(&mut s.node_name, n);
-      fill(&mut s.node_id, n);
-      fill(&mut sizes_small, n);
-      fill(&mut s.first_edge, n + 1); // slot 0 too: written above
-      if di.is_some() {
-        fill(&mut s.node_detachedness, n);
-      }
-    }
-    s.node_self_size = Sizes::from_parts(sizes_small, big_sizes);
-    // the edge counts, summed in place into where each node's edges start (within 2^32:
-    // checked as the records came)
-    let mut sum = 0u32;
-    for slot in s.first_edge.iter_mut().skip(1) {
-      sum += *slot;
-      *slot = sum;
+  slots
+}
+
+/// The edges start at a 32-bit index: the edge counts must add up to 2^32 at most. Past it, the
+/// node where the sum passes it is named (`so_far`: the sum before these records).
+fn check_edge_sum(
+  so_far: u64,
+  c: &NodeCols,
+  vals: &[u64],
+  at: &dyn Fn(usize) -> u64,
+  f: NodeFields,
+) -> Res<()> {
+  if so_far + c.edge_sum <= u32::MAX as u64 {
+    return Ok(());
+  }
+  let mut sum = so_far;
+  for (r, rec) in vals.chunks_exact(f.width).enumerate() {
+    sum += rec[f.edges];
+    if sum > u32::MAX as u64 {
+      return Err(SnapshotError::at(
+        at(r * f.width + f.edges),
+        "the nodes' edge counts add up to more than 2^32 edges: more than leakprobe reads",
+      ));
     }
   }
+  Ok(())
+}
+
+/// Appends a chunk's columns (no count in the header), summing the edge counts into where each
+/// node's edges start (within 2^32: `check_edge_sum`).
+fn append_columns(s: &mut HeapSnapshot, c: &NodeCols) {
+  let mut sum = *s.first_edge.last().unwrap_or(&0);
+  s.first_edge.extend(c.edges.iter().map(|&k| {
+    sum += k;
+    sum
+  }));
+  s.node_type.extend_from_slice(&c.t);
+  s.node_name.extend_from_slice(&c.name);
+  s.node_id.extend_from_slice(&c.id);
+  s.node_self_size.extend_from_slice(&c.size);
+  s.node_detachedness.extend_from_slice(&c.det);
+}
+
+/// Sets the lengths of the columns the parser threads wrote `n` records of in place, and sums
+/// the edge counts into where each node's edges start (within 2^32: checked as the records came).
+///
+/// # Safety
+/// As for `fill`: records `0..n` were all written through the slots `reserve` made (and slot 0
+/// of `first_edge`), and the columns left alone since.
+unsafe fn finish_in_place(
+  s: &mut HeapSnapshot,
+  n: usize,
+  mut sizes_small: Vec<u32>,
+  big_sizes: Vec<(u32, u64)>,
+  detached: bool,
+) {
+  fill(&mut s.node_type, n);
+  fill(&mut s.node_name, n);
+  fill(&mut s.node_id, n);
+  fill(&mut sizes_small, n);
+  fill(&mut s.first_edge, n + 1);
+  if detached {
+    fill(&mut s.node_detachedness, n);
+  }
+  s.node_self_size = Sizes::from_parts(sizes_small, big_sizes);
+  let mut sum = 0u32;
+  for slot in s.first_edge.iter_mut().skip(1) {
+    sum += *slot;
+    *slot = sum;
+  }
+}
+
+/// What is known at the array's end: whole records, the root at least, and as many as the
+/// header says (more were refused as they came; `array_at`: where the array starts).
+fn check_records<R: Read>(
+  sc: &mut Scanner<R>,
+  l: &Layout,
+  records: u64,
+  tail: usize,
+  array_at: u64,
+  width: usize,
+) -> Res<()> {
   if tail != 0 {
     return sc.err(format!(
       "the \"nodes\" array ends mid-record: its length is not a multiple of {width} node fields"
@@ -236,10 +332,7 @@ pub(super) fn read_nodes<R: Read>(sc: &mut Scanner<R>, l: &Layout, s: &mut HeapS
       format!("snapshot.node_count says {n} nodes but the \"nodes\" array holds {records}"),
     ));
   }
-  if di.is_none() {
-    s.node_detachedness.clear();
-  }
-  Ok(names)
+  Ok(())
 }
 
 #[cfg(test)]
