@@ -2,7 +2,7 @@
 //! against the nodes as it comes.
 use super::super::edge_names::NameUses;
 use super::super::error::SnapshotError;
-use super::super::model::{index_edge_types, pack_edge, HeapSnapshot, MAX_NODES};
+use super::super::model::{pack_edge, HeapSnapshot, IndexEdgeTypes, MAX_NODES};
 use super::super::parallel_array::{read_uint_columns, Columns, Kept};
 use super::super::scanner::{Res, Scanner};
 use super::header::{Layout, Role};
@@ -71,8 +71,8 @@ struct EdgeFields {
   t: usize,
   name: usize,
   to: usize,
-  /// bit t set: edges of type t name a string (the others carry an element or hidden index)
-  named: u32,
+  /// the edge types that carry an index (an element or hidden one), not a string
+  index_types: IndexEdgeTypes,
   nodes: u64,
   node_width: u64,
   by_width: DivBy,
@@ -92,7 +92,7 @@ impl EdgeFields {
       t: at_of(Role::Type),
       name: at_of(Role::Name),
       to: at_of(Role::ToNode),
-      named: !(index_edge_types(&s.edge_type_names) as u32),
+      index_types: IndexEdgeTypes::of(&s.edge_type_names),
       nodes,
       node_width,
       by_width: DivBy::new(node_width),
@@ -119,7 +119,7 @@ impl EdgeFields {
       t: ti,
       name: ni,
       to: oi,
-      named,
+      index_types,
       nodes,
       node_width,
       by_width,
@@ -156,7 +156,7 @@ impl EdgeFields {
         );
       }
       let packed = pack_edge(node as u32, t as u8);
-      if named & (1 << t) != 0 {
+      if index_types.names_string(t as usize) {
         c.largest_string = c.largest_string.max(name as u32);
         c.named = true;
         uses.add(name as u32);

@@ -1,6 +1,6 @@
 //! The checks that can only be made once the strings are in.
 use super::super::error::SnapshotError;
-use super::super::model::{index_edge_types, HeapSnapshot};
+use super::super::model::{HeapSnapshot, IndexEdgeTypes};
 use super::super::parallel_array::Kept;
 use super::super::scanner::Res;
 use super::header::{Layout, Role};
@@ -23,11 +23,10 @@ pub(super) fn validate(s: &HeapSnapshot, l: &Layout, node_names: &Kept, edge_nam
     }
   }
   if past(edge_names.key) {
-    // element and hidden edges carry an index, the others a string
-    let index_types = index_edge_types(&s.edge_type_names);
+    let index_types = IndexEdgeTypes::of(&s.edge_type_names);
     let (ti, ni) = (field(&l.edge_roles, Role::Type), field(&l.edge_roles, Role::Name));
     let n = edge_names.key - 1;
-    let named = |rec: &[u64]| index_types & (1 << rec[ti]) == 0;
+    let named = |rec: &[u64]| index_types.names_string(rec[ti] as usize);
     if let Some((i, at)) = edge_names.find(l.edge_roles.len(), ni, |rec| named(rec) && rec[ni] == n) {
       return Err(SnapshotError::at(
         at,
