@@ -23,7 +23,8 @@ struct EdgeCols {
 
 impl Columns for EdgeCols {
   fn clear(&mut self) {
-    (self.to_type.clear(), self.name.clear());
+    self.to_type.clear();
+    self.name.clear();
     self.largest_string = 0;
     self.named = false;
   }

@@ -28,14 +28,12 @@ struct NodeCols {
 
 impl Columns for NodeCols {
   fn clear(&mut self) {
-    (
-      self.t.clear(),
-      self.name.clear(),
-      self.id.clear(),
-      self.size.clear(),
-      self.edges.clear(),
-      self.det.clear(),
-    );
+    self.t.clear();
+    self.name.clear();
+    self.id.clear();
+    self.size.clear();
+    self.edges.clear();
+    self.det.clear();
     self.largest_name = 0;
     self.edge_sum = 0;
     self.big_sizes.clear();
