@@ -19,21 +19,45 @@ impl Columns for LocationCols {
   }
 }
 
-pub(super) fn read_locations<R: Read>(sc: &mut Scanner<R>, l: &Layout, s: &mut HeapSnapshot) -> Res<()> {
-  let f = &l.location_fields;
-  let pos = |name: &str| f.iter().position(|x| x == name);
-  let (Some(oi), Some(si), Some(li), Some(ci)) =
-    (pos("object_index"), pos("script_id"), pos("line"), pos("column"))
-  else {
-    // Unknown layout: locations only refine class grouping, so skip rather than fail.
-    return skip(sc, "in \"locations\"");
-  };
-  let width = f.len();
-  let node_width = l.node_roles.len() as u64;
-  let nodes = s.node_count() as u64;
-  // parsed on the parser threads like nodes and edges (a generated 242 MB snapshot has 19 MB of
-  // them); sites are numbered here, in order
-  let convert = move |vals: &[u64], at: &dyn Fn(usize) -> u64, first: u64, c: &mut LocationCols| -> Res<()> {
+/// Where each location field is in a record (from the meta), and the nodes they point to.
+#[derive(Clone, Copy)]
+struct LocationFields {
+  width: usize,
+  object: usize,
+  script: usize,
+  line: usize,
+  column: usize,
+  node_width: u64,
+  nodes: u64,
+}
+
+impl LocationFields {
+  /// None: a layout leakprobe does not know.
+  fn of(l: &Layout, s: &HeapSnapshot) -> Option<LocationFields> {
+    let f = &l.location_fields;
+    let pos = |name: &str| f.iter().position(|x| x == name);
+    Some(LocationFields {
+      width: f.len(),
+      object: pos("object_index")?,
+      script: pos("script_id")?,
+      line: pos("line")?,
+      column: pos("column")?,
+      node_width: l.node_roles.len() as u64,
+      nodes: s.node_count() as u64,
+    })
+  }
+
+  /// Checks whole records (`first`: the index of the first) and converts them into `c`.
+  fn convert(self, vals: &[u64], at: &dyn Fn(usize) -> u64, first: u64, c: &mut LocationCols) -> Res<()> {
+    let LocationFields {
+      width,
+      object: oi,
+      script: si,
+      line: li,
+      column: ci,
+      node_width,
+      nodes,
+    } = self;
     // V8 writes a location for a node (a function) at most once
     if first + (vals.len() / width) as u64 > nodes {
       let r = nodes.saturating_sub(first) as usize;
@@ -70,29 +94,34 @@ pub(super) fn read_locations<R: Read>(sc: &mut Scanner<R>, l: &Layout, s: &mut H
       ));
     }
     Ok(())
+  }
+}
+
+pub(super) fn read_locations<R: Read>(sc: &mut Scanner<R>, l: &Layout, s: &mut HeapSnapshot) -> Res<()> {
+  let Some(f) = LocationFields::of(l, s) else {
+    // Unknown layout: locations only refine class grouping, so skip rather than fail.
+    return skip(sc, "in \"locations\"");
   };
-  let (out, sites) = (&mut s.locations, &mut s.location_sites);
-  let mut site_of: HashMap<Location, u32> = HashMap::new();
-  let mut last: Option<(Location, u32)> = None;
+  // parsed on the parser threads like nodes and edges (a generated 242 MB snapshot has 19 MB of
+  // them); sites are numbered here, in order
+  let convert = |vals: &[u64], at: &dyn Fn(usize) -> u64, first: u64, c: &mut LocationCols| -> Res<()> {
+    f.convert(vals, at, first, c)
+  };
+  let mut sites = Sites {
+    out: &mut s.locations,
+    sites: &mut s.location_sites,
+    site_of: HashMap::new(),
+    last: None,
+  };
   let append = |c: &LocationCols, _: &[u64], _: &dyn Fn(usize) -> u64| {
-    for &(node, at) in &c.rows {
-      // neighbours often share a site: no hash for those
-      let site = match last {
-        Some((l, site)) if l == at => site,
-        _ => *site_of.entry(at).or_insert_with(|| {
-          sites.push(at);
-          (sites.len() - 1) as u32
-        }),
-      };
-      last = Some((at, site));
-      out.push((node, site));
-    }
+    sites.add(&c.rows);
     Ok(())
   };
-  let (_, tail, _) = read_uint_columns(sc, "in \"locations\"", width, &convert, append)?;
+  let (_, tail, _) = read_uint_columns(sc, "in \"locations\"", f.width, &convert, append)?;
   if tail != 0 {
     return sc.err(format!(
-      "the \"locations\" array ends mid-record: its length is not a multiple of {width}"
+      "the \"locations\" array ends mid-record: its length is not a multiple of {}",
+      f.width
     ));
   }
   s.locations.shrink_to_fit();
@@ -101,6 +130,32 @@ pub(super) fn read_locations<R: Read>(sc: &mut Scanner<R>, l: &Layout, s: &mut H
     sort_by_node(&mut s.locations);
   }
   Ok(())
+}
+
+/// The locations as they come, each site numbered once (`HeapSnapshot::location_sites`).
+struct Sites<'a> {
+  out: &'a mut Vec<(u32, u32)>,
+  sites: &'a mut Vec<Location>,
+  site_of: HashMap<Location, u32>,
+  /// the last site and its number
+  last: Option<(Location, u32)>,
+}
+
+impl Sites<'_> {
+  fn add(&mut self, rows: &[(u32, Location)]) {
+    for &(node, at) in rows {
+      // neighbours often share a site: no hash for those
+      let site = match self.last {
+        Some((l, site)) if l == at => site,
+        _ => *self.site_of.entry(at).or_insert_with(|| {
+          self.sites.push(at);
+          (self.sites.len() - 1) as u32
+        }),
+      };
+      self.last = Some((at, site));
+      self.out.push((node, site));
+    }
+  }
 }
 
 /// A stable sort on the node, in two passes of 16 bits (a radix sort; the comparison sort it
