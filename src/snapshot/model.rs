@@ -55,22 +55,43 @@ pub fn pack_edge(to: u32, edge_type: u8) -> u32 {
   to | (edge_type as u32) << EDGE_TYPE_SHIFT
 }
 
-/// Bit t set: edges of type t carry an index (`element`, `hidden`), not a string.
-pub(crate) fn index_edge_types(edge_type_names: &[String]) -> u16 {
-  let mut bits = 0;
-  for (t, name) in edge_type_names.iter().enumerate() {
-    if name == "element" || name == "hidden" {
-      bits |= 1 << t;
+/// Whether the edges of the type named `name` carry an index (`element`, `hidden`: an array
+/// element, a hidden slot) in their `name_or_index`, not a string. The one answer: everything
+/// that reads a `name_or_index` asks it, through `IndexEdgeTypes`.
+pub fn edge_type_carries_index(name: &str) -> bool {
+  name == "element" || name == "hidden"
+}
+
+/// The edge types whose edges carry an index (`edge_type_carries_index`), by type code: bit t
+/// for type t (up to `MAX_EDGE_TYPES`).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct IndexEdgeTypes(u16);
+
+impl IndexEdgeTypes {
+  pub fn of(edge_type_names: &[String]) -> IndexEdgeTypes {
+    let mut bits = 0;
+    for (t, name) in edge_type_names.iter().enumerate() {
+      if edge_type_carries_index(name) {
+        bits |= 1 << t;
+      }
     }
+    IndexEdgeTypes(bits)
   }
-  bits
+
+  /// Whether the edges of type `t` (below `MAX_EDGE_TYPES`) name a string, else an index.
+  #[inline]
+  pub fn names_string(self, t: usize) -> bool {
+    self.0 & (1 << t) == 0
+  }
 }
 
 /// Packs a raw name column for `edges` (packed as in `HeapSnapshot::edges`); plain data in and
 /// out, so the reader can run it on another thread while it reads on.
 pub fn compact_edge_names(edge_type_names: &[String], edges: &[u32], raw: &[u32]) -> EdgeNames {
-  let index_types = index_edge_types(edge_type_names);
-  EdgeNames::compact(raw, |e| index_types & (1 << (edges[e] >> EDGE_TYPE_SHIFT)) == 0)
+  let index_types = IndexEdgeTypes::of(edge_type_names);
+  EdgeNames::compact(raw, |e| {
+    index_types.names_string((edges[e] >> EDGE_TYPE_SHIFT) as usize)
+  })
 }
 
 /// As `compact_edge_names`, with the names' uses counted while the edges were read.
@@ -80,10 +101,10 @@ pub fn compact_counted_edge_names(
   raw: &[u32],
   uses: NameUses,
 ) -> EdgeNames {
-  let index_types = index_edge_types(edge_type_names);
+  let index_types = IndexEdgeTypes::of(edge_type_names);
   EdgeNames::compact_counted(
     raw,
-    |e| index_types & (1 << (edges[e] >> EDGE_TYPE_SHIFT)) == 0,
+    |e| index_types.names_string((edges[e] >> EDGE_TYPE_SHIFT) as usize),
     uses,
   )
 }
@@ -120,8 +141,8 @@ pub struct HeapSnapshot {
   /// the same, 4 bytes per edge, while the reader fills it; `finish_edge_names` packs it into
   /// `edge_names` and empties it
   pub raw_edge_names: Vec<u32>,
-  /// bit t set: edges of type t carry an index (`element`, `hidden`), not a string
-  pub index_edge_types: u16,
+  /// the edge types that carry an index (`element`, `hidden`), not a string
+  pub index_edge_types: IndexEdgeTypes,
 
   pub strings: StringTable,
   /// `(node ordinal, index into location_sites)`, sorted by node ordinal
@@ -151,12 +172,12 @@ impl HeapSnapshot {
   }
   /// Installs names packed by `compact_edge_names` (from this snapshot's edges).
   pub fn set_edge_names(&mut self, names: EdgeNames) {
-    self.index_edge_types = index_edge_types(&self.edge_type_names);
+    self.index_edge_types = IndexEdgeTypes::of(&self.edge_type_names);
     self.edge_names = names;
   }
   #[inline]
   fn edge_has_string_name(&self, e: usize) -> bool {
-    self.index_edge_types & (1 << self.edge_type(e)) == 0
+    self.index_edge_types.names_string(self.edge_type(e) as usize)
   }
   /// string index (named edge types) or element/hidden index of edge `e`
   #[inline]
@@ -213,5 +234,22 @@ impl HeapSnapshot {
   }
   pub fn edges_of(&self, node: u32) -> std::ops::Range<usize> {
     self.first_edge[node as usize] as usize..self.first_edge[node as usize + 1] as usize
+  }
+}
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+
+  #[test]
+  fn element_and_hidden_edges_carry_an_index() {
+    let names = [
+      "context", "element", "property", "internal", "hidden", "shortcut", "weak",
+    ]
+    .map(String::from);
+    let t = IndexEdgeTypes::of(&names);
+    let index: Vec<usize> = (0..names.len()).filter(|&i| !t.names_string(i)).collect();
+    assert_eq!(index, vec![1, 4]);
+    assert!(edge_type_carries_index("element") && !edge_type_carries_index("property"));
   }
 }

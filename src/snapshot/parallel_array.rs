@@ -265,27 +265,7 @@ pub fn read_uint_columns<R: Read, C: Columns>(
       let (rx, tx) = (job_rx.clone(), done_tx.clone());
       let spawned = std::thread::Builder::new()
         .name("leakprobe-parse".into())
-        .spawn_scoped(scope, move || {
-          for mut c in rx {
-            // a panic here must come back as an error: the reader waits for every chunk in order
-            let worked =
-              std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(&mut c, width, convert)));
-            if let Err(p) = worked {
-              c.bad = None;
-              c.buf.vals.clear(); // nothing of this chunk is used
-              c.refused = Some(SnapshotError::at(
-                c.base,
-                format!(
-                  "internal error while parsing (please report it): {}",
-                  crate::capture::panic_message(&p)
-                ),
-              ));
-            }
-            if tx.send(c).is_err() {
-              break;
-            }
-          }
-        });
+        .spawn_scoped(scope, move || worker(rx, tx, width, convert));
       if let Err(e) = spawned {
         return Err(SnapshotError::at(
           sc.offset(),
@@ -294,117 +274,228 @@ pub fn read_uint_columns<R: Read, C: Columns>(
       }
     }
     drop((job_rx, done_tx));
-
-    let mut carry_v: Vec<u64> = Vec::with_capacity(width);
-    // the index of the record in `carry_v`
-    let mut carry_first = 0u64;
-    let mut carry_o: Vec<u64> = Vec::with_capacity(width);
-    let mut stitched = C::default();
-    let mut kept = Kept::default();
-    let mut run = || -> Res<u64> {
-      let mut pool: Vec<Buffers<C>> = Vec::new();
-      let mut pending: BTreeMap<u64, Chunk<C>> = BTreeMap::new();
-      let (mut sent, mut next, mut closed) = (0u64, 0u64, false);
-      // the input failed or ended: reported once the text before it is checked
-      let mut input_error: Option<SnapshotError> = None;
-      // values dispatched so far: where each chunk starts within its records
-      let mut values: u64 = 0;
-      let lost = |at: u64| SnapshotError::at(at, "internal error: a parser thread stopped");
-      while !closed || next < sent {
-        while !closed && sent - next < IN_FLIGHT {
-          let mut buf = pool.pop().unwrap_or_default();
-          let (base, end) = match sc.array_chunk(CHUNK, &mut buf.bytes, context) {
-            Ok(r) => r,
-            Err(e) => {
-              input_error = Some(e);
-              closed = true;
-              break;
-            }
-          };
-          closed = end != ChunkEnd::More;
-          if end == ChunkEnd::CutShort {
-            input_error = Some(sc.cut_short(context));
-          }
-          let head = ((width as u64 - values % width as u64) % width as u64) as usize;
-          let first = (values + head as u64) / width as u64;
-          values += count_commas(&buf.bytes) + (end == ChunkEnd::Closed) as u64;
-          job_tx
-            .send(Chunk {
-              seq: sent,
-              base,
-              head,
-              first,
-              buf,
-              bad: None,
-              refused: None,
-            })
-            .map_err(|_| lost(base))?;
-          sent += 1;
-        }
-        if next == sent {
-          break; // nothing in flight: the input failed before any more text
-        }
-        let c = done_rx.recv().map_err(|_| lost(sc.offset()))?;
-        pending.insert(c.seq, c);
-        while let Some(mut c) = pending.remove(&next) {
-          let b = &c.buf;
-          let parsed = c.bad.map_or(b.vals.len(), |_| 0);
-          // the record begun in earlier chunks
-          let head = c.head.min(parsed);
-          carry_v.extend_from_slice(&b.vals[..head]);
-          carry_o.extend_from_slice(&b.edge_offs[..head]);
-          if carry_v.len() == width {
-            stitched.clear();
-            let at = |i: usize| carry_o[i];
-            convert(&carry_v, &at, carry_first, &mut stitched)?;
-            append(&stitched, &carry_v, &at)?;
-            if stitched.key() > kept.key {
-              kept.key = stitched.key();
-              (kept.first, kept.head, kept.len, kept.base) = (carry_first, 0, width, 0);
-              kept.text.clear();
-              kept.vals.clone_from(&carry_v);
-              kept.offs.clone_from(&carry_o);
-            }
-            carry_v.clear();
-            carry_o.clear();
-          }
-          if let Some(i) = c.bad {
-            return Err(careful_error(&b.bytes[i..], c.base + i as u64, context));
-          }
-          if let Some(e) = c.refused {
-            return Err(e);
-          }
-          if head == c.head {
-            // whole records, then the start of the next one
-            let whole = (b.vals.len() - head) / width * width;
-            if whole > 0 {
-              let (bytes, base) = (&b.bytes, c.base);
-              let at = |i: usize| base + value_start(bytes, head + i) as u64;
-              append(&b.cols, &b.vals[head..head + whole], &at)?;
-            }
-            carry_v.extend_from_slice(&b.vals[head + whole..]);
-            carry_o.extend_from_slice(&b.edge_offs[head..]);
-            carry_first = c.first + (whole / width) as u64;
-            if whole > 0 && b.cols.key() > kept.key {
-              // kept: this chunk's text and values, swapped with those kept before (which go
-              // back to the pool with its buffers)
-              kept.key = b.cols.key();
-              (kept.first, kept.head, kept.len, kept.base) = (c.first, head, whole, c.base);
-              std::mem::swap(&mut kept.text, &mut c.buf.bytes);
-              std::mem::swap(&mut kept.vals, &mut c.buf.vals);
-            }
-          }
-          pool.push(c.buf);
-          next += 1;
-        }
-      }
-      input_error.map_or(Ok(values), Err)
-    };
-    let out = run();
+    let mut order = InOrder::new(width);
+    let out = order.run(sc, context, &job_tx, &done_rx, convert, &mut append);
     drop(job_tx); // the workers finish their last chunk and stop
     let values = out?;
-    Ok((values / width as u64, carry_v.len(), kept))
+    Ok((values / width as u64, order.carry_v.len(), order.kept))
   })
+}
+
+/// A parser thread: works on the chunks it is sent until there are no more.
+fn worker<C: Columns>(
+  rx: crossbeam_channel::Receiver<Chunk<C>>,
+  tx: crossbeam_channel::Sender<Chunk<C>>,
+  width: usize,
+  convert: &Convert<'_, C>,
+) {
+  for mut c in rx {
+    // a panic here must come back as an error: the reader waits for every chunk in order
+    let worked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(&mut c, width, convert)));
+    if let Err(p) = worked {
+      c.bad = None;
+      c.buf.vals.clear(); // nothing of this chunk is used
+      c.refused = Some(SnapshotError::at(
+        c.base,
+        format!(
+          "internal error while parsing (please report it): {}",
+          crate::capture::panic_message(&p)
+        ),
+      ));
+    }
+    if tx.send(c).is_err() {
+      break;
+    }
+  }
+}
+
+/// The reading thread's side: sends the text out in chunks, and takes the workers' chunks back
+/// in order.
+struct InOrder<C> {
+  width: usize,
+  /// the values (and their offsets) of a record begun in one chunk and ended in another
+  carry_v: Vec<u64>,
+  carry_o: Vec<u64>,
+  /// the index of the record in `carry_v`
+  carry_first: u64,
+  stitched: C,
+  kept: Kept,
+  pool: Vec<Buffers<C>>,
+  pending: BTreeMap<u64, Chunk<C>>,
+  /// chunks sent, and the next one to take back
+  sent: u64,
+  next: u64,
+  closed: bool,
+  /// the input failed or ended: reported once the text before it is checked
+  input_error: Option<SnapshotError>,
+  /// values dispatched so far: where each chunk starts within its records
+  values: u64,
+}
+
+impl<C: Columns> InOrder<C> {
+  fn new(width: usize) -> InOrder<C> {
+    InOrder {
+      width,
+      carry_v: Vec::with_capacity(width),
+      carry_o: Vec::with_capacity(width),
+      carry_first: 0,
+      stitched: C::default(),
+      kept: Kept::default(),
+      pool: Vec::new(),
+      pending: BTreeMap::new(),
+      sent: 0,
+      next: 0,
+      closed: false,
+      input_error: None,
+      values: 0,
+    }
+  }
+
+  /// Until the array is read (or fails): keeps `IN_FLIGHT` chunks with the workers, and takes
+  /// back those done in order. Returns how many values the array holds.
+  fn run<R: Read>(
+    &mut self,
+    sc: &mut Scanner<R>,
+    context: &str,
+    job_tx: &crossbeam_channel::Sender<Chunk<C>>,
+    done_rx: &crossbeam_channel::Receiver<Chunk<C>>,
+    convert: &Convert<'_, C>,
+    append: &mut impl FnMut(&C, &[u64], &dyn Fn(usize) -> u64) -> Res<()>,
+  ) -> Res<u64> {
+    while !self.closed || self.next < self.sent {
+      self.send_chunks(sc, context, job_tx)?;
+      if self.next == self.sent {
+        break; // nothing in flight: the input failed before any more text
+      }
+      let c = done_rx.recv().map_err(|_| lost(sc.offset()))?;
+      self.pending.insert(c.seq, c);
+      while let Some(c) = self.pending.remove(&self.next) {
+        self.take(c, context, convert, append)?;
+        self.next += 1;
+      }
+    }
+    self.input_error.take().map_or(Ok(self.values), Err)
+  }
+
+  /// Reads chunks of the text and sends them to the workers, up to `IN_FLIGHT` at a time.
+  fn send_chunks<R: Read>(
+    &mut self,
+    sc: &mut Scanner<R>,
+    context: &str,
+    job_tx: &crossbeam_channel::Sender<Chunk<C>>,
+  ) -> Res<()> {
+    let width = self.width as u64;
+    while !self.closed && self.sent - self.next < IN_FLIGHT {
+      let mut buf = self.pool.pop().unwrap_or_default();
+      let (base, end) = match sc.array_chunk(CHUNK, &mut buf.bytes, context) {
+        Ok(r) => r,
+        Err(e) => {
+          self.input_error = Some(e);
+          self.closed = true;
+          break;
+        }
+      };
+      self.closed = end != ChunkEnd::More;
+      if end == ChunkEnd::CutShort {
+        self.input_error = Some(sc.cut_short(context));
+      }
+      let head = ((width - self.values % width) % width) as usize;
+      let first = (self.values + head as u64) / width;
+      self.values += count_commas(&buf.bytes) + (end == ChunkEnd::Closed) as u64;
+      let chunk = Chunk {
+        seq: self.sent,
+        base,
+        head,
+        first,
+        buf,
+        bad: None,
+        refused: None,
+      };
+      job_tx.send(chunk).map_err(|_| lost(base))?;
+      self.sent += 1;
+    }
+    Ok(())
+  }
+
+  /// Takes back the next chunk in order: ends the record carried from earlier chunks, then hands
+  /// on its whole records, or its error.
+  fn take(
+    &mut self,
+    mut c: Chunk<C>,
+    context: &str,
+    convert: &Convert<'_, C>,
+    append: &mut impl FnMut(&C, &[u64], &dyn Fn(usize) -> u64) -> Res<()>,
+  ) -> Res<()> {
+    let width = self.width;
+    let b = &c.buf;
+    let parsed = c.bad.map_or(b.vals.len(), |_| 0);
+    // the record begun in earlier chunks
+    let head = c.head.min(parsed);
+    self.carry_v.extend_from_slice(&b.vals[..head]);
+    self.carry_o.extend_from_slice(&b.edge_offs[..head]);
+    if self.carry_v.len() == width {
+      self.stitch(convert, append)?;
+    }
+    if let Some(i) = c.bad {
+      return Err(careful_error(&b.bytes[i..], c.base + i as u64, context));
+    }
+    if let Some(e) = c.refused {
+      return Err(e);
+    }
+    if head == c.head {
+      // whole records, then the start of the next one
+      let whole = (b.vals.len() - head) / width * width;
+      if whole > 0 {
+        let (bytes, base) = (&b.bytes, c.base);
+        let at = |i: usize| base + value_start(bytes, head + i) as u64;
+        append(&b.cols, &b.vals[head..head + whole], &at)?;
+      }
+      self.carry_v.extend_from_slice(&b.vals[head + whole..]);
+      self.carry_o.extend_from_slice(&b.edge_offs[head..]);
+      self.carry_first = c.first + (whole / width) as u64;
+      if whole > 0 && b.cols.key() > self.kept.key {
+        // kept: this chunk's text and values, swapped with those kept before (which go back to
+        // the pool with its buffers)
+        let kept = &mut self.kept;
+        kept.key = b.cols.key();
+        (kept.first, kept.head, kept.len, kept.base) = (c.first, head, whole, c.base);
+        std::mem::swap(&mut kept.text, &mut c.buf.bytes);
+        std::mem::swap(&mut kept.vals, &mut c.buf.vals);
+      }
+    }
+    self.pool.push(c.buf);
+    Ok(())
+  }
+
+  /// Converts and hands on the record carried across chunks, now whole; kept if its key is the
+  /// largest yet.
+  fn stitch(
+    &mut self,
+    convert: &Convert<'_, C>,
+    append: &mut impl FnMut(&C, &[u64], &dyn Fn(usize) -> u64) -> Res<()>,
+  ) -> Res<()> {
+    self.stitched.clear();
+    let carry_o = &self.carry_o;
+    let at = |i: usize| carry_o[i];
+    convert(&self.carry_v, &at, self.carry_first, &mut self.stitched)?;
+    append(&self.stitched, &self.carry_v, &at)?;
+    if self.stitched.key() > self.kept.key {
+      let kept = &mut self.kept;
+      kept.key = self.stitched.key();
+      (kept.first, kept.head, kept.len, kept.base) = (self.carry_first, 0, self.width, 0);
+      kept.text.clear();
+      kept.vals.clone_from(&self.carry_v);
+      kept.offs.clone_from(&self.carry_o);
+    }
+    self.carry_v.clear();
+    self.carry_o.clear();
+    Ok(())
+  }
+}
+
+/// A worker that stopped (it cannot: they catch their panics).
+fn lost(at: u64) -> SnapshotError {
+  SnapshotError::at(at, "internal error: a parser thread stopped")
 }
 
 /// Values in a chunk: one per ',' (plus the last one before ']'). Byte-wide counters over

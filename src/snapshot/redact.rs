@@ -4,6 +4,7 @@
 //! byte for byte (self sizes, ids, the graph), and only entries of the `strings` table that are
 //! nothing but string values are replaced. Property names, class and function names are kept,
 //! also when a string value happens to share them (V8 interns strings in one table).
+use super::model::IndexEdgeTypes;
 use super::reader::read_snapshot_path;
 use super::HeapSnapshot;
 use crate::capture::encoder::CountingWriter;
@@ -36,12 +37,10 @@ pub fn data_strings(s: &HeapSnapshot) -> Vec<bool> {
       }
     }
   }
-  let element = s.edge_type_code("element");
-  let hidden = s.edge_type_code("hidden");
+  let index_types = IndexEdgeTypes::of(&s.edge_type_names);
   for e in 0..s.edge_count() {
-    let t = Some(s.edge_type(e));
     let name = s.edge_name_or_index(e) as usize;
-    if t != element && t != hidden && name < n {
+    if index_types.names_string(s.edge_type(e) as usize) && name < n {
       keep[name] = true;
     }
   }
