@@ -1,4 +1,5 @@
 //! Type codes resolved once from the snapshot's meta (never hard-coded). `NONE` never matches.
+use crate::snapshot::model::IndexEdgeTypes;
 use crate::snapshot::HeapSnapshot;
 
 pub const NONE: u8 = u8::MAX;
@@ -22,6 +23,7 @@ pub struct Kinds {
   pub e_hidden: u8,
   pub e_shortcut: u8,
   pub e_weak: u8,
+  index_edge_types: IndexEdgeTypes,
 }
 
 impl Kinds {
@@ -46,6 +48,7 @@ impl Kinds {
       e_hidden: e("hidden"),
       e_shortcut: e("shortcut"),
       e_weak: e("weak"),
+      index_edge_types: IndexEdgeTypes::of(&s.edge_type_names),
     }
   }
 
@@ -55,9 +58,9 @@ impl Kinds {
     s.node_type[node as usize] != self.synthetic || s.node_name_str(node) == "(Document DOM trees)"
   }
 
-  /// `element` and `hidden` edges carry an index, the others a string.
+  /// Whether edges of type `t` are named by a string (the others carry an index).
   pub fn edge_has_string_name(&self, t: u8) -> bool {
-    t != self.e_element && t != self.e_hidden
+    self.index_edge_types.names_string(t as usize)
   }
 }
 

@@ -83,11 +83,12 @@ impl Builder {
     }
     for (_, t, name, to) in &self.edges {
       let code = EDGE_TYPES.iter().position(|x| x == t).unwrap() as u8;
-      s.raw_edge_names.push(if *t == "element" || *t == "hidden" {
-        name.parse().unwrap()
-      } else {
-        intern(name, &mut strings)
-      });
+      s.raw_edge_names
+        .push(if crate::snapshot::model::edge_type_carries_index(t) {
+          name.parse().unwrap()
+        } else {
+          intern(name, &mut strings)
+        });
       s.edges.push(crate::snapshot::model::pack_edge(*to, code));
     }
     s.strings = strings;
