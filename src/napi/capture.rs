@@ -1,6 +1,7 @@
 //! `NativeCapture`: a capture session driven from index.js (FIFO or pushed chunks).
 use crate::analysis::AnalyzeOptions;
-use crate::capture::{Capture, CaptureError, CaptureOptions, CaptureOutcome, TeeFn};
+use crate::capture::{Capture, CaptureOptions, CaptureOutcome, TeeFn};
+use crate::error::Error as CoreError;
 use crate::napi::analyze::NativeAnalyzeOptions;
 use napi::bindgen_prelude::*;
 use napi::JsDeferred;
@@ -39,15 +40,12 @@ type Resolver = Box<dyn FnOnce(Env) -> Result<NativeCaptureResult> + Send>;
 /// Either the outcome arrived first (kept until `finish` asks), or the Promise did.
 enum Slot {
   Empty,
-  Outcome(std::result::Result<CaptureOutcome, CaptureError>),
+  Outcome(std::result::Result<CaptureOutcome, CoreError>),
   Waiting(JsDeferred<NativeCaptureResult, Resolver>),
   Settled,
 }
 
-fn settle(
-  d: JsDeferred<NativeCaptureResult, Resolver>,
-  r: std::result::Result<CaptureOutcome, CaptureError>,
-) {
+fn settle(d: JsDeferred<NativeCaptureResult, Resolver>, r: std::result::Result<CaptureOutcome, CoreError>) {
   match r {
     Ok(o) => d.resolve(Box::new(move |_| {
       Ok(NativeCaptureResult {
@@ -58,7 +56,7 @@ fn settle(
         nodes: o.nodes.map(|n| n as f64),
         redacted_strings: o.redacted_strings.map(|n| n as f64),
         report: o.tee.as_ref().and_then(|t| t.as_ref().ok().cloned()),
-        report_error: o.tee.and_then(|t| t.err()),
+        report_error: o.tee.and_then(|t| t.err()).map(|e| e.to_string()),
       })
     })),
     Err(e) => d.reject(e.into()),
@@ -87,7 +85,7 @@ impl NativeCapture {
     let tee = opts.analyze.map(|a| {
       let a: AnalyzeOptions = a.into();
       let spill = crate::shelf::ShelfPolicy::from_env(); // here: the environment is the JS thread's
-      Box::new(move |reader| crate::pipeline::analyze_reader(reader, &a, &spill).map_err(|(_, m)| m)) as TeeFn
+      Box::new(move |reader| crate::pipeline::analyze_reader(reader, &a, &spill)) as TeeFn
     });
     let inner = Capture::start_with(
       CaptureOptions {

@@ -3,8 +3,8 @@ pub fn js_error(code: &str, msg: impl std::fmt::Display) -> napi::Error {
   napi::Error::new(napi::Status::GenericFailure, format!("[{code}] {msg}"))
 }
 
-impl From<crate::capture::CaptureError> for napi::Error {
-  fn from(e: crate::capture::CaptureError) -> Self {
+impl From<crate::error::Error> for napi::Error {
+  fn from(e: crate::error::Error) -> Self {
     js_error(e.code(), &e)
   }
 }

@@ -21,8 +21,7 @@ pub fn compress_file<'e>(
       &name,
       level,
       remove_source,
-    )
-    .map_err(|m| ("ERR_LEAKPROBE_WRITE", m))?;
+    )?;
     Ok(serde_json::json!({ "file": c.file.to_string_lossy(), "bytes": c.bytes, "compressedBytes": c.compressed_bytes }).to_string())
   })
 }
