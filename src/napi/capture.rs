@@ -1,8 +1,9 @@
 //! `NativeCapture`: a capture session driven from index.js (FIFO or pushed chunks).
 use crate::analysis::AnalyzeOptions;
 use crate::capture::{Capture, CaptureOptions, CaptureOutcome, TeeFn};
-use crate::error::Error as CoreError;
+use crate::error::{Error as CoreError, ErrorKind};
 use crate::napi::analyze::NativeAnalyzeOptions;
+use crate::napi::errors::to_js;
 use napi::bindgen_prelude::*;
 use napi::JsDeferred;
 use napi_derive::napi;
@@ -31,6 +32,8 @@ pub struct NativeCaptureResult {
   pub report: Option<String>,
   /// why the same-pass analysis failed (the capture itself succeeded)
   pub report_error: Option<String>,
+  /// where in the snapshot's JSON, when `report_error` is about its bytes
+  pub report_error_offset: Option<f64>,
   /// with `redact`: how many strings were replaced
   pub redacted_strings: Option<f64>,
 }
@@ -56,11 +59,21 @@ fn settle(d: JsDeferred<NativeCaptureResult, Resolver>, r: std::result::Result<C
         nodes: o.nodes.map(|n| n as f64),
         redacted_strings: o.redacted_strings.map(|n| n as f64),
         report: o.tee.as_ref().and_then(|t| t.as_ref().ok().cloned()),
+        report_error_offset: o
+          .tee
+          .as_ref()
+          .and_then(|t| t.as_ref().err()?.offset())
+          .map(|n| n as f64),
         report_error: o.tee.and_then(|t| t.err()).map(|e| e.to_string()),
       })
     })),
-    Err(e) => d.reject(e.into()),
+    Err(e) => reject(d, e),
   }
+}
+
+/// Rejects through the JS thread, where the JS Error can be made (`to_js`).
+fn reject(d: JsDeferred<NativeCaptureResult, Resolver>, e: CoreError) {
+  d.resolve(Box::new(move |env| Err(to_js(&env, &e))))
 }
 
 #[napi]
@@ -72,7 +85,7 @@ pub struct NativeCapture {
 #[napi]
 impl NativeCapture {
   #[napi(constructor)]
-  pub fn new(opts: NativeCaptureOptions) -> Result<Self> {
+  pub fn new(env: &Env, opts: NativeCaptureOptions) -> Result<Self> {
     let slot = Arc::new(Mutex::new(Slot::Empty));
     let s = slot.clone();
     let on_done = Box::new(move |r| {
@@ -96,24 +109,19 @@ impl NativeCapture {
       },
       tee,
       on_done,
-    )?;
+    )
+    .map_err(|e| to_js(env, &e))?;
     Ok(NativeCapture { inner, slot })
   }
 
   /// Creates the FIFO that `v8.writeHeapSnapshot` should write to; returns its path.
   #[napi]
-  pub fn attach_fifo(&mut self) -> Result<String> {
+  pub fn attach_fifo(&mut self, env: &Env) -> Result<String> {
     #[cfg(unix)]
-    {
-      Ok(self.inner.attach_fifo()?.to_string_lossy().into_owned())
-    }
+    let r = self.inner.attach_fifo().map(|p| p.to_string_lossy().into_owned());
     #[cfg(not(unix))]
-    {
-      Err(crate::napi::errors::js_error(
-        "ERR_LEAKPROBE_UNSUPPORTED",
-        "FIFOs need a Unix system",
-      ))
-    }
+    let r = Err(CoreError::new(ErrorKind::Unsupported, "FIFOs need a Unix system"));
+    r.map_err(|e| to_js(env, &e))
   }
 
   /// Feeds one chunk; false once the writer stopped after an error (stop producing then).
@@ -135,10 +143,10 @@ impl NativeCapture {
     match std::mem::replace(&mut *g, Slot::Settled) {
       Slot::Outcome(r) => settle(deferred, r),
       Slot::Empty => *g = Slot::Waiting(deferred),
-      Slot::Waiting(_) | Slot::Settled => deferred.reject(crate::napi::errors::js_error(
-        "ERR_LEAKPROBE_CAPTURE",
-        "finish() was already called",
-      )),
+      Slot::Waiting(_) | Slot::Settled => reject(
+        deferred,
+        CoreError::new(ErrorKind::Capture, "finish() was already called"),
+      ),
     }
     Ok(promise)
   }

@@ -1,14 +1,14 @@
 //! Runs work on a thread of ours (not the libuv pool, which the host app needs) and settles a
 //! Promise with its result. A panic becomes a rejected Promise, never a crash of the host.
+use crate::error::Error as CoreError;
+use crate::napi::errors::to_js;
 use napi::bindgen_prelude::*;
 use napi::JsDeferred;
-
-use crate::error::Error as CoreError;
 
 type Resolver = Box<dyn FnOnce(Env) -> Result<String> + Send>;
 
 /// Spawns `work` on a named thread; the returned Promise resolves with its `String` (report
-/// JSON, parsed by index.js) or rejects with `[CODE] message`. `keep` (e.g. a JS Buffer the work
+/// JSON, parsed by index.js) or rejects with the JS Error of `errors::to_js`. `keep` (e.g. a JS Buffer the work
 /// reads without copying) lives until the Promise settles and is dropped on the JS thread.
 pub fn spawn_promise<'e, K, F>(env: &'e Env, name: &str, keep: K, work: F) -> Result<Object<'e>>
 where
@@ -44,8 +44,8 @@ fn settle<K: Send + 'static>(
   out: std::result::Result<String, CoreError>,
 ) {
   // Resolve through the JS thread in both cases so `keep` is dropped there.
-  d.resolve(Box::new(move |_| {
+  d.resolve(Box::new(move |env| {
     drop(keep);
-    out.map_err(napi::Error::from)
+    out.map_err(|e| to_js(&env, &e))
   }));
 }
