@@ -2,6 +2,7 @@
 //! users read, and for a snapshot's bytes the offset in the decompressed JSON. Plain Rust: the
 //! binding (`src/napi/errors.rs`) turns it into a JS Error in one place.
 use crate::snapshot::SnapshotError;
+use std::any::Any;
 use std::fmt;
 
 /// The kinds of failure a caller can tell apart; each is one `ERR_LEAKPROBE_*` code.
@@ -69,6 +70,12 @@ impl Error {
     )
   }
 
+  /// What a caught panic becomes: an internal error naming the panic's message.
+  #[allow(clippy::borrowed_box)]
+  pub fn from_panic(p: &Box<dyn Any + Send>) -> Self {
+    Error::internal(panic_message(p))
+  }
+
   pub fn with_offset(mut self, offset: u64) -> Self {
     self.offset = Some(offset);
     self
@@ -102,13 +109,33 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {}
 
 /// The one conversion of the reader's error: its text stays as it was, its offset travels apart.
+/// A bug met while reading is an internal error; where it happened goes in its message only
+/// (`offset` says where a snapshot is malformed, and this one may not be).
 impl From<SnapshotError> for Error {
   fn from(e: SnapshotError) -> Self {
-    let err = Error::new(ErrorKind::Snapshot, e.to_string());
-    match e.offset {
-      Some(o) => err.with_offset(o),
-      None => err,
+    if e.internal {
+      return Error::internal(match e.offset {
+        Some(o) => format!("{} (reading the snapshot at byte {o})", e.message),
+        None => e.message,
+      });
     }
+    match e.offset {
+      Some(o) => Error::new(ErrorKind::Snapshot, e.to_string()).with_offset(o),
+      None => Error::new(ErrorKind::Snapshot, e.to_string()),
+    }
+  }
+}
+
+/// The text of a caught panic (`catch_unwind`'s payload): a `&str` or a `String`, else "panic".
+/// Takes the `Box` itself: a `&dyn Any` would accept `&Box<…>` as the `Any` and never downcast.
+#[allow(clippy::borrowed_box)]
+pub fn panic_message(p: &Box<dyn Any + Send>) -> String {
+  if let Some(s) = p.downcast_ref::<&str>() {
+    s.to_string()
+  } else if let Some(s) = p.downcast_ref::<String>() {
+    s.clone()
+  } else {
+    "panic".to_string()
   }
 }
 
@@ -138,6 +165,28 @@ mod tests {
   }
 
   #[test]
+  fn a_panic_is_an_internal_error_with_its_message() {
+    for (payload, want) in [
+      (std::panic::catch_unwind(|| panic!("boom")).unwrap_err(), "boom"),
+      (
+        std::panic::catch_unwind(|| panic!("at {}", 3)).unwrap_err(),
+        "at 3",
+      ),
+      (
+        std::panic::catch_unwind(|| std::panic::panic_any(7u8)).unwrap_err(),
+        "panic",
+      ),
+    ] {
+      let e = Error::from_panic(&payload);
+      assert_eq!(e.code(), "ERR_LEAKPROBE_INTERNAL");
+      assert_eq!(
+        e.to_string(),
+        format!("internal error in leakprobe (please report it): {want}")
+      );
+    }
+  }
+
+  #[test]
   fn every_kind_has_its_own_code() {
     use ErrorKind::*;
     let kinds = [
@@ -162,6 +211,15 @@ mod tests {
     assert_eq!(e.code(), "ERR_LEAKPROBE_SNAPSHOT");
     assert_eq!(e.offset(), Some(1234));
     assert_eq!(e.to_string(), "invalid heap snapshot at byte 1234: expected ','");
+
+    let e = Error::from(SnapshotError::internal(99, "a parser thread panicked: boom"));
+    assert_eq!((e.code(), e.offset()), ("ERR_LEAKPROBE_INTERNAL", None));
+    let text = "internal error in leakprobe (please report it): a parser thread panicked: boom (reading the snapshot at byte 99)";
+    assert_eq!(e.to_string(), text);
+    assert_eq!(
+      SnapshotError::internal(99, "a parser thread panicked: boom").to_string(),
+      text
+    );
 
     let e = Error::from(SnapshotError::general("cannot open x: no such file"));
     assert_eq!((e.code(), e.offset()), ("ERR_LEAKPROBE_SNAPSHOT", None));

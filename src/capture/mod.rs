@@ -150,7 +150,7 @@ impl Capture {
         .name("leakprobe-analyze".into())
         .spawn(move || {
           std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| tee(ChunkReader::new(prx))))
-            .unwrap_or_else(|p| Err(Error::internal(panic_message(&p))))
+            .unwrap_or_else(|p| Err(Error::from_panic(&p)))
         })
         .map_err(|e| Error::internal(format!("cannot start the analysis thread: {e}")))?;
       parser_tx = Some(ptx);
@@ -216,7 +216,7 @@ impl Capture {
         }));
         let mut result = match run {
           Ok(r) => r,
-          Err(p) => Err(Error::internal(panic_message(&p))),
+          Err(p) => Err(Error::from_panic(&p)),
         };
         // The tee saw EOF when the senders went away, so this join cannot hang.
         let tee_result = tee_thread.map(|t| {
@@ -298,16 +298,6 @@ impl Drop for Capture {
     if self.tx.is_some() {
       self.abort("the capture was dropped before it finished");
     }
-  }
-}
-
-pub fn panic_message(p: &Box<dyn std::any::Any + Send>) -> String {
-  if let Some(s) = p.downcast_ref::<&str>() {
-    s.to_string()
-  } else if let Some(s) = p.downcast_ref::<String>() {
-    s.clone()
-  } else {
-    "panic".to_string()
   }
 }
 

@@ -22,7 +22,7 @@ where
     let taken = s.lock().unwrap_or_else(|p| p.into_inner()).take();
     if let Some((d, keep)) = taken {
       let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(&keep)))
-        .unwrap_or_else(|p| Err(CoreError::internal(crate::capture::panic_message(&p))));
+        .unwrap_or_else(|p| Err(CoreError::from_panic(&p)));
       settle(d, keep, out);
     }
   });

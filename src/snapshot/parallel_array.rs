@@ -273,13 +273,8 @@ pub fn read_uint_columns<R: Read, C: Columns>(
             if let Err(p) = worked {
               c.bad = None;
               c.buf.vals.clear(); // nothing of this chunk is used
-              c.refused = Some(SnapshotError::at(
-                c.base,
-                format!(
-                  "internal error while parsing (please report it): {}",
-                  crate::capture::panic_message(&p)
-                ),
-              ));
+              let why = format!("a parser thread panicked: {}", crate::error::panic_message(&p));
+              c.refused = Some(SnapshotError::internal(c.base, why));
             }
             if tx.send(c).is_err() {
               break;
@@ -309,7 +304,7 @@ pub fn read_uint_columns<R: Read, C: Columns>(
       let mut input_error: Option<SnapshotError> = None;
       // values dispatched so far: where each chunk starts within its records
       let mut values: u64 = 0;
-      let lost = |at: u64| SnapshotError::at(at, "internal error: a parser thread stopped");
+      let lost = |at: u64| SnapshotError::internal(at, "a parser thread stopped");
       while !closed || next < sent {
         while !closed && sent - next < IN_FLIGHT {
           let mut buf = pool.pop().unwrap_or_default();
@@ -688,7 +683,7 @@ mod tests {
     )
     .unwrap_err();
     assert!(
-      e.to_string().contains("internal error while parsing") && e.to_string().contains("boom"),
+      e.internal && e.to_string().contains("internal error in leakprobe") && e.to_string().contains("boom"),
       "{e}"
     );
   }

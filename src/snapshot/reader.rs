@@ -471,7 +471,7 @@ fn read_from<R: Read>(mut sc: Scanner<R>) -> Result<HeapSnapshot, SnapshotError>
       (snap.edges, snap.raw_edge_names) = (edges, raw);
       Some(names)
     }
-    Some(_) => return sc.err("internal error while packing the edge names (a bug: please report it)"),
+    Some(_) => return Err(SnapshotError::internal(sc.offset(), "edge names not packed")),
   };
   validate(
     &snap,
