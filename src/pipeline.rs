@@ -28,8 +28,8 @@ fn shelf_err(e: std::io::Error) -> Error {
 }
 
 /// Analyzes a parsed snapshot and serializes the `leakprobe-report/1` JSON. `spill`: read on the
-/// JS thread (`ShelfPolicy::from_env`): the environment is not for other threads to read while
-/// the host may change it.
+/// JS thread (the binding's `spill_policy`): the environment is not for other threads to read
+/// while the host may change it.
 pub fn report_json(
   snap: &mut HeapSnapshot,
   parse_ms: f64,

@@ -3,7 +3,6 @@ use crate::analysis::AnalyzeOptions;
 use crate::napi::progress::{self, TaskProgress};
 use crate::napi::thread_task::spawn_promise;
 use crate::pipeline;
-use crate::shelf::ShelfPolicy;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
@@ -34,7 +33,7 @@ pub fn analyze_file<'e>(
 ) -> Result<Object<'e>> {
   let opts: AnalyzeOptions = opts.into();
   let cell = progress::cell(progress);
-  let spill = ShelfPolicy::from_env(); // here: the environment is the JS thread's
+  let spill = crate::napi::spill_policy();
   spawn_promise(env, "leakprobe-analyze", (), move |_| {
     pipeline::analyze_path(std::path::Path::new(&path), &opts, &cell, &spill)
   })
@@ -44,7 +43,7 @@ pub fn analyze_file<'e>(
 #[napi(ts_return_type = "Promise<string>")]
 pub fn analyze_buffer<'e>(env: &'e Env, buf: Buffer, opts: NativeAnalyzeOptions) -> Result<Object<'e>> {
   let opts: AnalyzeOptions = opts.into();
-  let spill = ShelfPolicy::from_env();
+  let spill = crate::napi::spill_policy();
   spawn_promise(env, "leakprobe-analyze", buf, move |b| {
     pipeline::analyze_bytes(b, &opts, &spill)
   })

@@ -97,7 +97,7 @@ impl NativeCapture {
     });
     let tee = opts.analyze.map(|a| {
       let a: AnalyzeOptions = a.into();
-      let spill = crate::shelf::ShelfPolicy::from_env(); // here: the environment is the JS thread's
+      let spill = crate::napi::spill_policy();
       Box::new(move |reader| crate::pipeline::analyze_reader(reader, &a, &spill)) as TeeFn
     });
     let inner = Capture::start_with(

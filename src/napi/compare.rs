@@ -29,7 +29,7 @@ pub fn compare_files<'e>(
     suspects: opts.suspects as usize,
     classes: opts.classes.map(|c| c as usize),
   };
-  let spill = crate::shelf::ShelfPolicy::from_env(); // here: the environment is the JS thread's
+  let spill = crate::napi::spill_policy();
   spawn_promise(env, "leakprobe-compare", (), move |_| {
     let p: Vec<&std::path::Path> = paths.iter().map(std::path::Path::new).collect();
     pipeline::compare_paths(&p, &opts, &cell, &spill)
