@@ -3,7 +3,7 @@ use crate::analysis::AnalyzeOptions;
 use crate::capture::{Capture, CaptureOptions, CaptureOutcome, TeeFn};
 use crate::error::{Error as CoreError, ErrorKind};
 use crate::napi::analyze::NativeAnalyzeOptions;
-use crate::napi::errors::to_js;
+use crate::napi::errors::{guard, to_js};
 use napi::bindgen_prelude::*;
 use napi::JsDeferred;
 use napi_derive::napi;
@@ -86,74 +86,88 @@ pub struct NativeCapture {
 impl NativeCapture {
   #[napi(constructor)]
   pub fn new(env: &Env, opts: NativeCaptureOptions) -> Result<Self> {
-    let slot = Arc::new(Mutex::new(Slot::Empty));
-    let s = slot.clone();
-    let on_done = Box::new(move |r| {
-      let mut g = s.lock().unwrap_or_else(|p| p.into_inner());
-      match std::mem::replace(&mut *g, Slot::Settled) {
-        Slot::Waiting(d) => settle(d, r),
-        _ => *g = Slot::Outcome(r),
-      }
-    });
-    let tee = opts.analyze.map(|a| {
-      let a: AnalyzeOptions = a.into();
-      let spill = crate::napi::spill_policy();
-      Box::new(move |reader| crate::pipeline::analyze_reader(reader, &a, &spill)) as TeeFn
-    });
-    let inner = Capture::start_with(
-      CaptureOptions {
-        dir: opts.dir.into(),
-        id: opts.id,
-        gzip_level: opts.gzip_level,
-        redact: opts.redact.unwrap_or(false),
-      },
-      tee,
-      on_done,
-    )
-    .map_err(|e| to_js(env, &e))?;
-    Ok(NativeCapture { inner, slot })
+    guard(env, "NativeCapture", || {
+      let slot = Arc::new(Mutex::new(Slot::Empty));
+      let s = slot.clone();
+      let on_done = Box::new(move |r| {
+        let mut g = s.lock().unwrap_or_else(|p| p.into_inner());
+        match std::mem::replace(&mut *g, Slot::Settled) {
+          Slot::Waiting(d) => settle(d, r),
+          _ => *g = Slot::Outcome(r),
+        }
+      });
+      let tee = opts.analyze.map(|a| {
+        let a: AnalyzeOptions = a.into();
+        let spill = crate::napi::spill_policy();
+        Box::new(move |reader| {
+          crate::napi::test_panic::trip("NativeCapture.analyze");
+          crate::pipeline::analyze_reader(reader, &a, &spill)
+        }) as TeeFn
+      });
+      let inner = Capture::start_with(
+        CaptureOptions {
+          dir: opts.dir.into(),
+          id: opts.id,
+          gzip_level: opts.gzip_level,
+          redact: opts.redact.unwrap_or(false),
+        },
+        tee,
+        on_done,
+      )
+      .map_err(|e| to_js(env, &e))?;
+      Ok(NativeCapture { inner, slot })
+    })
   }
 
   /// Creates the FIFO that `v8.writeHeapSnapshot` should write to; returns its path.
   #[napi]
   pub fn attach_fifo(&mut self, env: &Env) -> Result<String> {
-    #[cfg(unix)]
-    let r = self.inner.attach_fifo().map(|p| p.to_string_lossy().into_owned());
-    #[cfg(not(unix))]
-    let r = Err(CoreError::new(ErrorKind::Unsupported, "FIFOs need a Unix system"));
-    r.map_err(|e| to_js(env, &e))
+    guard(env, "NativeCapture.attachFifo", || {
+      #[cfg(unix)]
+      let r = self.inner.attach_fifo().map(|p| p.to_string_lossy().into_owned());
+      #[cfg(not(unix))]
+      let r = Err(CoreError::new(ErrorKind::Unsupported, "FIFOs need a Unix system"));
+      r.map_err(|e| to_js(env, &e))
+    })
   }
 
   /// Feeds one chunk; false once the writer stopped after an error (stop producing then).
   #[napi]
-  pub fn push(&mut self, chunk: Either<String, Buffer>) -> bool {
-    let bytes = match chunk {
-      Either::A(s) => s.into_bytes(),
-      Either::B(b) => b.to_vec(),
-    };
-    self.inner.push(bytes)
+  pub fn push(&mut self, env: &Env, chunk: Either<String, Buffer>) -> Result<bool> {
+    guard(env, "NativeCapture.push", || {
+      let bytes = match chunk {
+        Either::A(s) => s.into_bytes(),
+        Either::B(b) => b.to_vec(),
+      };
+      Ok(self.inner.push(bytes))
+    })
   }
 
   /// Ends the input and returns a Promise settled by the writer thread once the file is renamed.
   #[napi(ts_return_type = "Promise<NativeCaptureResult>")]
   pub fn finish<'e>(&mut self, env: &'e Env) -> Result<Object<'e>> {
-    let (deferred, promise) = env.create_deferred::<NativeCaptureResult, Resolver>()?;
-    self.inner.finish();
-    let mut g = self.slot.lock().unwrap_or_else(|p| p.into_inner());
-    match std::mem::replace(&mut *g, Slot::Settled) {
-      Slot::Outcome(r) => settle(deferred, r),
-      Slot::Empty => *g = Slot::Waiting(deferred),
-      Slot::Waiting(_) | Slot::Settled => reject(
-        deferred,
-        CoreError::new(ErrorKind::Capture, "finish() was already called"),
-      ),
-    }
-    Ok(promise)
+    guard(env, "NativeCapture.finish", || {
+      let (deferred, promise) = env.create_deferred::<NativeCaptureResult, Resolver>()?;
+      self.inner.finish();
+      let mut g = self.slot.lock().unwrap_or_else(|p| p.into_inner());
+      match std::mem::replace(&mut *g, Slot::Settled) {
+        Slot::Outcome(r) => settle(deferred, r),
+        Slot::Empty => *g = Slot::Waiting(deferred),
+        Slot::Waiting(_) | Slot::Settled => reject(
+          deferred,
+          CoreError::new(ErrorKind::Capture, "finish() was already called"),
+        ),
+      }
+      Ok(promise)
+    })
   }
 
   /// Aborts: the temp file is removed; the Promise from `finish` (call it next) rejects.
   #[napi]
-  pub fn abort(&mut self, reason: String) {
-    self.inner.abort(&reason);
+  pub fn abort(&mut self, env: &Env, reason: String) -> Result<()> {
+    guard(env, "NativeCapture.abort", || {
+      self.inner.abort(&reason);
+      Ok(())
+    })
   }
 }

@@ -18,3 +18,14 @@ pub(crate) fn to_js(env: &Env, e: &CoreError) -> napi::Error {
   // fails only while the environment goes away; lib/errors.js reads that as ERR_LEAKPROBE_INTERNAL
   built().unwrap_or_else(|_| napi::Error::from_reason(e.to_string()))
 }
+
+/// Runs the body of a synchronous export (`export`: its JS name). Unwinding out of an N-API
+/// callback (`extern "C"`) aborts the host process, so a panic here becomes a thrown
+/// ERR_LEAKPROBE_INTERNAL, as on our own threads (`thread_task`).
+pub(crate) fn guard<T>(env: &Env, export: &'static str, body: impl FnOnce() -> Result<T>) -> Result<T> {
+  std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+    crate::napi::test_panic::trip(export);
+    body()
+  }))
+  .unwrap_or_else(|p| Err(to_js(env, &CoreError::from_panic(&p))))
+}

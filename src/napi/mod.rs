@@ -7,6 +7,7 @@ pub(crate) mod errors;
 mod files;
 mod memory;
 mod progress;
+mod test_panic;
 mod thread_task;
 
 /// The spill policy (`LEAKPROBE_SPILL`, `LEAKPROBE_SPILL_MIN_MB`), read here for every export that

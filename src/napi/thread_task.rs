@@ -21,8 +21,11 @@ where
   let spawned = std::thread::Builder::new().name(name.to_string()).spawn(move || {
     let taken = s.lock().unwrap_or_else(|p| p.into_inner()).take();
     if let Some((d, keep)) = taken {
-      let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(&keep)))
-        .unwrap_or_else(|p| Err(CoreError::from_panic(&p)));
+      let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        crate::napi::test_panic::trip("task");
+        work(&keep)
+      }))
+      .unwrap_or_else(|p| Err(CoreError::from_panic(&p)));
       settle(d, keep, out);
     }
   });
