@@ -42,6 +42,11 @@ export type LeakprobeRouteErrorCode =
 /** Every leakprobe function rejects with this: `code` says what failed, `message` what to do. */
 export class LeakprobeError extends Error {
   code: LeakprobeErrorCode
+  /**
+   * `ERR_LEAKPROBE_SNAPSHOT`: the byte offset in the decompressed JSON where the snapshot is
+   * malformed (the message names it too). Absent when there is none (a file that cannot be opened).
+   */
+  offset?: number
 }
 
 export interface CaptureOptions {

@@ -76,12 +76,22 @@ test('bad snapshots reject with ERR_LEAKPROBE_SNAPSHOT naming the byte offset', 
   ]
   for (const [buf, re] of cases) {
     await assert.rejects(leakprobe.analyze(buf), (e) => {
+      assert.ok(e instanceof leakprobe.LeakprobeError, e)
       assert.equal(e.code, 'ERR_LEAKPROBE_SNAPSHOT')
       assert.match(e.message, re)
+      // the offset the message names is a property too
+      const at = /at byte (\d+)/.exec(e.message)
+      assert.equal(e.offset, at ? Number(at[1]) : undefined, e.message)
       return true
     })
   }
-  await assert.rejects(leakprobe.analyze(path.join(tmp, 'missing.heapsnapshot')), { code: 'ERR_LEAKPROBE_SNAPSHOT', message: /no such file/ })
+  await assert.rejects(leakprobe.analyze(raw.subarray(0, 5000)), (e) => e.offset > 0 && e.offset <= 5000)
+  await assert.rejects(leakprobe.analyze(path.join(tmp, 'missing.heapsnapshot')), (e) => {
+    assert.equal(e.code, 'ERR_LEAKPROBE_SNAPSHOT')
+    assert.match(e.message, /no such file/)
+    assert.ok(!('offset' in e), 'a file that cannot be opened has no offset')
+    return true
+  })
   await assert.rejects(leakprobe.analyze(42), { code: 'ERR_LEAKPROBE_INVALID_ARG' })
   await assert.rejects(leakprobe.analyze(FIXTURE, { top: -1 }), { code: 'ERR_LEAKPROBE_INVALID_ARG' })
 })

@@ -22,7 +22,7 @@ function inChild(call) {
   const script = `
     const lp = require(${JSON.stringify(ROOT)})
     const hwm = () => Number(/VmHWM:\\s+(\\d+) kB/.exec(require('node:fs').readFileSync('/proc/self/status', 'utf8'))[1]) * 1024
-    Promise.resolve().then(() => ${call}).then(() => ({ ok: true }), (e) => ({ code: e.code, message: e.message }))
+    Promise.resolve().then(() => ${call}).then(() => ({ ok: true }), (e) => ({ code: e.code, message: e.message, offset: e.offset }))
       .then((r) => process.stdout.write(JSON.stringify({ ...r, hwm: hwm() })))`
   const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 60000 })
   assert.equal(r.status, 0, r.stderr)
@@ -66,6 +66,7 @@ test('gzip bombs are refused early, at their offset, within 256 MB', { skip: pro
     }
     for (const [how, r] of Object.entries(runs)) {
       assert.equal(r.code, 'ERR_LEAKPROBE_SNAPSHOT', `${name} ${how}: ${r.message}`)
+      assert.equal(r.offset, offset, `${name} ${how}`)
       assert.match(r.message, new RegExp(`^invalid heap snapshot at byte ${offset}: `), `${name} ${how}`)
       assert.match(r.message, message, `${name} ${how}`)
       assert.ok(r.hwm <= base.hwm + 256 * MB, `${name} ${how}: peak ${(r.hwm / MB).toFixed(0)} MB, baseline ${(base.hwm / MB).toFixed(0)} MB`)

@@ -79,6 +79,17 @@ test("capture({ method: 'stream' }) finishes with this heap's snapshot (Node 18'
   assert.ok(findNodeNamed(raw, 'LeakprobeMarkerClass').found)
 })
 
+test('a same-pass analysis that fails says where in the snapshot, apart from its message', async () => {
+  const native = require('../lib/native')
+  const dir = tmpDir()
+  const cap = new native.NativeCapture({ dir, id: 'bad-tee', analyze: { top: 5, paths: 1 } })
+  cap.push('{"snapshot":{"meta":{},"node_count":x')
+  const out = await cap.finish()
+  assert.match(out.reportError, /^invalid heap snapshot at byte (\d+): /)
+  assert.equal(out.reportErrorOffset, Number(/at byte (\d+)/.exec(out.reportError)[1]))
+  fs.rmSync(dir, { recursive: true, force: true })
+})
+
 test('a capture that received no snapshot is ERR_LEAKPROBE_CAPTURE and leaves no file', async () => {
   const native = require('../lib/native')
   const dir = tmpDir()

@@ -146,7 +146,7 @@ async function capture(options) {
   if (opts.analyze) {
     if (out.reportError) {
       // The file is complete; only the same-pass analysis failed. Hand both to the caller.
-      throw new LeakprobeError('ERR_LEAKPROBE_SNAPSHOT', `the snapshot was captured to ${out.file} but could not be analyzed: ${out.reportError}`, { capture: result })
+      throw new LeakprobeError('ERR_LEAKPROBE_SNAPSHOT', `the snapshot was captured to ${out.file} but could not be analyzed: ${out.reportError}`, out.reportErrorOffset == null ? { capture: result } : { capture: result, offset: out.reportErrorOffset })
     }
     result.report = JSON.parse(out.report)
     result.report.timings.duringCapture = true

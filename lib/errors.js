@@ -10,13 +10,14 @@ class LeakprobeError extends Error {
   }
 }
 
-// The native side reports `[CODE] message`; lift the code into `err.code`.
+// The native side throws Errors with `code` (ERR_LEAKPROBE_*) and, for a snapshot's bytes,
+// `offset` (src/napi/errors.rs). Anything else from it is a bug of ours: ERR_LEAKPROBE_INTERNAL.
 function fromNative(err) {
   if (err instanceof LeakprobeError) return err
-  const msg = (err && err.message) || String(err)
-  const m = /^\[(ERR_LEAKPROBE_[A-Z_]+)\] ([\s\S]*)$/.exec(msg)
-  if (m) return new LeakprobeError(m[1], m[2])
-  return new LeakprobeError('ERR_LEAKPROBE_INTERNAL', msg)
+  const message = (err && err.message) || String(err)
+  const code = err && typeof err.code === 'string' && err.code.startsWith('ERR_LEAKPROBE_') ? err.code : 'ERR_LEAKPROBE_INTERNAL'
+  const offset = err && typeof err.offset === 'number' ? { offset: err.offset } : undefined
+  return new LeakprobeError(code, message, offset)
 }
 
 function invalidArg(message) {

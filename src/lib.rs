@@ -3,6 +3,7 @@
 pub mod analysis;
 mod big_alloc;
 pub mod capture;
+pub mod error;
 pub mod graph;
 pub mod pipeline;
 pub mod progress;

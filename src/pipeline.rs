@@ -2,18 +2,13 @@
 use crate::analysis::census::Census;
 use crate::analysis::compare::{self, CompareOptions};
 use crate::analysis::{self, Analysis, AnalyzeOptions};
+use crate::error::{Error, ErrorKind};
 use crate::progress::{Phase, Progress};
 use crate::shelf::ShelfPolicy;
-use crate::snapshot::{self, HeapSnapshot, SnapshotError};
+use crate::snapshot::{self, HeapSnapshot};
 use std::io::Read;
 use std::path::Path;
 use std::time::Instant;
-
-pub const ERR_SNAPSHOT: &str = "ERR_LEAKPROBE_SNAPSHOT";
-
-fn snapshot_err(e: SnapshotError) -> (&'static str, String) {
-  (ERR_SNAPSHOT, e.to_string())
-}
 
 /// Drops a big value (a snapshot: hundreds of MB to hand back to the kernel) on a thread of its
 /// own, so the result reaches JavaScript without waiting on it (the memory is back a few tens of
@@ -25,41 +20,36 @@ fn drop_later<T: Send + 'static>(v: T) {
     .spawn(move || drop(v));
 }
 
-fn shelf_err(e: std::io::Error) -> (&'static str, String) {
-  (
-    "ERR_LEAKPROBE_SPILL",
+fn shelf_err(e: std::io::Error) -> Error {
+  Error::new(
+    ErrorKind::Spill,
     format!("{e} (LEAKPROBE_SPILL=off keeps the whole analysis in memory)"),
   )
 }
 
 /// Analyzes a parsed snapshot and serializes the `leakprobe-report/1` JSON. `spill`: read on the
-/// JS thread (`ShelfPolicy::from_env`): the environment is not for other threads to read while
-/// the host may change it.
+/// JS thread (the binding's `spill_policy`): the environment is not for other threads to read
+/// while the host may change it.
 pub fn report_json(
   snap: &mut HeapSnapshot,
   parse_ms: f64,
   opts: &AnalyzeOptions,
   spill: &ShelfPolicy,
-) -> Result<String, (&'static str, String)> {
+) -> Result<String, Error> {
   let t = Instant::now();
   let mut report = analysis::analyze(snap, opts, spill).map_err(shelf_err)?;
   report.timings.parse_ms = parse_ms;
   report.timings.analyze_ms = t.elapsed().as_secs_f64() * 1000.0;
-  serde_json::to_string(&report).map_err(|e| {
-    (
-      "ERR_LEAKPROBE_INTERNAL",
-      format!("cannot serialize the report: {e}"),
-    )
-  })
+  serde_json::to_string(&report).map_err(|e| Error::internal(format!("cannot serialize the report: {e}")))
 }
 
 pub fn analyze_reader<R: Read>(
   input: R,
   opts: &AnalyzeOptions,
   spill: &ShelfPolicy,
-) -> Result<String, (&'static str, String)> {
+) -> Result<String, Error> {
   let t = Instant::now();
-  let mut snap = snapshot::read_snapshot_auto(input).map_err(snapshot_err)?;
+  let mut snap = snapshot::read_snapshot_auto(input)?;
   let out = report_json(&mut snap, t.elapsed().as_secs_f64() * 1000.0, opts, spill);
   drop_later(snap);
   out
@@ -71,9 +61,9 @@ pub fn analyze_path(
   opts: &AnalyzeOptions,
   progress: &Progress,
   spill: &ShelfPolicy,
-) -> Result<String, (&'static str, String)> {
+) -> Result<String, Error> {
   let t = Instant::now();
-  let mut snap = snapshot::read_snapshot_path_with(path, progress, 0).map_err(snapshot_err)?;
+  let mut snap = snapshot::read_snapshot_path_with(path, progress, 0)?;
   progress.start(Phase::Analyzing, 0, 0);
   let out = report_json(&mut snap, t.elapsed().as_secs_f64() * 1000.0, opts, spill);
   drop_later(snap);
@@ -81,13 +71,9 @@ pub fn analyze_path(
   out
 }
 
-pub fn analyze_bytes(
-  buf: &[u8],
-  opts: &AnalyzeOptions,
-  spill: &ShelfPolicy,
-) -> Result<String, (&'static str, String)> {
+pub fn analyze_bytes(buf: &[u8], opts: &AnalyzeOptions, spill: &ShelfPolicy) -> Result<String, Error> {
   let t = Instant::now();
-  let mut snap = snapshot::read_snapshot_bytes(buf).map_err(snapshot_err)?;
+  let mut snap = snapshot::read_snapshot_bytes(buf)?;
   let out = report_json(&mut snap, t.elapsed().as_secs_f64() * 1000.0, opts, spill);
   drop_later(snap);
   out
@@ -101,18 +87,18 @@ pub fn compare_paths(
   opts: &CompareOptions,
   progress: &Progress,
   spill: &ShelfPolicy,
-) -> Result<String, (&'static str, String)> {
+) -> Result<String, Error> {
   if !(2..=3).contains(&paths.len()) {
-    return Err((
-      "ERR_LEAKPROBE_INVALID_ARG",
+    return Err(Error::new(
+      ErrorKind::InvalidArg,
       format!("compare needs 2 or 3 snapshots, got {}", paths.len()),
     ));
   }
   let mut parse_ms = 0.0;
   let mut analyze_ms = 0.0;
-  let mut census_of = |p: &Path, item: u8| -> Result<Census, (&'static str, String)> {
+  let mut census_of = |p: &Path, item: u8| -> Result<Census, Error> {
     let t = Instant::now();
-    let mut snap = snapshot::read_snapshot_path_with(p, progress, item).map_err(snapshot_err)?;
+    let mut snap = snapshot::read_snapshot_path_with(p, progress, item)?;
     progress.start(Phase::Comparing, item, 0);
     let t2 = Instant::now();
     parse_ms += (t2 - t).as_secs_f64() * 1000.0;
@@ -128,8 +114,7 @@ pub fn compare_paths(
   };
   let t = Instant::now();
   let last_item = (paths.len() - 1) as u8;
-  let mut last =
-    snapshot::read_snapshot_path_with(paths[paths.len() - 1], progress, last_item).map_err(snapshot_err)?;
+  let mut last = snapshot::read_snapshot_path_with(paths[paths.len() - 1], progress, last_item)?;
   progress.start(Phase::Analyzing, last_item, 0);
   let t2 = Instant::now();
   parse_ms += (t2 - t).as_secs_f64() * 1000.0;
@@ -141,10 +126,5 @@ pub fn compare_paths(
   cmp.timings.analyze_ms = analyze_ms;
   drop_later((last, a));
   progress.start(Phase::Done, last_item, 0);
-  serde_json::to_string(&cmp).map_err(|e| {
-    (
-      "ERR_LEAKPROBE_INTERNAL",
-      format!("cannot serialize the comparison: {e}"),
-    )
-  })
+  serde_json::to_string(&cmp).map_err(|e| Error::internal(format!("cannot serialize the comparison: {e}")))
 }

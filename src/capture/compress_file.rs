@@ -1,6 +1,7 @@
 //! Gzips an existing snapshot file (e.g. one Node wrote near the heap limit) into the capture
 //! dir with the same guarantees as a capture: 0600 temp file, fsync, rename, nothing partial.
 use super::output_file::{ensure_dir, PendingFile};
+use crate::error::{Error, ErrorKind};
 use flate2::write::GzEncoder;
 use flate2::Compression;
 use std::fs::File;
@@ -13,8 +14,19 @@ pub struct Compressed {
   pub compressed_bytes: u64,
 }
 
-/// `src` → `<dir>/<name>`; `src` is removed afterwards when `remove_source` is set.
+/// `src` → `<dir>/<name>`; `src` is removed afterwards when `remove_source` is set. Every failure
+/// is `ERR_LEAKPROBE_WRITE`: the message says which step.
 pub fn compress_file(
+  src: &Path,
+  dir: &Path,
+  name: &str,
+  level: u32,
+  remove_source: bool,
+) -> Result<Compressed, Error> {
+  compress(src, dir, name, level, remove_source).map_err(|m| Error::new(ErrorKind::Write, m))
+}
+
+fn compress(
   src: &Path,
   dir: &Path,
   name: &str,
@@ -79,7 +91,10 @@ mod tests {
     assert_eq!(text.len(), 15_000);
     assert_eq!(std::fs::read_dir(&out).unwrap().count(), 1, "no temp file left");
     // a missing source is an error and writes nothing
-    assert!(compress_file(&src, &out, "y.heapsnapshot.gz", 3, false).is_err());
+    let e = compress_file(&src, &out, "y.heapsnapshot.gz", 3, false)
+      .err()
+      .unwrap();
+    assert_eq!(e.code(), "ERR_LEAKPROBE_WRITE");
     assert_eq!(std::fs::read_dir(&out).unwrap().count(), 1);
     std::fs::remove_dir_all(&dir).unwrap();
   }

@@ -7,6 +7,7 @@ pub mod fanout;
 pub mod fifo;
 pub mod output_file;
 
+use crate::error::{Error, ErrorKind};
 use crossbeam_channel::bounded;
 use fanout::{ChunkReader, Fanout};
 use std::path::{Path, PathBuf};
@@ -20,52 +21,24 @@ static BUSY: AtomicBool = AtomicBool::new(false);
 /// Chunks in flight between V8 and the gzip thread: `CHANNEL_CHUNKS` × 256 KiB = 16 MiB at most.
 pub const CHANNEL_CHUNKS: usize = 64;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CaptureError {
-  /// `dir` missing, not a directory, not writable
-  Dir(String),
-  /// another capture is running in this process
-  Busy,
-  /// bad option value
-  Invalid(String),
-  /// I/O error while writing (disk full, …); nothing is left behind
-  Write(String),
-  /// the capture was aborted by the caller (e.g. V8 failed to write the snapshot)
-  Aborted(String),
-  /// a bug of ours (a panic on our thread), reported instead of crashing the host
-  Internal(String),
+fn dir_err(m: impl Into<String>) -> Error {
+  Error::new(ErrorKind::Dir, m)
 }
 
-impl CaptureError {
-  pub fn code(&self) -> &'static str {
-    match self {
-      CaptureError::Dir(_) => "ERR_LEAKPROBE_DIR",
-      CaptureError::Busy => "ERR_LEAKPROBE_BUSY",
-      CaptureError::Invalid(_) => "ERR_LEAKPROBE_INVALID_ARG",
-      CaptureError::Write(_) => "ERR_LEAKPROBE_WRITE",
-      CaptureError::Aborted(_) => "ERR_LEAKPROBE_CAPTURE",
-      CaptureError::Internal(_) => "ERR_LEAKPROBE_INTERNAL",
-    }
-  }
+/// The writer stopped: say so, and that `PendingFile` removed what it had written.
+fn write_err(m: impl std::fmt::Display) -> Error {
+  Error::new(
+    ErrorKind::Write,
+    format!("writing the snapshot failed: {m}; no file was left behind"),
+  )
 }
 
-impl std::fmt::Display for CaptureError {
-  fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-    match self {
-      CaptureError::Busy => {
-        write!(
-          f,
-          "a heap snapshot capture is already running in this process; wait for it to finish"
-        )
-      }
-      CaptureError::Dir(m) | CaptureError::Invalid(m) | CaptureError::Aborted(m) => f.write_str(m),
-      CaptureError::Write(m) => write!(f, "writing the snapshot failed: {m}; no file was left behind"),
-      CaptureError::Internal(m) => write!(f, "internal error in leakprobe (please report it): {m}"),
-    }
-  }
+fn busy_err() -> Error {
+  Error::new(
+    ErrorKind::Busy,
+    "a heap snapshot capture is already running in this process; wait for it to finish",
+  )
 }
-
-impl std::error::Error for CaptureError {}
 
 #[derive(Debug, Clone)]
 pub struct CaptureOptions {
@@ -82,7 +55,7 @@ pub struct CaptureOptions {
 
 /// Work on the snapshot in the same pass (e.g. parse + analyze), on a thread of its own, reading
 /// the same chunks as the writer. Its result (or error text) comes back in the outcome.
-pub type TeeFn = Box<dyn FnOnce(ChunkReader) -> Result<String, String> + Send + 'static>;
+pub type TeeFn = Box<dyn FnOnce(ChunkReader) -> Result<String, Error> + Send + 'static>;
 
 #[derive(Debug, Clone)]
 pub struct CaptureOutcome {
@@ -98,13 +71,13 @@ pub struct CaptureOutcome {
   /// with `redact`: how many strings were replaced
   pub redacted_strings: Option<u64>,
   /// what the tee returned, when there was one
-  pub tee: Option<Result<String, String>>,
+  pub tee: Option<Result<String, Error>>,
 }
 
-pub type DoneCallback = Box<dyn FnOnce(Result<CaptureOutcome, CaptureError>) + Send + 'static>;
+pub type DoneCallback = Box<dyn FnOnce(Result<CaptureOutcome, Error>) + Send + 'static>;
 
 /// Ids become file names: keep them to a safe alphabet, never a path.
-pub fn validate_id(id: &str) -> Result<(), CaptureError> {
+pub fn validate_id(id: &str) -> Result<(), Error> {
   let ok = !id.is_empty()
     && id.len() <= 128
     && !id.starts_with('.')
@@ -114,9 +87,10 @@ pub fn validate_id(id: &str) -> Result<(), CaptureError> {
   if ok {
     Ok(())
   } else {
-    Err(CaptureError::Invalid(format!(
-      "invalid capture id {id:?}: use 1-128 characters of A-Z a-z 0-9 - _ . not starting with '.'"
-    )))
+    Err(Error::new(
+      ErrorKind::InvalidArg,
+      format!("invalid capture id {id:?}: use 1-128 characters of A-Z a-z 0-9 - _ . not starting with '.'"),
+    ))
   }
 }
 
@@ -140,7 +114,7 @@ impl Drop for BusyGuard {
 }
 
 impl Capture {
-  pub fn start(opts: CaptureOptions, on_done: DoneCallback) -> Result<Capture, CaptureError> {
+  pub fn start(opts: CaptureOptions, on_done: DoneCallback) -> Result<Capture, Error> {
     Self::start_with(opts, None, on_done)
   }
 
@@ -148,23 +122,23 @@ impl Capture {
     opts: CaptureOptions,
     tee: Option<TeeFn>,
     on_done: DoneCallback,
-  ) -> Result<Capture, CaptureError> {
+  ) -> Result<Capture, Error> {
     validate_id(&opts.id)?;
     if BUSY
       .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
       .is_err()
     {
-      return Err(CaptureError::Busy);
+      return Err(busy_err());
     }
     let busy = BusyGuard;
-    output_file::ensure_dir(&opts.dir).map_err(CaptureError::Dir)?;
+    output_file::ensure_dir(&opts.dir).map_err(dir_err)?;
     // what killed captures left (their temp files and FIFOs); never those of a live one
     output_file::clean_stale(&opts.dir);
     let name = match opts.gzip_level {
       Some(_) => format!("{}.heapsnapshot.gz", opts.id),
       None => format!("{}.heapsnapshot", opts.id),
     };
-    let (pending, file) = output_file::PendingFile::create(&opts.dir, &name).map_err(CaptureError::Dir)?;
+    let (pending, file) = output_file::PendingFile::create(&opts.dir, &name).map_err(dir_err)?;
     let (tx, rx) = bounded::<Vec<u8>>(CHANNEL_CHUNKS);
     // written chunks come back for reuse: a fixed set of buffers, no allocation per chunk
     let (pool_tx, pool_rx) = bounded::<Vec<u8>>(CHANNEL_CHUNKS + 2);
@@ -176,14 +150,9 @@ impl Capture {
         .name("leakprobe-analyze".into())
         .spawn(move || {
           std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| tee(ChunkReader::new(prx))))
-            .unwrap_or_else(|p| {
-              Err(format!(
-                "internal error in leakprobe (please report it): {}",
-                panic_message(&p)
-              ))
-            })
+            .unwrap_or_else(|p| Err(Error::from_panic(&p)))
         })
-        .map_err(|e| CaptureError::Internal(format!("cannot start the analysis thread: {e}")))?;
+        .map_err(|e| Error::internal(format!("cannot start the analysis thread: {e}")))?;
       parser_tx = Some(ptx);
       tee_thread = Some(t);
     }
@@ -201,20 +170,19 @@ impl Capture {
           let writer = std::io::BufWriter::with_capacity(1 << 20, file);
           let encoded = encoder::encode_stream(&rx, writer, level, Some(&pool_tx));
           drop(rx); // senders now fail fast instead of blocking
-          let (writer, stats, last) = encoded.map_err(|e| CaptureError::Write(e.to_string()))?;
+          let (writer, stats, last) = encoded.map_err(write_err)?;
           if ab.load(Ordering::Acquire) {
             let why = reason.lock().ok().and_then(|g| g.clone()).unwrap_or_default();
-            return Err(CaptureError::Aborted(why)); // `pending` drops: temp file removed
+            return Err(Error::new(ErrorKind::Capture, why)); // `pending` drops: temp file removed
           }
           if stats.bytes == 0 {
             // an empty file reported as a capture would be a silent loss of the evidence
-            return Err(CaptureError::Aborted(
-              "V8 wrote no heap snapshot (0 bytes); nothing was saved".into(),
+            return Err(Error::new(
+              ErrorKind::Capture,
+              "V8 wrote no heap snapshot (0 bytes); nothing was saved",
             ));
           }
-          let file = writer
-            .into_inner()
-            .map_err(|e| CaptureError::Write(e.error().to_string()))?;
+          let file = writer.into_inner().map_err(|e| write_err(e.error()))?;
           let tail_ms = |last: Option<std::time::Instant>| {
             last.map(|t| t.elapsed().as_secs_f64() * 1000.0).unwrap_or(0.0)
           };
@@ -222,7 +190,7 @@ impl Capture {
             // `file` stays open (locked) while it is read back; `pending` removes it after
             let (path, r) =
               crate::snapshot::redact::redact_into(&pending.temp_path, &dir, &name, level.unwrap_or(3))
-                .map_err(|m| CaptureError::Write(format!("cannot redact the snapshot: {m}")))?;
+                .map_err(|m| write_err(format!("cannot redact the snapshot: {m}")))?;
             drop(pending);
             drop(file);
             return Ok(CaptureOutcome {
@@ -235,9 +203,7 @@ impl Capture {
               tee: None,
             });
           }
-          let path = pending
-            .commit(file)
-            .map_err(|e| CaptureError::Write(e.to_string()))?;
+          let path = pending.commit(file).map_err(write_err)?;
           Ok(CaptureOutcome {
             file: path,
             bytes: stats.bytes,
@@ -250,11 +216,13 @@ impl Capture {
         }));
         let mut result = match run {
           Ok(r) => r,
-          Err(p) => Err(CaptureError::Internal(panic_message(&p))),
+          Err(p) => Err(Error::from_panic(&p)),
         };
         // The tee saw EOF when the senders went away, so this join cannot hang.
-        let tee_result =
-          tee_thread.map(|t| t.join().unwrap_or_else(|_| Err("analysis thread failed".into())));
+        let tee_result = tee_thread.map(|t| {
+          t.join()
+            .unwrap_or_else(|_| Err(Error::internal("the analysis thread failed")))
+        });
         if let Ok(o) = &mut result {
           o.tee = tee_result;
         }
@@ -262,9 +230,7 @@ impl Capture {
         on_done(result);
       });
     if let Err(e) = spawned {
-      return Err(CaptureError::Internal(format!(
-        "cannot start the writer thread: {e}"
-      )));
+      return Err(Error::internal(format!("cannot start the writer thread: {e}")));
     }
     Ok(Capture {
       pool: pool_rx,
@@ -283,14 +249,14 @@ impl Capture {
 
   /// Opens a FIFO in the capture dir for `v8.writeHeapSnapshot` to write into; returns its path.
   #[cfg(unix)]
-  pub fn attach_fifo(&mut self) -> Result<PathBuf, CaptureError> {
+  pub fn attach_fifo(&mut self) -> Result<PathBuf, Error> {
     let tx = self
       .tx
       .clone()
-      .ok_or_else(|| CaptureError::Invalid("capture already finished".into()))?;
+      .ok_or_else(|| Error::new(ErrorKind::InvalidArg, "capture already finished"))?;
     let path = self.dir.join(format!(".{}.fifo", self.id));
     let src = fifo::FifoSource::start(path.clone(), tx, self.pool.clone())
-      .map_err(|e| CaptureError::Dir(format!("cannot create a FIFO in {}: {e}", self.dir.display())))?;
+      .map_err(|e| dir_err(format!("cannot create a FIFO in {}: {e}", self.dir.display())))?;
     self.fifo = Some(src);
     Ok(path)
   }
@@ -335,16 +301,6 @@ impl Drop for Capture {
   }
 }
 
-pub fn panic_message(p: &Box<dyn std::any::Any + Send>) -> String {
-  if let Some(s) = p.downcast_ref::<&str>() {
-    s.to_string()
-  } else if let Some(s) = p.downcast_ref::<String>() {
-    s.clone()
-  } else {
-    "panic".to_string()
-  }
-}
-
 #[cfg(test)]
 mod tests {
   use super::*;
@@ -378,7 +334,7 @@ mod tests {
         Box::new(|_| {})
       )
       .err(),
-      Some(CaptureError::Busy)
+      Some(busy_err())
     );
     assert!(c.push(b"{\"snapshot\":{}}".to_vec()));
     c.finish();
@@ -401,7 +357,7 @@ mod tests {
     c.abort("V8 failed");
     assert_eq!(
       rx.recv().unwrap().err(),
-      Some(CaptureError::Aborted("V8 failed".into()))
+      Some(Error::new(ErrorKind::Capture, "V8 failed"))
     );
     let names: Vec<_> = std::fs::read_dir(&d)
       .unwrap()
@@ -454,7 +410,8 @@ mod tests {
     let (tx, rx) = mpsc::channel();
     let tee: TeeFn = Box::new(|mut r| {
       let mut s = String::new();
-      std::io::Read::read_to_string(&mut r, &mut s).map_err(|e| e.to_string())?;
+      std::io::Read::read_to_string(&mut r, &mut s)
+        .map_err(|e| Error::new(ErrorKind::Capture, e.to_string()))?;
       Ok(s.to_uppercase())
     });
     let mut c = Capture::start_with(
@@ -512,7 +469,7 @@ mod tests {
     .unwrap();
     c.push(b"{\"snapshot\":".to_vec());
     c.finish();
-    assert!(matches!(rx.recv().unwrap(), Err(CaptureError::Write(_))));
+    assert!(matches!(rx.recv().unwrap(), Err(e) if e.kind() == ErrorKind::Write));
     assert!(!std::fs::read_dir(&d)
       .unwrap()
       .any(|e| e.unwrap().file_name().to_string_lossy().contains("t8")));
@@ -526,7 +483,7 @@ mod tests {
         },
         Box::new(|_| {})
       ),
-      Err(CaptureError::Invalid(_))
+      Err(e) if e.kind() == ErrorKind::InvalidArg
     ));
     assert!(matches!(
       Capture::start(
@@ -537,7 +494,7 @@ mod tests {
         },
         Box::new(|_| {})
       ),
-      Err(CaptureError::Dir(_))
+      Err(e) if e.kind() == ErrorKind::Dir
     ));
     std::fs::remove_dir_all(&d).unwrap();
   }

@@ -1,9 +1,9 @@
 //! `analyzeFile` / `analyzeBuffer`: the report JSON, computed on a thread of ours.
 use crate::analysis::AnalyzeOptions;
+use crate::napi::errors::guard;
 use crate::napi::progress::{self, TaskProgress};
 use crate::napi::thread_task::spawn_promise;
 use crate::pipeline;
-use crate::shelf::ShelfPolicy;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
@@ -32,20 +32,24 @@ pub fn analyze_file<'e>(
   opts: NativeAnalyzeOptions,
   progress: Option<&TaskProgress>,
 ) -> Result<Object<'e>> {
-  let opts: AnalyzeOptions = opts.into();
-  let cell = progress::cell(progress);
-  let spill = ShelfPolicy::from_env(); // here: the environment is the JS thread's
-  spawn_promise(env, "leakprobe-analyze", (), move |_| {
-    pipeline::analyze_path(std::path::Path::new(&path), &opts, &cell, &spill)
+  guard(env, "analyzeFile", || {
+    let opts: AnalyzeOptions = opts.into();
+    let cell = progress::cell(progress);
+    let spill = crate::napi::spill_policy();
+    spawn_promise(env, "leakprobe-analyze", (), move |_| {
+      pipeline::analyze_path(std::path::Path::new(&path), &opts, &cell, &spill)
+    })
   })
 }
 
 /// Reads the Buffer in place (no copy); it stays referenced until the Promise settles.
 #[napi(ts_return_type = "Promise<string>")]
 pub fn analyze_buffer<'e>(env: &'e Env, buf: Buffer, opts: NativeAnalyzeOptions) -> Result<Object<'e>> {
-  let opts: AnalyzeOptions = opts.into();
-  let spill = ShelfPolicy::from_env();
-  spawn_promise(env, "leakprobe-analyze", buf, move |b| {
-    pipeline::analyze_bytes(b, &opts, &spill)
+  guard(env, "analyzeBuffer", || {
+    let opts: AnalyzeOptions = opts.into();
+    let spill = crate::napi::spill_policy();
+    spawn_promise(env, "leakprobe-analyze", buf, move |b| {
+      pipeline::analyze_bytes(b, &opts, &spill)
+    })
   })
 }

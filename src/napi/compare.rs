@@ -1,5 +1,6 @@
 //! `compareFiles`: the `leakprobe-compare/1` JSON for 2 or 3 snapshot files, on a thread of ours.
 use crate::analysis::compare::CompareOptions;
+use crate::napi::errors::guard;
 use crate::napi::progress::{self, TaskProgress};
 use crate::napi::thread_task::spawn_promise;
 use crate::pipeline;
@@ -22,16 +23,18 @@ pub fn compare_files<'e>(
   opts: NativeCompareOptions,
   progress: Option<&TaskProgress>,
 ) -> Result<Object<'e>> {
-  let cell = progress::cell(progress);
-  let opts = CompareOptions {
-    threshold_bytes: opts.threshold_bytes.max(0.0) as u64,
-    threshold_count: opts.threshold_count as u64,
-    suspects: opts.suspects as usize,
-    classes: opts.classes.map(|c| c as usize),
-  };
-  let spill = crate::shelf::ShelfPolicy::from_env(); // here: the environment is the JS thread's
-  spawn_promise(env, "leakprobe-compare", (), move |_| {
-    let p: Vec<&std::path::Path> = paths.iter().map(std::path::Path::new).collect();
-    pipeline::compare_paths(&p, &opts, &cell, &spill)
+  guard(env, "compareFiles", || {
+    let cell = progress::cell(progress);
+    let opts = CompareOptions {
+      threshold_bytes: opts.threshold_bytes.max(0.0) as u64,
+      threshold_count: opts.threshold_count as u64,
+      suspects: opts.suspects as usize,
+      classes: opts.classes.map(|c| c as usize),
+    };
+    let spill = crate::napi::spill_policy();
+    spawn_promise(env, "leakprobe-compare", (), move |_| {
+      let p: Vec<&std::path::Path> = paths.iter().map(std::path::Path::new).collect();
+      pipeline::compare_paths(&p, &opts, &cell, &spill)
+    })
   })
 }

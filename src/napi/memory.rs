@@ -1,4 +1,5 @@
 //! `releaseFreedMemory()`: hands the C heap's freed pages back to the kernel, on a thread of ours.
+use crate::napi::errors::guard;
 use crate::napi::thread_task::spawn_promise;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -10,11 +11,13 @@ use napi_derive::napi;
 /// 0 where the C library has no such call).
 #[napi(ts_return_type = "Promise<string>")]
 pub fn release_freed_memory<'e>(env: &'e Env) -> Result<Object<'e>> {
-  spawn_promise(env, "leakprobe-trim", (), move |_| {
-    let before = resident_bytes();
-    trim();
-    let released = before.saturating_sub(resident_bytes());
-    Ok(format!("{{\"releasedBytes\":{released}}}"))
+  guard(env, "releaseFreedMemory", || {
+    spawn_promise(env, "leakprobe-trim", (), move |_| {
+      let before = resident_bytes();
+      trim();
+      let released = before.saturating_sub(resident_bytes());
+      Ok(format!("{{\"releasedBytes\":{released}}}"))
+    })
   })
 }
 

@@ -1,5 +1,7 @@
 //! `TaskProgress`: a handle JS creates, passes to a long task and polls on its own timer.
+use crate::napi::errors::guard;
 use crate::progress::Progress;
+use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use std::sync::Arc;
 
@@ -24,19 +26,21 @@ pub struct TaskProgress {
 #[napi]
 impl TaskProgress {
   #[napi(constructor)]
-  pub fn new() -> Self {
-    TaskProgress::default()
+  pub fn new(env: &Env) -> Result<Self> {
+    guard(env, "TaskProgress", || Ok(TaskProgress::default()))
   }
 
   #[napi]
-  pub fn state(&self) -> ProgressState {
-    let s = self.inner.state();
-    ProgressState {
-      phase: s.phase.name().to_string(),
-      item: s.item as u32,
-      done: s.done as f64,
-      total: s.total as f64,
-    }
+  pub fn state(&self, env: &Env) -> Result<ProgressState> {
+    guard(env, "TaskProgress.state", || {
+      let s = self.inner.state();
+      Ok(ProgressState {
+        phase: s.phase.name().to_string(),
+        item: s.item as u32,
+        done: s.done as f64,
+        total: s.total as f64,
+      })
+    })
   }
 }
 

@@ -295,13 +295,8 @@ fn worker<C: Columns>(
     if let Err(p) = worked {
       c.bad = None;
       c.buf.vals.clear(); // nothing of this chunk is used
-      c.refused = Some(SnapshotError::at(
-        c.base,
-        format!(
-          "internal error while parsing (please report it): {}",
-          crate::capture::panic_message(&p)
-        ),
-      ));
+      let why = format!("a parser thread panicked: {}", crate::error::panic_message(&p));
+      c.refused = Some(SnapshotError::internal(c.base, why));
     }
     if tx.send(c).is_err() {
       break;
@@ -495,7 +490,7 @@ impl<C: Columns> InOrder<C> {
 
 /// A worker that stopped (it cannot: they catch their panics).
 fn lost(at: u64) -> SnapshotError {
-  SnapshotError::at(at, "internal error: a parser thread stopped")
+  SnapshotError::internal(at, "a parser thread stopped")
 }
 
 /// Values in a chunk: one per ',' (plus the last one before ']'). Byte-wide counters over
@@ -779,7 +774,7 @@ mod tests {
     )
     .unwrap_err();
     assert!(
-      e.to_string().contains("internal error while parsing") && e.to_string().contains("boom"),
+      e.internal && e.to_string().contains("internal error in leakprobe") && e.to_string().contains("boom"),
       "{e}"
     );
   }

@@ -305,7 +305,7 @@ impl Sections {
         (snap.edges, snap.raw_edge_names) = (edges, raw);
         Some(names)
       }
-      Some(_) => return sc.err("internal error while packing the edge names (a bug: please report it)"),
+      Some(_) => return Err(SnapshotError::internal(sc.offset(), "edge names not packed")),
     };
     let layout = self.layout.as_ref().expect("checked above");
     validate(&snap, layout, &self.node_names, &self.edge_names)?;
