@@ -147,7 +147,7 @@ test('LEAKPROBE_SPILL: names on a temporary file during the dominator pass give 
   const spill = fs.mkdtempSync(path.join(tmp, 'spill-'))
   const inMemory = run({ LEAKPROBE_SPILL: 'off' })
   assert.deepEqual(run({ LEAKPROBE_SPILL: spill, LEAKPROBE_SPILL_MIN_MB: '0' }), inMemory)
-  assert.deepEqual(fs.readdirSync(spill), [], 'the shelf file has no name')
+  assert.deepEqual(fs.readdirSync(spill), [], 'the spill file has no name')
   // a directory that cannot take the file: everything stays in memory
   assert.deepEqual(run({ LEAKPROBE_SPILL: path.join(spill, 'missing'), LEAKPROBE_SPILL_MIN_MB: '0' }), inMemory)
 })

@@ -7,8 +7,8 @@ pub mod error;
 pub mod graph;
 pub mod pipeline;
 pub mod progress;
-pub mod shelf;
 pub mod snapshot;
+pub mod spill;
 
 // Registered with Node at load time; unit tests never call it.
 #[cfg_attr(test, allow(dead_code))]

@@ -4,8 +4,8 @@ use crate::analysis::compare::{self, CompareOptions};
 use crate::analysis::{self, Analysis, AnalyzeOptions};
 use crate::error::{Error, ErrorKind};
 use crate::progress::{Phase, Progress};
-use crate::shelf::ShelfPolicy;
 use crate::snapshot::{self, HeapSnapshot};
+use crate::spill::SpillPolicy;
 use std::io::Read;
 use std::path::Path;
 use std::time::Instant;
@@ -20,7 +20,7 @@ fn drop_later<T: Send + 'static>(v: T) {
     .spawn(move || drop(v));
 }
 
-fn shelf_err(e: std::io::Error) -> Error {
+fn spill_err(e: std::io::Error) -> Error {
   Error::new(
     ErrorKind::Spill,
     format!("{e} (LEAKPROBE_SPILL=off keeps the whole analysis in memory)"),
@@ -34,10 +34,10 @@ pub fn report_json(
   snap: &mut HeapSnapshot,
   parse_ms: f64,
   opts: &AnalyzeOptions,
-  spill: &ShelfPolicy,
+  spill: &SpillPolicy,
 ) -> Result<String, Error> {
   let t = Instant::now();
-  let mut report = analysis::analyze(snap, opts, spill).map_err(shelf_err)?;
+  let mut report = analysis::analyze(snap, opts, spill).map_err(spill_err)?;
   report.timings.parse_ms = parse_ms;
   report.timings.analyze_ms = t.elapsed().as_secs_f64() * 1000.0;
   serde_json::to_string(&report).map_err(|e| Error::internal(format!("cannot serialize the report: {e}")))
@@ -46,7 +46,7 @@ pub fn report_json(
 pub fn analyze_reader<R: Read>(
   input: R,
   opts: &AnalyzeOptions,
-  spill: &ShelfPolicy,
+  spill: &SpillPolicy,
 ) -> Result<String, Error> {
   let t = Instant::now();
   let mut snap = snapshot::read_snapshot_auto(input)?;
@@ -60,7 +60,7 @@ pub fn analyze_path(
   path: &Path,
   opts: &AnalyzeOptions,
   progress: &Progress,
-  spill: &ShelfPolicy,
+  spill: &SpillPolicy,
 ) -> Result<String, Error> {
   let t = Instant::now();
   let mut snap = snapshot::read_snapshot_path_with(path, progress, 0)?;
@@ -71,7 +71,7 @@ pub fn analyze_path(
   out
 }
 
-pub fn analyze_bytes(buf: &[u8], opts: &AnalyzeOptions, spill: &ShelfPolicy) -> Result<String, Error> {
+pub fn analyze_bytes(buf: &[u8], opts: &AnalyzeOptions, spill: &SpillPolicy) -> Result<String, Error> {
   let t = Instant::now();
   let mut snap = snapshot::read_snapshot_bytes(buf)?;
   let out = report_json(&mut snap, t.elapsed().as_secs_f64() * 1000.0, opts, spill);
@@ -86,7 +86,7 @@ pub fn compare_paths(
   paths: &[&Path],
   opts: &CompareOptions,
   progress: &Progress,
-  spill: &ShelfPolicy,
+  spill: &SpillPolicy,
 ) -> Result<String, Error> {
   if !(2..=3).contains(&paths.len()) {
     return Err(Error::new(
@@ -118,7 +118,7 @@ pub fn compare_paths(
   progress.start(Phase::Analyzing, last_item, 0);
   let t2 = Instant::now();
   parse_ms += (t2 - t).as_secs_f64() * 1000.0;
-  let a = Analysis::compute_shelving(&mut last, spill).map_err(shelf_err)?;
+  let a = Analysis::compute_spilling(&mut last, spill).map_err(spill_err)?;
   progress.start(Phase::Comparing, last_item, 0);
   let mut cmp = compare::compare(&base, target.as_ref(), &last, &a, opts);
   analyze_ms += t2.elapsed().as_secs_f64() * 1000.0;

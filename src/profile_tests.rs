@@ -103,7 +103,7 @@ fn profile_phases() {
   }
   let t = Instant::now();
   let a =
-    crate::analysis::Analysis::compute_shelving(&mut snap, &crate::shelf::ShelfPolicy::from_env()).unwrap();
+    crate::analysis::Analysis::compute_spilling(&mut snap, &crate::spill::SpillPolicy::from_env()).unwrap();
   println!("analysis {:>8.0} ms  {}", t.elapsed().as_secs_f64() * 1e3, mem());
   let t = Instant::now();
   let r = crate::analysis::report::build(
@@ -151,7 +151,7 @@ fn rss_timeline() {
       paths: 5,
       classes: None,
     },
-    &crate::shelf::ShelfPolicy::from_env(),
+    &crate::spill::SpillPolicy::from_env(),
   )
   .unwrap();
   let t2 = t0.elapsed().as_millis();

@@ -1,8 +1,8 @@
 //! The fixture's figures, computed by Chrome DevTools' own code, must come out exactly.
 use super::report::{class_rows, top_nodes};
 use super::Analysis;
-use crate::shelf::ShelfPolicy;
 use crate::snapshot::read_snapshot_path;
+use crate::spill::SpillPolicy;
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -14,26 +14,26 @@ fn fixture(name: &str) -> std::path::PathBuf {
 
 #[test]
 fn fixture_matches_devtools_exactly() {
-  fixture_matches_devtools_with(&ShelfPolicy::memory());
+  fixture_matches_devtools_with(&SpillPolicy::memory());
 }
 
 /// The other schedule: names, ids and strings go to a temporary file for the dominator pass.
 #[test]
 fn fixture_matches_devtools_exactly_with_names_on_disk() {
-  let disk = ShelfPolicy {
+  let disk = SpillPolicy {
     dir: Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("target")),
     min_bytes: 0,
   };
   fixture_matches_devtools_with(&disk);
 }
 
-fn fixture_matches_devtools_with(policy: &ShelfPolicy) {
+fn fixture_matches_devtools_with(policy: &SpillPolicy) {
   let mut s = read_snapshot_path(&fixture("small.heapsnapshot.gz")).unwrap();
   let oracle: serde_json::Value =
     serde_json::from_slice(&std::fs::read(fixture("small.devtools.json")).unwrap()).unwrap();
   let mut in_memory = s.clone();
-  let a = Analysis::compute_shelving(&mut s, policy).unwrap();
-  // whatever went on the shelf came back: the snapshot is as the in-memory schedule leaves it
+  let a = Analysis::compute_spilling(&mut s, policy).unwrap();
+  // whatever went on the spill file came back: the snapshot is as the in-memory schedule leaves it
   let b = Analysis::compute(&mut in_memory);
   let same = |x: &crate::snapshot::HeapSnapshot, y: &crate::snapshot::HeapSnapshot| {
     x.node_id == y.node_id

@@ -143,11 +143,11 @@ fn a_weakmap_entry_is_retained_by_its_key_not_the_table() {
   assert_eq!(x.retained.get(key as usize), 1016);
   // the names-first schedule sends the node ids to the file before the rule runs: it finds the
   // table's id first
-  let disk = crate::shelf::ShelfPolicy {
+  let disk = crate::spill::SpillPolicy {
     dir: Some(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target")),
     min_bytes: 0,
   };
-  let y = Analysis::compute_shelving(&mut on_disk, &disk).unwrap();
+  let y = Analysis::compute_spilling(&mut on_disk, &disk).unwrap();
   assert_eq!(y.idom[value as usize], key);
   assert!(on_disk.node_id == s.node_id);
 }

@@ -45,7 +45,7 @@ pub fn common_site(s: &HeapSnapshot, nodes: impl IntoIterator<Item = u32>) -> Op
 }
 
 /// The locations of `sites` (as `site_of` gives them), with their scripts' URLs.
-/// `s` must hold its names, strings and locations (not on the shelf).
+/// `s` must hold its names, strings and locations (not on the spill file).
 pub fn resolve(s: &HeapSnapshot, k: &Kinds, sites: &[Option<u32>]) -> Vec<Option<SourceLocation>> {
   let mut scripts: Vec<u32> = sites
     .iter()
@@ -164,9 +164,9 @@ mod tests {
   use crate::analysis::census::Census;
   use crate::analysis::compare::{compare, CompareOptions};
   use crate::analysis::{analyze, Analysis, AnalyzeOptions};
-  use crate::shelf::ShelfPolicy;
   use crate::snapshot::builder::{with_global, Builder};
   use crate::snapshot::Location;
+  use crate::spill::SpillPolicy;
 
   const JOBS_JS: u32 = 7;
   const ESM: u32 = 9;
@@ -308,7 +308,7 @@ mod tests {
     assert_eq!(common_site(&s, [6, 7]), None);
   }
 
-  fn top_locations(policy: &ShelfPolicy) -> Vec<(String, Option<SourceLocation>, serde_json::Value)> {
+  fn top_locations(policy: &SpillPolicy) -> Vec<(String, Option<SourceLocation>, serde_json::Value)> {
     let mut s = heap().s;
     let opts = AnalyzeOptions {
       top: 50,
@@ -325,15 +325,15 @@ mod tests {
       .collect()
   }
 
-  /// Both schedules: the names-first one has the locations on the shelf while the report's
+  /// Both schedules: the names-first one has the locations on the spill file while the report's
   /// entries are picked, so they must be looked up once the names are back.
   #[test]
   fn report_top_entries_carry_their_location_in_both_schedules() {
-    let disk = ShelfPolicy {
+    let disk = SpillPolicy {
       dir: Some(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target")),
       min_bytes: 0,
     };
-    for policy in [ShelfPolicy::memory(), disk] {
+    for policy in [SpillPolicy::memory(), disk] {
       let top = top_locations(&policy);
       let of = |name: &str| {
         top

@@ -19,8 +19,8 @@ use crate::graph::bitset::BitSet;
 use crate::graph::dominator_tree::DomChildren;
 use crate::graph::retainers::Retainers;
 use crate::graph::{dominators, Kinds};
-use crate::shelf::{Shelf, ShelfPolicy};
 use crate::snapshot::{HeapSnapshot, Sizes};
+use crate::spill::{Spill, SpillPolicy};
 use name_columns::{lost, NameColumns, TakenNames};
 use schedule::Halves;
 use std::io;
@@ -41,20 +41,20 @@ pub struct Analysis {
 }
 
 impl Analysis {
-  /// Everything in memory (see `compute_shelving`).
+  /// Everything in memory (see `compute_spilling`).
   pub fn compute(s: &mut HeapSnapshot) -> Analysis {
-    match Analysis::compute_shelving(s, &ShelfPolicy::memory()) {
+    match Analysis::compute_spilling(s, &SpillPolicy::memory()) {
       Ok(a) => a,
-      Err(e) => unreachable!("arrays shelved in memory always come back: {e}"),
+      Err(e) => unreachable!("arrays kept in memory always come back: {e}"),
     }
   }
 
   /// Renames detached native nodes first (as DevTools does on load) and moves owned backing
   /// stores' self sizes onto their owners (as the Memory panel shows them), hence `&mut`.
-  /// During the dominator pass the columns it never reads are on a shelf per `policy` (a
+  /// During the dominator pass the columns it never reads are on a spill file per `policy` (a
   /// temporary file for big snapshots); an error means that file failed us, and leaves the
   /// snapshot incomplete (drop it).
-  pub fn compute_shelving(s: &mut HeapSnapshot, policy: &ShelfPolicy) -> io::Result<Analysis> {
+  pub fn compute_spilling(s: &mut HeapSnapshot, policy: &SpillPolicy) -> io::Result<Analysis> {
     let (a, names) = Analysis::compute_leaving_names(s, policy)?;
     if let Some(cols) = names {
       cols.restore(s)?;
@@ -62,7 +62,7 @@ impl Analysis {
     Ok(a)
   }
 
-  /// As `compute_shelving`, but names that went to a shelf stay there: the caller brings them
+  /// As `compute_spilling`, but names that went to a spill file stay there: the caller brings them
   /// back (`NameColumns::restore`) once it has dropped what it no longer needs.
   ///
   /// The phases, in order (DevTools' `initialize()` runs the same, one after another):
@@ -75,26 +75,26 @@ impl Analysis {
   /// 5. the classes' retained sizes (from the dominator tree: each object counted once).
   fn compute_leaving_names(
     s: &mut HeapSnapshot,
-    policy: &ShelfPolicy,
+    policy: &SpillPolicy,
   ) -> io::Result<(Analysis, Option<NameColumns>)> {
     detachedness::propagate(s);
     let kinds = Kinds::of(s);
     // the size column is moved in place on the side thread, out of the snapshot meanwhile; it and
-    // the shelved columns go back even if the analysis panics (the caller turns that into an
-    // error; columns a panic catches between the snapshot and the shelf are lost)
+    // the spilled columns go back even if the analysis panics (the caller turns that into an
+    // error; columns a panic catches between the snapshot and the spill file are lost)
     let mut self_sizes = std::mem::take(&mut s.node_self_size);
-    let mut shelved = None;
+    let mut spilled = None;
     let analysis = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-      Analysis::figures(s, kinds, &mut self_sizes, policy, &mut shelved)
+      Analysis::figures(s, kinds, &mut self_sizes, policy, &mut spilled)
     }));
     s.node_self_size = self_sizes;
     match analysis {
       Ok(a) => {
         s.self_sizes_moved = true;
-        a.map(|a| (a, shelved))
+        a.map(|a| (a, spilled))
       }
       Err(p) => {
-        if let Some(cols) = shelved {
+        if let Some(cols) = spilled {
           let _ = cols.restore(s); // best effort
         }
         std::panic::resume_unwind(p)
@@ -107,13 +107,13 @@ impl Analysis {
     s: &mut HeapSnapshot,
     kinds: Kinds,
     self_sizes: &mut Sizes,
-    policy: &ShelfPolicy,
-    shelved: &mut Option<NameColumns>,
+    policy: &SpillPolicy,
+    spilled: &mut Option<NameColumns>,
   ) -> io::Result<Analysis> {
     // 3. two files (two threads write them), or none: without them the other schedule is faster
     let files = policy
       .dir_for(TakenNames::bytes_in(s))
-      .map(|dir| (Shelf::in_dir(dir), Shelf::in_dir(dir)))
+      .map(|dir| (Spill::in_dir(dir), Spill::in_dir(dir)))
       .filter(|(a, b)| a.on_disk() && b.on_disk());
     let Halves {
       retainers,
@@ -123,7 +123,7 @@ impl Analysis {
       mut aggregates,
     } = match files {
       None => schedule::side_by_side(s, &kinds, self_sizes),
-      Some(files) => schedule::names_first(s, &kinds, self_sizes, files, shelved),
+      Some(files) => schedule::names_first(s, &kinds, self_sizes, files, spilled),
     };
     let dominators::Dominators {
       idom,
@@ -133,9 +133,9 @@ impl Analysis {
     // 4. retained sizes (with the unreachable size on the way) ‖ the dominator tree's children
     let (retained, unreachable_size, tree) = std::thread::scope(|scope| -> io::Result<_> {
       let tree = scope.spawn(|| DomChildren::of(&idom));
-      // the retained sizes start from a copy of the self sizes: a second read of the shelf when
+      // the retained sizes start from a copy of the self sizes: a second read of the spill file when
       // they are parked there (names-first: they stay there until the report's selection)
-      let start = match shelved.as_ref().and_then(|c| c.parked_sizes()) {
+      let start = match spilled.as_ref().and_then(|c| c.parked_sizes()) {
         Some(parked) => self_sizes.with_small(parked.copy().map_err(lost)?),
         None => self_sizes.clone(),
       };
@@ -150,7 +150,7 @@ impl Analysis {
     // 5.
     aggregates.add_retained(&classes, &retained, &tree);
     drop(tree);
-    // shelved names stay out: the caller brings them back once the dominator pass's arrays
+    // spilled names stay out: the caller brings them back once the dominator pass's arrays
     // are gone
     let total_size = if retained.is_empty() { 0 } else { retained.get(0) } + s.extra_native_bytes;
     Ok(Analysis {
@@ -168,12 +168,12 @@ impl Analysis {
   }
 }
 
-/// Analyzes a snapshot and builds the report (timings are the caller's to fill), shelving per
-/// `policy` during the dominator pass (`Analysis::compute_shelving`). Names on the shelf come
+/// Analyzes a snapshot and builds the report (timings are the caller's to fill), spilling per
+/// `policy` during the dominator pass (`Analysis::compute_spilling`). Names on the spill file come
 /// back only once the report's figures and paths are picked and the analysis is dropped (only
 /// the node ids before: ties in the top list go by id), so names and the per-node analysis are
 /// never in memory together.
-pub fn analyze(s: &mut HeapSnapshot, opts: &AnalyzeOptions, policy: &ShelfPolicy) -> io::Result<Report> {
+pub fn analyze(s: &mut HeapSnapshot, opts: &AnalyzeOptions, policy: &SpillPolicy) -> io::Result<Report> {
   let (a, names) = Analysis::compute_leaving_names(s, policy)?;
   let Some(mut cols) = names else {
     return Ok(report::build(s, &a, opts));

@@ -1,25 +1,25 @@
 //! The snapshot's columns the dominator pass never reads — edge names, node ids, node names,
-//! strings, locations — set aside on a `Shelf` for that pass and put back after it.
-use crate::shelf::{Shelf, Shelved};
+//! strings, locations — set aside on a `Spill` for that pass and put back after it.
 use crate::snapshot::HeapSnapshot;
+use crate::spill::{Spill, Spilled};
 use std::io;
 
 pub struct NameColumns {
-  edge_names: Shelved<u16>,
-  edge_escaped: Shelved<(u32, u32)>,
+  edge_names: Spilled<u16>,
+  edge_escaped: Spilled<(u32, u32)>,
   /// None once `restore_ids` brought them back
-  node_id: Option<Shelved<u32>>,
-  node_name: Shelved<u32>,
-  string_data: Shelved<u8>,
-  string_offsets: Shelved<u64>,
-  locations: Shelved<(u32, u32)>,
+  node_id: Option<Spilled<u32>>,
+  node_name: Spilled<u32>,
+  string_data: Spilled<u8>,
+  string_offsets: Spilled<u64>,
+  locations: Spilled<(u32, u32)>,
   /// the self sizes' 4-byte column (`Sizes::take_small`), when it went too (`park_sizes`); None
   /// once `restore_ids` brought it back
-  self_sizes: Option<Shelved<u32>>,
+  self_sizes: Option<Spilled<u32>>,
 }
 
 /// The same columns but the node ids (which go first, on their own), out of the snapshot and
-/// not yet shelved.
+/// not yet spilled.
 pub struct TakenNames {
   edge_names: Vec<u16>,
   edge_escaped: Vec<(u32, u32)>,
@@ -53,10 +53,10 @@ impl TakenNames {
       + s.locations.len() * 8
   }
 
-  /// Puts them on the two shelves (edge names on `a`, the rest on `b`), on this thread and
+  /// Puts them on the two spills (edge names on `a`, the rest on `b`), on this thread and
   /// another at once: the caller waits on the writes, as its next step needs the memory.
-  /// `node_id`: the ids, shelved before (`Shelf::put`).
-  pub fn shelve(self, node_id: Shelved<u32>, mut a: Shelf, mut b: Shelf) -> NameColumns {
+  /// `node_id`: the ids, spilled before (`Spill::put`).
+  pub fn spill(self, node_id: Spilled<u32>, mut a: Spill, mut b: Spill) -> NameColumns {
     let TakenNames {
       edge_names,
       edge_escaped,
@@ -97,12 +97,12 @@ pub(super) fn lost(e: io::Error) -> io::Error {
 
 impl NameColumns {
   /// Keeps the self sizes' column (taken from the snapshot's sizes) until `restore_ids`.
-  pub fn park_sizes(&mut self, small: Shelved<u32>) {
+  pub fn park_sizes(&mut self, small: Spilled<u32>) {
     self.self_sizes = Some(small);
   }
 
   /// The parked self sizes' column, for a copy.
-  pub fn parked_sizes(&self) -> Option<&Shelved<u32>> {
+  pub fn parked_sizes(&self) -> Option<&Spilled<u32>> {
     self.self_sizes.as_ref()
   }
 
@@ -137,7 +137,7 @@ impl NameColumns {
     // two threads read at once, as two wrote
     let rest = move || {
       Ok::<_, io::Error>((
-        node_id.map(Shelved::take).transpose()?,
+        node_id.map(Spilled::take).transpose()?,
         node_name.take()?,
         string_data.take()?,
         string_offsets.take()?,
@@ -190,7 +190,7 @@ fn both<A, B: Send>(a: impl FnOnce() -> A, b: impl FnOnce() -> B + Send) -> (A, 
 #[cfg(test)]
 mod tests {
   use super::*;
-  use crate::shelf::Shelved;
+  use crate::spill::Spilled;
 
   #[test]
   fn names_go_to_disk_and_come_back_whole() {
@@ -205,7 +205,7 @@ mod tests {
     let before = s.clone();
     assert!(!before.locations.is_empty() && before.edge_names.escaped_len() > 0);
     let dir = root.join("target");
-    let mut a = Shelf::in_dir(&dir);
+    let mut a = Spill::in_dir(&dir);
     let ids = a.put(std::mem::take(&mut s.node_id));
     let taken = TakenNames::take_from(&mut s);
     assert!(
@@ -216,11 +216,11 @@ mod tests {
         && s.edge_names.escaped_len() == 0
         && s.locations.is_empty()
     );
-    let cols = taken.shelve(ids, a, Shelf::in_dir(&dir));
+    let cols = taken.spill(ids, a, Spill::in_dir(&dir));
     assert!(
-      matches!(cols.edge_names, Shelved::File { .. })
-        && matches!(cols.string_data, Shelved::File { .. })
-        && matches!(cols.locations, Shelved::File { .. })
+      matches!(cols.edge_names, Spilled::File { .. })
+        && matches!(cols.string_data, Spilled::File { .. })
+        && matches!(cols.locations, Spilled::File { .. })
     );
     cols.restore(&mut s).unwrap();
     assert!(
@@ -230,10 +230,10 @@ mod tests {
         && s.locations == before.locations
     );
     // the ids first, then the rest
-    let mut a = Shelf::in_dir(&dir);
+    let mut a = Spill::in_dir(&dir);
     let ids = a.put(std::mem::take(&mut s.node_id));
-    let mut cols = TakenNames::take_from(&mut s).shelve(ids, a, Shelf::in_dir(&dir));
-    let mut b = Shelf::in_dir(&dir);
+    let mut cols = TakenNames::take_from(&mut s).spill(ids, a, Spill::in_dir(&dir));
+    let mut b = Spill::in_dir(&dir);
     cols.park_sizes(b.put(s.node_self_size.take_small()));
     assert!(s.node_self_size.is_empty());
     assert_eq!(

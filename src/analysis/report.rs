@@ -254,7 +254,7 @@ pub fn select(s: &HeapSnapshot, a: &Analysis, opts: &AnalyzeOptions) -> Selectio
 
 impl Selection {
   /// The report, with names: `s` must hold its names again (and its locations: they are looked
-  /// up here, not in `select`, as they go to the shelf with the names).
+  /// up here, not in `select`, as they go to the spill file with the names).
   pub fn render(self, s: &HeapSnapshot) -> Report {
     let k = &self.kinds;
     let sites: Vec<Option<u32>> = self.top.iter().map(|p| locations::site_of(s, p.node)).collect();

@@ -11,8 +11,8 @@ use crate::graph::dominators::{self, EssentialGraph};
 use crate::graph::essential::{page_owned, EssentialRule, TableIds};
 use crate::graph::retainers::Retainers;
 use crate::graph::{distances, Kinds};
-use crate::shelf::Shelf;
 use crate::snapshot::{HeapSnapshot, Sizes};
+use crate::spill::Spill;
 use std::sync::mpsc::{channel, Receiver, Sender};
 use std::thread::ScopedJoinHandle;
 
@@ -66,13 +66,13 @@ pub(super) fn names_first(
   s: &mut HeapSnapshot,
   kinds: &Kinds,
   self_sizes: &mut Sizes,
-  files: (Shelf, Shelf),
-  shelved: &mut Option<NameColumns>,
+  files: (Spill, Spill),
+  spilled: &mut Option<NameColumns>,
 ) -> Halves {
   let (mut a, b) = files;
   // the node ids go first: the essential-edge rule needs only the few that are WeakMap tables'
   let ids = std::mem::take(&mut s.node_id);
-  let (retainers, essential, filter, classes, aggregates, b, shelved_ids, parked_sizes) = {
+  let (retainers, essential, filter, classes, aggregates, b, spilled_ids, parked_sizes) = {
     let s: &HeapSnapshot = s;
     // each thread works out the distance filter for part of the nodes once its own work is done
     // (this one has the ids to write first: it takes fewer)
@@ -94,7 +94,7 @@ pub(super) fn names_first(
       // this thread: WeakMap tables (the ids then go to file a), retainers with the essential
       // edges, the distance filter from `mid`
       let tables = TableIds::of(s, &ids);
-      let shelved_ids = a.put(ids);
+      let spilled_ids = a.put(ids);
       let Some((retainers, essential)) = essential_retainers(s, kinds, &tables, owned_rx) else {
         join(side); // it panicked before sending: its join says why
         unreachable!("the side thread sends before it returns")
@@ -109,14 +109,14 @@ pub(super) fn names_first(
         classes,
         aggregates,
         b,
-        shelved_ids,
+        spilled_ids,
         parked,
       )
     })
   };
-  let mut cols = TakenNames::take_from(s).shelve(shelved_ids, a, b);
+  let mut cols = TakenNames::take_from(s).spill(spilled_ids, a, b);
   cols.park_sizes(parked_sizes);
-  *shelved = Some(cols);
+  *spilled = Some(cols);
   let s: &HeapSnapshot = s;
   std::thread::scope(|scope| {
     let side = scope.spawn(move || {

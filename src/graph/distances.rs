@@ -32,7 +32,7 @@ fn parse_int(s: &str) -> Option<i64> {
 
 /// What DevTools' distance filter (`isEdgeAllowed` and friends) decides from names, worked out
 /// per edge up front, so that the BFS itself reads no name, id or string (it runs while those
-/// are on the shelf, beside the dominator pass).
+/// are on the spill file, beside the dominator pass).
 pub struct EdgeFilter {
   /// the user roots: the root's non-synthetic children and `(Document DOM trees)`, in edge order
   roots: Vec<u32>,

@@ -13,6 +13,6 @@ mod thread_task;
 /// The spill policy (`LEAKPROBE_SPILL`, `LEAKPROBE_SPILL_MIN_MB`), read here for every export that
 /// analyzes: exports run on the JS thread, and the environment is not for our threads to read
 /// while the host may change it (ARCHITECTURE.md §6).
-fn spill_policy() -> crate::shelf::ShelfPolicy {
-  crate::shelf::ShelfPolicy::from_env()
+fn spill_policy() -> crate::spill::SpillPolicy {
+  crate::spill::SpillPolicy::from_env()
 }

@@ -68,7 +68,7 @@ impl Sizes {
   pub fn to_vec(&self) -> Vec<u64> {
     self.iter().collect()
   }
-  /// The 4-byte column, out (to a shelf) until `put_small`; the side table stays.
+  /// The 4-byte column, out (to a spill file) until `put_small`; the side table stays.
   pub fn take_small(&mut self) -> Vec<u32> {
     std::mem::take(&mut self.small)
   }

@@ -1,4 +1,4 @@
-//! A shelf for arrays the analysis needs again, but not for a while: an anonymous temporary file
+//! A spill for arrays the analysis needs again, but not for a while: an anonymous temporary file
 //! (it has no name, so nothing is left behind whatever happens to the process) or, when there is
 //! none to be had, plain memory.
 //!
@@ -40,17 +40,17 @@ fn bytes_of_mut<T: Plain>(v: &mut [T]) -> &mut [u8] {
   unsafe { std::slice::from_raw_parts_mut(v.as_mut_ptr() as *mut u8, std::mem::size_of_val(v)) }
 }
 
-/// Where shelved arrays go: `dir: None` keeps them in memory. Shelving pays only for big
-/// analyses, so below `min_bytes` of shelved arrays nothing is written.
+/// Where spilled arrays go: `dir: None` keeps them in memory. Spilling pays only for big
+/// analyses, so below `min_bytes` of spilled arrays nothing is written.
 #[derive(Debug, Clone)]
-pub struct ShelfPolicy {
+pub struct SpillPolicy {
   pub dir: Option<PathBuf>,
   pub min_bytes: usize,
 }
 
-impl ShelfPolicy {
-  pub fn memory() -> ShelfPolicy {
-    ShelfPolicy {
+impl SpillPolicy {
+  pub fn memory() -> SpillPolicy {
+    SpillPolicy {
       dir: None,
       min_bytes: usize::MAX,
     }
@@ -58,9 +58,9 @@ impl ShelfPolicy {
 
   /// `LEAKPROBE_SPILL`: unset means the system's temporary directory (`TMPDIR`), `off` keeps
   /// everything in memory, anything else is the directory to use. `LEAKPROBE_SPILL_MIN_MB`:
-  /// below this many MiB of shelved arrays (default 32, i.e. snapshots from some 130 MB) the
+  /// below this many MiB of spilled arrays (default 32, i.e. snapshots from some 130 MB) the
   /// time the writes and reads take is not worth the memory.
-  pub fn from_env() -> ShelfPolicy {
+  pub fn from_env() -> SpillPolicy {
     let dir = match std::env::var_os("LEAKPROBE_SPILL") {
       None => Some(std::env::temp_dir()),
       Some(v) if v.is_empty() || v == "off" || v == "0" => None,
@@ -70,21 +70,21 @@ impl ShelfPolicy {
       .ok()
       .and_then(|v| v.trim().parse::<usize>().ok())
       .unwrap_or(32);
-    ShelfPolicy {
+    SpillPolicy {
       dir,
       min_bytes: min_mb.saturating_mul(1 << 20),
     }
   }
 
   /// Where `bytes` of arrays go: a directory when the policy names one and they are big
-  /// enough, else memory (`None`). Make one `Shelf::in_dir` per writing thread.
+  /// enough, else memory (`None`). Make one `Spill::in_dir` per writing thread.
   pub fn dir_for(&self, bytes: usize) -> Option<&Path> {
     self.dir.as_deref().filter(|_| bytes >= self.min_bytes)
   }
 }
 
-/// An array on the shelf; `take` gives it back.
-pub enum Shelved<T> {
+/// An array on the spill file; `take` gives it back.
+pub enum Spilled<T> {
   Memory(Vec<T>),
   File {
     file: Arc<File>,
@@ -94,20 +94,20 @@ pub enum Shelved<T> {
   },
 }
 
-impl<T: Plain> Shelved<T> {
+impl<T: Plain> Spilled<T> {
   /// The array, back in memory.
   pub fn take(self) -> io::Result<Vec<T>> {
     match self {
-      Shelved::Memory(v) => Ok(v),
+      Spilled::Memory(v) => Ok(v),
       file => file.copy(),
     }
   }
 
-  /// A copy of the array, which stays on the shelf.
+  /// A copy of the array, which stays on the spill file.
   pub fn copy(&self) -> io::Result<Vec<T>> {
     match self {
-      Shelved::Memory(v) => Ok(v.clone()),
-      Shelved::File {
+      Spilled::Memory(v) => Ok(v.clone()),
+      Spilled::File {
         file, offset, len, ..
       } => {
         let mut v = vec![T::default(); *len];
@@ -125,27 +125,27 @@ fn read_at(f: &File, buf: &mut [u8], offset: u64) -> io::Result<()> {
 
 #[cfg(not(unix))]
 fn read_at(_f: &File, _buf: &mut [u8], _offset: u64) -> io::Result<()> {
-  unreachable!("no shelf file is made on this platform (see anonymous_file)")
+  unreachable!("no spill file is made on this platform (see anonymous_file)")
 }
 
-/// Puts arrays on the shelf; shelves from the same policy can be filled on several threads.
-pub struct Shelf {
+/// Puts arrays on the spill file; spills from the same policy can be filled on several threads.
+pub struct Spill {
   file: Option<Arc<File>>,
   end: u64,
 }
 
-impl Shelf {
-  pub fn memory() -> Shelf {
-    Shelf { file: None, end: 0 }
+impl Spill {
+  pub fn memory() -> Spill {
+    Spill { file: None, end: 0 }
   }
 
-  /// A shelf backed by an anonymous file in `dir`; memory if none can be made there, or if `dir`
+  /// A spill backed by an anonymous file in `dir`; memory if none can be made there, or if `dir`
   /// is itself memory (tmpfs: writing there would only move the arrays, not free them).
-  pub fn in_dir(dir: &Path) -> Shelf {
+  pub fn in_dir(dir: &Path) -> Spill {
     if is_memory_fs(dir) {
-      return Shelf::memory();
+      return Spill::memory();
     }
-    Shelf {
+    Spill {
       file: anonymous_file(dir).ok().map(Arc::new),
       end: 0,
     }
@@ -156,11 +156,11 @@ impl Shelf {
     self.file.is_some()
   }
 
-  /// Moves `v` onto the shelf, freeing its memory when it goes to the file. A failed write
+  /// Moves `v` onto the spill file, freeing its memory when it goes to the file. A failed write
   /// (a full disk) keeps it in memory and stops using the file.
-  pub fn put<T: Plain>(&mut self, v: Vec<T>) -> Shelved<T> {
+  pub fn put<T: Plain>(&mut self, v: Vec<T>) -> Spilled<T> {
     let Some(file) = &self.file else {
-      return Shelved::Memory(v);
+      return Spilled::Memory(v);
     };
     let offset = self.end;
     let written = (|| -> io::Result<()> {
@@ -171,7 +171,7 @@ impl Shelf {
     match written {
       Ok(()) => {
         self.end += std::mem::size_of_val(&v[..]) as u64;
-        Shelved::File {
+        Spilled::File {
           file: file.clone(),
           offset,
           len: v.len(),
@@ -182,14 +182,14 @@ impl Shelf {
         // give back the disk space of the part written (a full temp dir hurts everyone)
         let _ = file.set_len(offset);
         self.file = None;
-        Shelved::Memory(v)
+        Spilled::Memory(v)
       }
     }
   }
 }
 
 /// A file with no name in `dir` (Linux: `O_TMPFILE`; elsewhere: created, then unlinked at once —
-/// a process killed between the two, or a failed unlink, leaves a `.leakprobe-shelf-*` file).
+/// a process killed between the two, or a failed unlink, leaves a `.leakprobe-spill-*` file).
 #[cfg(unix)]
 fn anonymous_file(dir: &Path) -> io::Result<File> {
   use std::os::unix::fs::OpenOptionsExt;
@@ -211,7 +211,7 @@ fn anonymous_file(dir: &Path) -> io::Result<File> {
     .duration_since(std::time::UNIX_EPOCH)
     .map(|d| d.subsec_nanos())
     .unwrap_or(0);
-  let path = dir.join(format!(".leakprobe-shelf-{}-{seq}-{nanos}", std::process::id()));
+  let path = dir.join(format!(".leakprobe-spill-{}-{seq}-{nanos}", std::process::id()));
   let f = std::fs::OpenOptions::new()
     .read(true)
     .write(true)
@@ -268,8 +268,8 @@ mod tests {
   fn arrays_come_back_as_they_went_from_a_file() {
     let dir = disk_dir();
     let before = std::fs::read_dir(&dir).unwrap().count();
-    let mut shelf = Shelf::in_dir(&dir);
-    assert!(shelf.on_disk(), "{} should take a temporary file", dir.display());
+    let mut spill = Spill::in_dir(&dir);
+    assert!(spill.on_disk(), "{} should take a temporary file", dir.display());
     let a: Vec<u32> = (0..100_000).map(|i| i * 7 + 1).collect();
     let b: Vec<u16> = (0..33_333).map(|i| (i * 3) as u16).collect();
     let c: Vec<u64> = vec![1, 2, 3, u64::MAX];
@@ -277,19 +277,19 @@ mod tests {
     let e: Vec<u64> = Vec::new();
     let f: Vec<(u32, u32)> = (0..1000).map(|i| (i, u32::MAX - i)).collect();
     let (sa, sb, sc, sd, se, sf) = (
-      shelf.put(a.clone()),
-      shelf.put(b.clone()),
-      shelf.put(c.clone()),
-      shelf.put(d.clone()),
-      shelf.put(e.clone()),
-      shelf.put(f.clone()),
+      spill.put(a.clone()),
+      spill.put(b.clone()),
+      spill.put(c.clone()),
+      spill.put(d.clone()),
+      spill.put(e.clone()),
+      spill.put(f.clone()),
     );
-    assert!(matches!(sa, Shelved::File { .. }));
-    // a copy leaves the array on the shelf
+    assert!(matches!(sa, Spilled::File { .. }));
+    // a copy leaves the array on the spill file
     assert_eq!(sf.copy().unwrap(), f);
     assert_eq!(sf.take().unwrap(), f);
-    // any order back, even after the shelf itself is gone
-    drop(shelf);
+    // any order back, even after the spill file itself is gone
+    drop(spill);
     assert_eq!(sd.take().unwrap(), d);
     assert_eq!(sb.take().unwrap(), b);
     assert_eq!(se.take().unwrap(), e);
@@ -301,33 +301,33 @@ mod tests {
 
   #[test]
   fn a_missing_directory_or_the_memory_policy_keeps_arrays_in_memory() {
-    let mut shelf = Shelf::in_dir(Path::new("/nonexistent/leakprobe"));
-    assert!(!shelf.on_disk());
-    let s = shelf.put(vec![1u32, 2, 3]);
-    assert!(matches!(s, Shelved::Memory(_)));
+    let mut spill = Spill::in_dir(Path::new("/nonexistent/leakprobe"));
+    assert!(!spill.on_disk());
+    let s = spill.put(vec![1u32, 2, 3]);
+    assert!(matches!(s, Spilled::Memory(_)));
     assert_eq!(s.take().unwrap(), vec![1, 2, 3]);
-    assert!(ShelfPolicy::memory().dir_for(usize::MAX - 1).is_none());
-    let small = ShelfPolicy {
+    assert!(SpillPolicy::memory().dir_for(usize::MAX - 1).is_none());
+    let small = SpillPolicy {
       dir: Some(disk_dir()),
       min_bytes: 1000,
     };
     assert!(small.dir_for(999).is_none());
-    assert!(Shelf::in_dir(small.dir_for(1000).unwrap()).on_disk());
+    assert!(Spill::in_dir(small.dir_for(1000).unwrap()).on_disk());
   }
 
   #[test]
   fn a_failed_write_keeps_the_array_in_memory() {
-    let path = disk_dir().join(format!("shelf-read-only-{}", std::process::id()));
+    let path = disk_dir().join(format!("spill-read-only-{}", std::process::id()));
     std::fs::write(&path, b"kept").unwrap();
     // a file open for reading only: every write fails
-    let mut shelf = Shelf {
+    let mut spill = Spill {
       file: Some(Arc::new(File::open(&path).unwrap())),
       end: 0,
     };
     let v: Vec<u32> = (0..1000).collect();
-    let s = shelf.put(v.clone());
+    let s = spill.put(v.clone());
     assert!(
-      matches!(s, Shelved::Memory(_)) && !shelf.on_disk(),
+      matches!(s, Spilled::Memory(_)) && !spill.on_disk(),
       "kept in memory, and the file is given up"
     );
     assert_eq!(s.take().unwrap(), v);
@@ -337,9 +337,9 @@ mod tests {
 
   #[cfg(target_os = "linux")]
   #[test]
-  fn tmpfs_is_not_a_shelf() {
+  fn tmpfs_is_not_a_spill_file() {
     if is_memory_fs(Path::new("/dev/shm")) {
-      assert!(!Shelf::in_dir(Path::new("/dev/shm")).on_disk());
+      assert!(!Spill::in_dir(Path::new("/dev/shm")).on_disk());
     }
     assert!(!is_memory_fs(&disk_dir()));
   }
