@@ -190,6 +190,42 @@ test('watch --metrics: the route\'s Prometheus text at each poll; the last one b
   assert.match(o.stderr, /this route has no GET \/metrics: it comes from an older leakprobe/)
 })
 
+test('watch: a leak reported before any site rose clear of the noise waits a few polls for one', async () => {
+  // a route whose monitor reported the leak from the floor with no site yet; from the 3rd poll
+  // (`siteFrom`) its sampler names one
+  const site = { fn: 'remember', url: '/app/server.js', line: 13, column: 3, liveBytes: 3 << 20, growth: [1 << 20, 2 << 20, 3 << 20], stack: ['remember (/app/server.js:13:3)'] }
+  const route = (siteFrom) => {
+    let polls = 0
+    const server = http.createServer((req, res) => {
+      if (!req.url.startsWith('/stats')) return res.writeHead(404).end()
+      polls++
+      res.end(JSON.stringify({
+        monitor: { running: true, intervalMs: 1000, sampling: true },
+        samples: [{ postGcHeapUsed: 50 << 20, slope: 0 }],
+        growing: true,
+        leak: { time: Date.now() - 1000, sites: [] },
+        sites: { growing: polls >= siteFrom ? [site] : [] },
+      }))
+    })
+    servers.push(server)
+    return new Promise((res) => server.listen(0, '127.0.0.1', () => res({ url: `http://127.0.0.1:${server.address().port}`, polls: () => polls })))
+  }
+  const named = await route(3)
+  const r = await cli(['watch', '--url', named.url, '--token', TOKEN, '--interval', '0.05', '--json'])
+  assert.equal(r.code, 1, r.stdout + r.stderr)
+  const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l))
+  assert.equal(events.filter((e) => e.event === 'poll').length, 3)
+  const leak = events[events.length - 1]
+  assert.equal(leak.event, 'leak')
+  assert.equal(leak.sites[0].fn, 'remember')
+  // none ever rises: the verdict after 5 more polls says so
+  const unnamed = await route(Infinity)
+  const u = await cli(['watch', '--url', unnamed.url, '--token', TOKEN, '--interval', '0.05'])
+  assert.equal(u.code, 1, u.stdout + u.stderr)
+  assert.equal(unnamed.polls(), 6)
+  assert.match(u.stdout, /no single allocation site rose clear of the sampling noise yet/)
+})
+
 test('help lists watch', async () => {
   const r = await cli(['help'])
   assert.equal(r.code, 0)

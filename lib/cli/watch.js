@@ -94,6 +94,10 @@ async function fetchMetrics(client) {
   }
 }
 
+// A leak the monitor reports from the floor before any site has risen clear of the sampling
+// noise: the next polls' sites usually name it, so the verdict waits this many polls for one.
+const SITE_WAIT_POLLS = 5
+
 // leakprobe watch --url URL [--token T] [--interval S] [--duration S] [--json] [--metrics]
 async function watchCommand(f, { stdout = process.stdout, stderr = process.stderr } = {}) {
   const intervalMs = (f.interval === undefined ? 10 : f.interval) * 1000
@@ -106,6 +110,7 @@ async function watchCommand(f, { stdout = process.stdout, stderr = process.stder
   let firstFloor = null
   let polls = 0
   let warnedError = false
+  let waitedForSites = 0
   for (;;) {
     const { body: stats } = await client.json('GET', '/stats', 200)
     if (!stats || typeof stats !== 'object' || !stats.monitor) {
@@ -139,12 +144,22 @@ async function watchCommand(f, { stdout = process.stdout, stderr = process.stder
     } else {
       print(pollLine(poll))
     }
+    const left = startedAt + durationMs - Date.now()
     if (stats.leak) {
-      const v = { leakTime: stats.leak.time, startedAt, firstFloor, floor, slopePerMinute: poll.slopePerMinute, sites: stats.leak.sites === undefined ? null : stats.leak.sites }
+      let leakSites = stats.leak.sites === undefined ? null : stats.leak.sites
+      if (leakSites && !leakSites.length && sites) {
+        if (sites.growing && sites.growing.length) {
+          leakSites = sites.growing
+        } else if (waitedForSites < SITE_WAIT_POLLS && left > 0) {
+          waitedForSites++
+          await sleep(Math.min(intervalMs, left))
+          continue
+        }
+      }
+      const v = { leakTime: stats.leak.time, startedAt, firstFloor, floor, slopePerMinute: poll.slopePerMinute, sites: leakSites }
       print(f.json ? JSON.stringify({ event: 'leak', time: new Date(v.leakTime).toISOString(), floor, firstFloor, slopePerMinute: v.slopePerMinute, sites: v.sites }) : verdictText(v))
       return 1
     }
-    const left = startedAt + durationMs - Date.now()
     if (left <= 0) {
       const secs = Math.round((Date.now() - startedAt) / 1000)
       print(f.json ? JSON.stringify({ event: 'end', leak: false, polls, seconds: secs })
