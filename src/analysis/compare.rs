@@ -409,6 +409,8 @@ struct Grouping {
   groups: Vec<Group>,
   group_of: Vec<u32>,
   roots: Vec<(u32, u32)>,
+  /// (kind label, holder class) → its group
+  by_key: HashMap<(String, String), usize>,
 }
 
 /// Preorder over the dominator tree, without recursion: a candidate no other candidate
@@ -421,8 +423,8 @@ fn group_candidates(s: &HeapSnapshot, a: &Analysis, candidate: &[bool], holders:
     groups: Vec::new(),
     group_of: vec![NO_GROUP; n],
     roots: Vec::new(),
+    by_key: HashMap::new(),
   };
-  let mut by_key: HashMap<(String, String), usize> = HashMap::new();
   let tree = DomChildren::of(&a.idom[..n]);
   let mut stack: Vec<(u32, u32)> = vec![(0, NO_GROUP)];
   while let Some((v, inherited)) = stack.pop() {
@@ -431,7 +433,7 @@ fn group_candidates(s: &HeapSnapshot, a: &Analysis, candidate: &[bool], holders:
     if candidate[vu] {
       if inherited == NO_GROUP {
         let held = holders.of(v);
-        let gi = g.group_for(s, a, v, &held, &mut by_key);
+        let gi = g.group_for(s, a, v, &held);
         g.groups[gi].add_root(s, a, v, &held);
         g.group_of[vu] = gi as u32;
         g.roots.push((v, held.top));
@@ -453,14 +455,7 @@ fn group_candidates(s: &HeapSnapshot, a: &Analysis, candidate: &[bool], holders:
 impl Grouping {
   /// The group of `v`'s kind and holder class, new if none yet: one group per kind of object
   /// and holder class.
-  fn group_for(
-    &mut self,
-    s: &HeapSnapshot,
-    a: &Analysis,
-    v: u32,
-    held: &Held,
-    by_key: &mut HashMap<(String, String), usize>,
-  ) -> usize {
+  fn group_for(&mut self, s: &HeapSnapshot, a: &Analysis, v: u32, held: &Held) -> usize {
     let k = &a.kinds;
     let label = leak_label(s, k, &a.classes, v);
     let holder_name = match held.holder {
@@ -469,7 +464,7 @@ impl Grouping {
       None => "(GC roots)".to_string(),
     };
     let key = (label, holder_name);
-    if let Some(&g) = by_key.get(&key) {
+    if let Some(&g) = self.by_key.get(&key) {
       return g;
     }
     self.groups.push(Group {
@@ -492,7 +487,7 @@ impl Grouping {
       through: 0,
       best: Vec::new(),
     });
-    by_key.insert(key, self.groups.len() - 1);
+    self.by_key.insert(key, self.groups.len() - 1);
     self.groups.len() - 1
   }
 }
@@ -1022,7 +1017,6 @@ const MAX_SPAN: usize = 4;
 
 fn path_steps(s: &HeapSnapshot, a: &Analysis, parent: &[u32], internal: &[bool], v: u32) -> Vec<PathStep> {
   let k = &a.kinds;
-  // (node, edge from it to the next step) from the object up; bounded: distances decrease
   let raw = paths::preferred_path(s, parent, v);
   // what a reader sees of a step: the node's type and name, the edge's type and name (element
   // indices are all alike: `[i]` of a chain of arrays repeats)
