@@ -26,7 +26,7 @@ const os = require('node:os')
 const path = require('node:path')
 const v8 = require('node:v8')
 const { invalidArg } = require('../errors')
-const { number } = require('../options')
+const { number, isNumber } = require('../options')
 
 /** RSS V8's snapshot machinery costs per heap object (the upper end of the figures above). */
 const SNAPSHOT_BYTES_PER_OBJECT = 450
@@ -47,7 +47,7 @@ const estimate = { capture: null }
 
 /** After a capture: the heap in use just before it and the snapshot's node count. */
 function noteCapture({ heapUsed, nodes } = {}) {
-  if (positive(heapUsed) && positive(nodes)) estimate.capture = { heapUsed, nodes }
+  if (isNumber(heapUsed, Number.MIN_VALUE) && isNumber(nodes, Number.MIN_VALUE)) estimate.capture = { heapUsed, nodes }
 }
 
 function objectSize() {
@@ -240,8 +240,6 @@ function isDir(p) {
     return false
   }
 }
-
-const positive = (n) => typeof n === 'number' && Number.isFinite(n) && n > 0
 
 function bytes(n) {
   if (n >= 1e12) return `${(n / 1e12).toFixed(1)} TB`
